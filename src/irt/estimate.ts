@@ -1,0 +1,329 @@
+// Marginal maximum likelihood by Bock–Aitkin EM with mirt's conventions (see docs/irt.md).
+
+import {
+  choleskyFactor,
+  choleskySolve,
+  type ItemModel,
+  type ItemParams,
+  type ItemPriors,
+  itemModel,
+  type ModelName,
+} from './models.js';
+import { personPosterior, posteriorPass } from './posterior.js';
+import { gridNodes, normalWeights } from './quadrature.js';
+import type { ResponseData } from './responses.js';
+
+export interface CalibrateOptions {
+  /** Default '2PL'. A custom ItemModel may be passed. */
+  model?: ModelName | ItemModel;
+  /** Priors on a, b and c (ignored by models where they do not apply). Default none. */
+  priors?: ItemPriors;
+  /** Default 61. */
+  quadpts?: number;
+  /** Default [-6, 6]. */
+  thetaLim?: readonly [number, number];
+  /** Convergence: largest absolute parameter change between cycles below tol; default 1e-4. */
+  tol?: number;
+  /** Default 500. */
+  maxCycles?: number;
+  /** Items held at these parameters (anchors); the latent mean and variance are then estimated. */
+  fixed?: ReadonlyMap<string, ItemParams>;
+  /** Compute standard errors of the item parameters (cross-product information); default false. */
+  itemSE?: boolean;
+  /** Compute EAP abilities of the persons; default true. */
+  abilities?: boolean;
+}
+
+export interface ItemEstimate {
+  itemId: string;
+  a: number;
+  b: number;
+  c: number;
+  d: number;
+  /** Responses used. */
+  n: number;
+  /** Held at given values (anchor under fixed linking). */
+  fixed: boolean;
+  /** Standard errors, for the estimated parameters only. */
+  se?: Record<string, number>;
+}
+
+export interface Calibration {
+  model: string;
+  items: ItemEstimate[];
+  /** Latent distribution N(mean, variance); (0, 1) unless estimated. */
+  latent: { mean: number; variance: number };
+  logLik: number;
+  AIC: number;
+  BIC: number;
+  /** Free parameters counted in AIC and BIC (items and latent). */
+  nFreeParams: number;
+  iterations: number;
+  converged: boolean;
+  /** Largest absolute parameter change of the last cycle. */
+  maxChange: number;
+  nPersons: number;
+  nItems: number;
+  nObs: number;
+  nodes: Float64Array;
+  /** EAP and posterior SD per person of `data.personIds` (unless abilities: false). */
+  abilities?: { theta: Float64Array; se: Float64Array };
+}
+
+/** Above this many free item parameters, SEs use per-item blocks of the information matrix. */
+const FULL_SE_LIMIT = 1500;
+
+/**
+ * Calibrates the items of `data` by EM. Deterministic: the same data and options give bit-identical
+ * results. `converged` is true only when the largest parameter change fell below `tol` within
+ * `maxCycles` cycles; logLik, AIC, BIC and abilities are evaluated at the returned parameters.
+ */
+export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Calibration {
+  const model = typeof opts.model === 'object' ? opts.model : itemModel(opts.model ?? '2PL', opts.priors);
+  const tol = opts.tol ?? 1e-4;
+  const maxCycles = opts.maxCycles ?? 500;
+  const nodes = gridNodes(opts.quadpts ?? 61, opts.thetaLim ?? [-6, 6]);
+  const Q = nodes.length;
+  const J = data.nItems;
+  const { nCat, nPar, free } = model;
+  const stride = nCat * Q;
+
+  const V = new Float64Array(J * nPar);
+  const isFixed = new Uint8Array(J);
+  const catFreq = new Float64Array(nCat);
+  for (let j = 0; j < J; j++) {
+    const v = V.subarray(j * nPar, (j + 1) * nPar);
+    const given = opts.fixed?.get(data.itemIds[j]);
+    if (given) {
+      model.fromParams(given, v);
+      isFixed[j] = 1;
+      continue;
+    }
+    catFreq.fill(0);
+    for (let q = data.itemPtr[j]; q < data.itemPtr[j + 1]; q++) catFreq[data.itemValue[q]]++;
+    model.start(catFreq, v);
+  }
+  const nFixed = isFixed.reduce((s, x) => s + x, 0);
+  const estMean = nFixed > 0;
+  const estVar = estMean || model.name === 'Rasch';
+  let mean = 0;
+  let variance = 1;
+
+  const table = new Float64Array(J * stride);
+  const counts = new Float64Array(J * stride);
+  const nk = new Float64Array(Q);
+  const weights = new Float64Array(Q);
+  const logPrior = new Float64Array(Q);
+  const prev = new Float64Array(J * nPar);
+  const setPrior = () => {
+    normalWeights(nodes, mean, variance, weights);
+    for (let k = 0; k < Q; k++) logPrior[k] = Math.log(weights[k]);
+  };
+  const fillTable = () => {
+    for (let j = 0; j < J; j++) {
+      model.logProb(
+        V.subarray(j * nPar, (j + 1) * nPar),
+        nodes,
+        table.subarray(j * stride, (j + 1) * stride),
+      );
+    }
+  };
+
+  let iterations = 0;
+  let converged = false;
+  let maxChange = Number.POSITIVE_INFINITY;
+  while (iterations < maxCycles) {
+    iterations++;
+    setPrior();
+    fillTable();
+    counts.fill(0);
+    nk.fill(0);
+    posteriorPass(data, table, nCat, logPrior, nodes, { counts, nk });
+    prev.set(V);
+    for (let j = 0; j < J; j++) {
+      if (isFixed[j]) continue;
+      model.maximize(
+        V.subarray(j * nPar, (j + 1) * nPar),
+        nodes,
+        counts.subarray(j * stride, (j + 1) * stride),
+      );
+    }
+    let change = 0;
+    for (let j = 0; j < J; j++) {
+      if (isFixed[j]) continue;
+      for (const p of free) change = Math.max(change, Math.abs(V[j * nPar + p] - prev[j * nPar + p]));
+    }
+    if (estVar) {
+      // M-step of the latent distribution: the moments of the expected node counts.
+      let n = 0;
+      let m1 = 0;
+      for (let k = 0; k < Q; k++) {
+        n += nk[k];
+        m1 += nk[k] * nodes[k];
+      }
+      const newMean = estMean ? m1 / n : 0;
+      let m2 = 0;
+      for (let k = 0; k < Q; k++) m2 += nk[k] * (nodes[k] - newMean) ** 2;
+      const newVar = m2 / n;
+      change = Math.max(change, Math.abs(newMean - mean), Math.abs(newVar - variance));
+      mean = newMean;
+      variance = newVar;
+    }
+    maxChange = change;
+    if (!Number.isFinite(change)) break;
+    if (change < tol) {
+      converged = true;
+      break;
+    }
+  }
+
+  setPrior();
+  fillTable();
+  const wantAbilities = opts.abilities ?? true;
+  const theta = wantAbilities ? new Float64Array(data.nPersons) : undefined;
+  const se = wantAbilities ? new Float64Array(data.nPersons) : undefined;
+  const logLik = posteriorPass(data, table, nCat, logPrior, nodes, { theta, se });
+
+  const items: ItemEstimate[] = [];
+  for (let j = 0; j < J; j++) {
+    const given = opts.fixed?.get(data.itemIds[j]);
+    // Anchors are reported exactly as given, not through the internal (a, d) round trip.
+    const p = given ?? model.toParams(V.subarray(j * nPar, (j + 1) * nPar));
+    items.push({
+      itemId: data.itemIds[j],
+      a: p.a,
+      b: p.b,
+      c: p.c,
+      d: -p.a * p.b,
+      n: data.itemPtr[j + 1] - data.itemPtr[j],
+      fixed: !!given,
+    });
+  }
+  if (opts.itemSE) itemStandardErrors(data, model, V, isFixed, table, logPrior, nodes, items);
+
+  const nFreeParams = (J - nFixed) * free.length + (estMean ? 1 : 0) + (estVar ? 1 : 0);
+  return {
+    model: model.name,
+    items,
+    latent: { mean, variance },
+    logLik,
+    AIC: -2 * logLik + 2 * nFreeParams,
+    BIC: -2 * logLik + nFreeParams * Math.log(data.nPersons),
+    nFreeParams,
+    iterations,
+    converged,
+    maxChange,
+    nPersons: data.nPersons,
+    nItems: J,
+    nObs: data.nObs,
+    nodes,
+    abilities: theta && se ? { theta, se } : undefined,
+  };
+}
+
+/**
+ * Item standard errors from the cross-product (XPD) approximation of the observed information,
+ * I ≈ Σ_i g_i g_iᵀ with g_i the gradient of person i's marginal log-likelihood in the free item
+ * parameters (latent parameters treated as known). The full matrix is inverted up to FULL_SE_LIMIT
+ * free parameters, per-item blocks above (cheaper, slightly optimistic). A singular information
+ * gives NaN standard errors.
+ */
+function itemStandardErrors(
+  data: ResponseData,
+  model: ItemModel,
+  V: Float64Array,
+  isFixed: Uint8Array,
+  table: Float64Array,
+  logPrior: Float64Array,
+  nodes: Float64Array,
+  items: ItemEstimate[],
+): void {
+  const Q = nodes.length;
+  const J = data.nItems;
+  const { nCat, nPar, free } = model;
+  const m = free.length;
+  const rowLen = nCat * Q * m;
+  // col[j]: first row of item j in the information matrix (−1 for fixed items).
+  const col = new Int32Array(J).fill(-1);
+  let P = 0;
+  for (let j = 0; j < J; j++) {
+    if (isFixed[j]) continue;
+    col[j] = P;
+    P += m;
+  }
+  if (P === 0) return;
+  const full = P <= FULL_SE_LIMIT;
+  const scores = new Float64Array(J * rowLen);
+  for (let j = 0; j < J; j++) {
+    if (!isFixed[j])
+      model.score(V.subarray(j * nPar, (j + 1) * nPar), nodes, scores.subarray(j * rowLen, (j + 1) * rowLen));
+  }
+  const info = new Float64Array(full ? P * P : P * m);
+  const post = new Float64Array(Q);
+  const win = new Int32Array(2);
+  const { personPtr, personItem, personValue } = data;
+  let maxResp = 0;
+  for (let i = 0; i < data.nPersons; i++) maxResp = Math.max(maxResp, personPtr[i + 1] - personPtr[i]);
+  const g = new Float64Array(maxResp * m);
+  for (let i = 0; i < data.nPersons; i++) {
+    personPosterior(data, i, table, nCat, logPrior, post, win);
+    const o0 = personPtr[i];
+    const ni = personPtr[i + 1] - o0;
+    for (let u = 0; u < ni; u++) {
+      const j = personItem[o0 + u];
+      if (col[j] < 0) continue;
+      const base = j * rowLen + personValue[o0 + u] * Q * m;
+      for (let p = 0; p < m; p++) {
+        let s = 0;
+        for (let k = 0; k < Q; k++) s += post[k] * scores[base + k * m + p];
+        g[u * m + p] = s;
+      }
+    }
+    for (let u = 0; u < ni; u++) {
+      const ju = personItem[o0 + u];
+      if (col[ju] < 0) continue;
+      const wFrom = full ? 0 : u;
+      const wTo = full ? ni : u + 1;
+      for (let w = wFrom; w < wTo; w++) {
+        const jw = personItem[o0 + w];
+        if (col[jw] < 0) continue;
+        for (let p = 0; p < m; p++) {
+          const row = full ? (col[ju] + p) * P + col[jw] : (col[ju] + p) * m;
+          for (let q = 0; q < m; q++) info[row + q] += g[u * m + p] * g[w * m + q];
+        }
+      }
+    }
+  }
+  const cov = full ? invertSPD(info, P) : null;
+  const block = new Float64Array(m * m);
+  for (let j = 0; j < J; j++) {
+    if (col[j] < 0) continue;
+    if (full) {
+      if (cov)
+        for (let p = 0; p < m; p++)
+          for (let q = 0; q < m; q++) block[p * m + q] = cov[(col[j] + p) * P + col[j] + q];
+      else block.fill(Number.NaN);
+    } else {
+      const inv = invertSPD(info.slice(col[j] * m, (col[j] + m) * m), m);
+      if (inv) block.set(inv);
+      else block.fill(Number.NaN);
+    }
+    items[j].se = model.standardErrors(V.subarray(j * nPar, (j + 1) * nPar), block);
+  }
+}
+
+/** Inverse of a symmetric positive definite n×n matrix (column by column via Cholesky); null if not PD. */
+function invertSPD(H: Float64Array, n: number): Float64Array | null {
+  const out = new Float64Array(n * n);
+  const e = new Float64Array(n);
+  const x = new Float64Array(n);
+  const L = choleskyFactor(H, n);
+  if (!L) return null;
+  for (let c = 0; c < n; c++) {
+    e.fill(0);
+    e[c] = 1;
+    choleskySolve(L, e, x, n);
+    for (let r = 0; r < n; r++) out[r * n + c] = x[r];
+  }
+  return out;
+}

@@ -1,0 +1,205 @@
+// Linking a calibration to the scale of anchor items (spec/irt.md → Linking). The transformation
+// θ' = Aθ + B maps the new scale onto the anchors' scale: a' = a/A, b' = A·b + B, se' = A·se.
+
+import { type CalibrateOptions, type Calibration, calibrate } from './estimate.js';
+import { type ItemParams, probability } from './models.js';
+import { makeGrid } from './quadrature.js';
+import type { ResponseData } from './responses.js';
+
+export type LinkingMethod = 'fixed' | 'mean-sigma' | 'stocking-lord' | 'none';
+
+/** Result of linking: θ' = A·θ + B; `anchors` lists the anchor items actually used. */
+export interface LinkingConstants {
+  method: LinkingMethod;
+  A: number;
+  B: number;
+  nAnchors: number;
+  anchors: string[];
+}
+
+/** Default method: 'fixed' with at least this many usable anchors, otherwise 'none'. */
+export const MIN_FIXED_ANCHORS = 5;
+
+/** Mean-sigma: A = sd(b_anchor)/sd(b_new), B = mean(b_anchor) − A·mean(b_new) (population SDs). */
+export function meanSigma(anchorB: readonly number[], newB: readonly number[]): { A: number; B: number } {
+  if (anchorB.length !== newB.length || anchorB.length < 2)
+    throw new RangeError('mean-sigma needs at least 2 paired anchors');
+  const mo = mean(anchorB);
+  const mn = mean(newB);
+  const A = sd(anchorB, mo) / sd(newB, mn);
+  if (!Number.isFinite(A) || A <= 0) throw new RangeError('mean-sigma: anchor difficulties have no spread');
+  return { A, B: mo - A * mn };
+}
+
+function mean(x: readonly number[]): number {
+  return x.reduce((s, v) => s + v, 0) / x.length;
+}
+
+function sd(x: readonly number[], m: number): number {
+  return Math.sqrt(x.reduce((s, v) => s + (v - m) ** 2, 0) / x.length);
+}
+
+/** Item parameters on the target scale after θ' = Aθ + B. */
+export function transformItem(p: ItemParams, A: number, B: number): ItemParams {
+  return { a: p.a / A, b: A * p.b + B, c: p.c };
+}
+
+/**
+ * Stocking–Lord: A, B minimising Σ_k w_k (Σ_j P(θ_k; anchor_j) − Σ_j P(θ_k; new_j transformed))² over
+ * the N(0, 1)-weighted 61-node grid on [-6, 6] of the anchors' scale, by damped Gauss–Newton from
+ * the mean-sigma solution (or A = 1, B = 0 when the anchors have no spread).
+ */
+export function stockingLord(
+  anchor: readonly ItemParams[],
+  fresh: readonly ItemParams[],
+): { A: number; B: number } {
+  if (anchor.length !== fresh.length || anchor.length < 1)
+    throw new RangeError('stocking-lord needs paired anchors');
+  const { nodes, weights } = makeGrid();
+  const Q = nodes.length;
+  const target = new Float64Array(Q);
+  for (let k = 0; k < Q; k++) for (const p of anchor) target[k] += probability(p, nodes[k]);
+  const loss = (A: number, B: number, jac?: Float64Array): number => {
+    let f = 0;
+    let gA = 0;
+    let gB = 0;
+    let hAA = 0;
+    let hAB = 0;
+    let hBB = 0;
+    for (let k = 0; k < Q; k++) {
+      let tcc = 0;
+      let dA = 0;
+      let dB = 0;
+      for (const p of fresh) {
+        // P = c + (1 − c)σ(z), z = (a/A)(θ − A·b − B).
+        const z = (p.a / A) * (nodes[k] - A * p.b - B);
+        const s = 1 / (1 + Math.exp(-z));
+        const dz = (1 - p.c) * s * (1 - s);
+        tcc += p.c + (1 - p.c) * s;
+        dA += dz * ((-p.a * (nodes[k] - B)) / (A * A));
+        dB += dz * (-p.a / A);
+      }
+      const r = target[k] - tcc;
+      f += weights[k] * r * r;
+      // Gauss–Newton pieces of f = Σ w r², r = target − tcc: ∇f = −2Σ w r ∂tcc, H ≈ 2Σ w ∂tcc ∂tccᵀ.
+      gA += -2 * weights[k] * r * dA;
+      gB += -2 * weights[k] * r * dB;
+      hAA += 2 * weights[k] * dA * dA;
+      hAB += 2 * weights[k] * dA * dB;
+      hBB += 2 * weights[k] * dB * dB;
+    }
+    if (jac) jac.set([gA, gB, hAA, hAB, hBB]);
+    return f;
+  };
+  let start = { A: 1, B: 0 };
+  try {
+    start = meanSigma(
+      anchor.map((p) => p.b),
+      fresh.map((p) => p.b),
+    );
+  } catch {
+    // Fewer than 2 anchors or no spread in b: start from the identity.
+  }
+  let { A, B } = start;
+  const jac = new Float64Array(5);
+  let f = loss(A, B, jac);
+  let lambda = 1e-3;
+  for (let it = 0; it < 200; it++) {
+    const [gA, gB, hAA, hAB, hBB] = jac;
+    const a11 = hAA * (1 + lambda);
+    const a22 = hBB * (1 + lambda);
+    const det = a11 * a22 - hAB * hAB;
+    const sA = -(a22 * gA - hAB * gB) / det;
+    const sB = -(a11 * gB - hAB * gA) / det;
+    const An = A + sA;
+    const Bn = B + sB;
+    const fn = An > 0 ? loss(An, Bn) : Number.POSITIVE_INFINITY;
+    if (fn <= f) {
+      const small = Math.abs(sA) < 1e-12 && Math.abs(sB) < 1e-12;
+      A = An;
+      B = Bn;
+      f = loss(A, B, jac);
+      lambda = Math.max(lambda / 10, 1e-12);
+      if (small) break;
+    } else {
+      lambda *= 10;
+      if (lambda > 1e12) break;
+    }
+  }
+  return { A, B };
+}
+
+export interface LinkedCalibrateOptions extends CalibrateOptions {
+  /** Current parameters of anchor items, by item id. */
+  anchors?: ReadonlyMap<string, ItemParams>;
+  /** Default: 'fixed' when at least MIN_FIXED_ANCHORS anchors are usable, else 'none'. */
+  linking?: LinkingMethod;
+}
+
+/**
+ * Calibrates and links to the anchors present (not excluded) in `data`. 'fixed' holds them at their
+ * values and estimates the latent mean and variance; it reports A = latent SD and B = latent mean,
+ * the map from the standard-normal scale of a free calibration. 'mean-sigma' and 'stocking-lord'
+ * calibrate freely, then transform items, latent distribution and abilities by (A, B).
+ */
+export function calibrateLinked(
+  data: ResponseData,
+  opts: LinkedCalibrateOptions = {},
+): { calibration: Calibration; linking: LinkingConstants } {
+  const { anchors: anchorMap, linking, ...rest } = opts;
+  const used = data.itemIds.filter((id) => anchorMap?.has(id));
+  const method = linking ?? (used.length >= MIN_FIXED_ANCHORS ? 'fixed' : 'none');
+  if (method !== 'none' && used.length === 0)
+    throw new RangeError(`linking '${method}' needs anchors present in the data`);
+  const anchorParams = used.map((id) => anchorMap!.get(id)!);
+  if (method === 'fixed') {
+    const cal = calibrate(data, { ...rest, fixed: new Map(used.map((id, i) => [id, anchorParams[i]])) });
+    const linkConst = {
+      method,
+      A: Math.sqrt(cal.latent.variance),
+      B: cal.latent.mean,
+      nAnchors: used.length,
+      anchors: used,
+    };
+    return { calibration: cal, linking: linkConst };
+  }
+  const cal = calibrate(data, rest);
+  if (method === 'none')
+    return { calibration: cal, linking: { method, A: 1, B: 0, nAnchors: 0, anchors: [] } };
+  const byId = new Map(cal.items.map((it) => [it.itemId, it]));
+  const fresh = used.map((id) => byId.get(id)!);
+  const { A, B } =
+    method === 'mean-sigma'
+      ? meanSigma(
+          anchorParams.map((p) => p.b),
+          fresh.map((p) => p.b),
+        )
+      : stockingLord(anchorParams, fresh);
+  return {
+    calibration: applyLinking(cal, A, B),
+    linking: { method, A, B, nAnchors: used.length, anchors: used },
+  };
+}
+
+/** The calibration expressed on the scale θ' = Aθ + B (SEs of a and b by the same linear maps). */
+export function applyLinking(cal: Calibration, A: number, B: number): Calibration {
+  const items = cal.items.map((it) => {
+    const p = transformItem(it, A, B);
+    const se = it.se && {
+      ...it.se,
+      ...(it.se.a !== undefined && { a: it.se.a / A }),
+      ...(it.se.b !== undefined && { b: A * it.se.b }),
+    };
+    return { ...it, ...p, d: -p.a * p.b, ...(se && { se }) };
+  });
+  const abilities = cal.abilities && {
+    theta: cal.abilities.theta.map((t) => A * t + B),
+    se: cal.abilities.se.map((s) => A * s),
+  };
+  return {
+    ...cal,
+    items,
+    latent: { mean: A * cal.latent.mean + B, variance: A * A * cal.latent.variance },
+    abilities,
+  };
+}
