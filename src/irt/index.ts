@@ -37,6 +37,7 @@ export {
 } from './responses.js';
 export {
   type Abilities,
+  marginalLogLik,
   OnlineScorer,
   type PositionalItem,
   type ScoreMethod,

@@ -195,7 +195,7 @@ class Logistic implements ItemModel {
       }
       this.addPrior(v, grad, info);
       for (let i = 0; i < m; i++) for (let j = 0; j < i; j++) info[j * m + i] = info[i * m + j];
-      const L = choleskyFactor(info, m);
+      const L = ridgedCholesky(info, m);
       if (!L) return;
       choleskySolve(L, grad, step, m);
       let t = 1;
@@ -313,6 +313,22 @@ export function choleskyFactor(H: ArrayLike<number>, n: number): Float64Array | 
     }
   }
   return L;
+}
+
+/**
+ * Cholesky factor of H, adding a growing ridge to the diagonal when H is (numerically) singular, as
+ * happens when c → 0 makes the information on logit c vanish; null if even that fails.
+ */
+function ridgedCholesky(H: Float64Array, n: number): Float64Array | null {
+  let maxDiag = 0;
+  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(H[i * n + i]));
+  const ridged = Float64Array.from(H);
+  for (let ridge = 1e-10 * (1 + maxDiag), t = 0; t < 24; t++, ridge *= 10) {
+    const L = choleskyFactor(ridged, n);
+    if (L) return L;
+    for (let i = 0; i < n; i++) ridged[i * n + i] = H[i * n + i] + ridge;
+  }
+  return null;
 }
 
 /** Solves L Lᵀ x = g for x given the Cholesky factor L. */

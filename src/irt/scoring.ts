@@ -82,6 +82,16 @@ export function scorePersons(
   return { theta, se };
 }
 
+/** Marginal log-likelihood of `data` under fixed item parameters and the N(mean, variance) grid prior. */
+export function marginalLogLik(
+  data: PersonResponses,
+  items: readonly ItemParams[],
+  opts: Omit<ScoreOptions, 'method'> = {},
+): number {
+  const grid = makeGrid(opts.quadpts ?? 61, opts.thetaLim ?? [-6, 6], opts.mean ?? 0, opts.variance ?? 1);
+  return posteriorPass(data, logTable(items, grid.nodes), 2, grid.weights.map(Math.log), grid.nodes, {});
+}
+
 /**
  * Maximises Σ log P(x_j | θ) − precision·(θ − mean)²/2 over θ in lim by Newton's method with
  * Fisher information and step halving, from `start`; writes θ and 1/√(information + precision).

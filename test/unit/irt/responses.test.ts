@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import {
+  calibrate,
+  fromIndexed,
+  fromMatrix,
+  fromTriples,
+  InvalidResponseError,
+  simulate,
+} from '../../../src/irt/index.js';
+
+describe('data checks', () => {
+  test('duplicates: the latest response counts; CSR and CSC agree', () => {
+    const d = fromTriples(
+      [
+        { userId: 'u1', itemId: 'i1', correct: 0 },
+        { userId: 'u2', itemId: 'i1', correct: 0 },
+        { userId: 'u1', itemId: 'i2', correct: 1 },
+        { userId: 'u2', itemId: 'i2', correct: 0 },
+        { userId: 'u1', itemId: 'i1', correct: 1 },
+      ],
+      { minItemResponses: 1 },
+    );
+    assert.equal(d.duplicatesDropped, 1);
+    assert.equal(d.nObs, 4);
+    // u1 keeps i2 and its later i1 (= 1), in input order.
+    assert.deepEqual([...d.personPtr], [0, 2, 4]);
+    assert.deepEqual([...d.personItem], [1, 0, 0, 1]);
+    assert.deepEqual([...d.personValue], [1, 1, 0, 0]);
+    assert.deepEqual([...d.itemPtr], [0, 2, 4]);
+    assert.deepEqual([...d.itemPerson], [0, 1, 0, 1]);
+    assert.deepEqual([...d.itemValue], [1, 0, 1, 0]);
+  });
+
+  test('non-0/1 and non-finite values are errors naming the response', () => {
+    for (const bad of [2, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(
+        () =>
+          fromTriples([
+            { userId: 'u', itemId: 'i', correct: 1 },
+            { userId: 'u', itemId: 'j', correct: bad },
+          ]),
+        (e: unknown) => e instanceof InvalidResponseError && e.index === 1 && /response 2/.test(e.message),
+      );
+    }
+  });
+
+  test('item exclusions with reasons; persons left with nothing are excluded', () => {
+    const rows = Array.from({ length: 30 }, (_, i) => [
+      1,
+      i % 2,
+      0,
+      i < 10 ? (i % 3 === 0 ? 1 : 0) : null,
+      i % 3 === 0 ? 1 : 0,
+    ]);
+    rows.push([null, null, null, null, null]);
+    rows.push([1, null, 0, null, null]);
+    const d = fromMatrix(rows);
+    assert.deepEqual(
+      d.excludedItems.map((e) => [e.itemId, e.reason, e.n]),
+      [
+        ['Item.1', 'all-correct', 31],
+        ['Item.3', 'all-incorrect', 31],
+        ['Item.4', 'too-few-responses', 10],
+      ],
+    );
+    assert.deepEqual(d.itemIds, ['Item.2', 'Item.5']);
+    assert.deepEqual(d.excludedPersons, [
+      { personId: '31', reason: 'no-responses' },
+      { personId: '32', reason: 'no-remaining-responses' },
+    ]);
+    assert.equal(d.nPersons, 30);
+  });
+
+  test('one response per person still calibrates (Rasch)', () => {
+    const sim = simulate({ model: 'Rasch', nPersons: 2000, nItems: 10, perPerson: 1, seed: 3 });
+    const cal = calibrate(fromIndexed(sim.responses), { model: 'Rasch' });
+    assert.equal(cal.nObs, 2000);
+    assert.ok(cal.items.every((i) => Number.isFinite(i.b)));
+    assert.equal(cal.converged, cal.maxChange < 1e-4);
+  });
+});
+
+describe('convergence is reported honestly', () => {
+  test('3PL without prior stopped by maxCycles reports converged: false', () => {
+    const sim = simulate({ model: '3PL', nPersons: 300, nItems: 10, seed: 3 });
+    const cal = calibrate(fromIndexed(sim.responses), { model: '3PL', maxCycles: 20 });
+    assert.equal(cal.converged, false);
+    assert.equal(cal.iterations, 20);
+    assert.ok(cal.maxChange >= 1e-4);
+  });
+
+  test('converged ⇔ last change below tol', () => {
+    const sim = simulate({ model: '3PL', nPersons: 300, nItems: 10, seed: 4 });
+    const cal = calibrate(fromIndexed(sim.responses), { model: '3PL' });
+    assert.equal(cal.converged, cal.maxChange < 1e-4);
+    assert.ok(cal.iterations <= 500);
+  });
+});
