@@ -20,6 +20,8 @@ export interface IndexedResponses {
 export interface DataCheckOptions {
   /** Items with fewer responses are excluded; default 20. */
   minItemResponses?: number;
+  /** Apply the item checks (count, constant responses); default true. Scoring turns them off. */
+  checkItems?: boolean;
 }
 
 export type ItemExclusionReason = 'too-few-responses' | 'all-correct' | 'all-incorrect';
@@ -135,6 +137,7 @@ export function fromMatrix(
  */
 export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}): ResponseData {
   const minItem = opts.minItemResponses ?? 20;
+  const checkItems = opts.checkItems ?? true;
   const { person, item, correct } = input;
   const nP = input.personIds.length;
   const nJ = input.itemIds.length;
@@ -182,8 +185,9 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
   const itemMap = new Int32Array(nJ).fill(-1);
   const itemIds: string[] = [];
   for (let j = 0; j < nJ; j++) {
-    const reason: ItemExclusionReason | null =
-      itemN[j] < minItem
+    const reason: ItemExclusionReason | null = !checkItems
+      ? null
+      : itemN[j] < minItem
         ? 'too-few-responses'
         : itemSum[j] === itemN[j]
           ? 'all-correct'
