@@ -1,0 +1,419 @@
+// The report's charts as standalone SVG strings: Observable Plot rendered into a linkedom document,
+// and a hand-drawn churn gauge (Plot has none). Pure and deterministic: no random ids (Plot's clip
+// paths and markers, which use a global counter, are not used), fixed domains and tick formats.
+// Every series differs by shape, lightness or a text label, so the charts also read in grey print.
+import * as Plot from '@observablehq/plot';
+import { parseHTML } from 'linkedom';
+import { formatNumber, formatPercent, type Messages } from './messages.js';
+import {
+  CHURN_HIGH,
+  CHURN_MEDIUM,
+  churnBand,
+  type KpiKey,
+  type ReportViewModel,
+  type TargetItem,
+} from './view-model.js';
+
+/** Drawing width of every chart in SVG units; the HTML scales it to the page, the PDF to 515 pt. */
+export const CHART_WIDTH = 640;
+const FONT_SIZE = 11;
+/** The PDF embeds Noto Sans KR under this family name; browsers fall back to the system's Hangul fonts. */
+export const CHART_FONT = 'Noto Sans KR';
+const FONT_STACK = `${CHART_FONT}, Apple SD Gothic Neo, Malgun Gothic, Nanum Gothic, system-ui, sans-serif`;
+const INK = '#1f2933';
+const DARK = '#2f5d8c';
+const LIGHT = '#c9d6e6';
+const PALE = '#e9eff6';
+
+const { document } = parseHTML('<!doctype html><html><body></body></html>');
+
+export interface Chart {
+  svg: string;
+  width: number;
+  height: number;
+}
+
+type PlotOptions = Plot.PlotOptions & { width: number; height: number };
+
+function plot(options: PlotOptions): Chart {
+  const el = Plot.plot({
+    ...options,
+    document: document as unknown as Plot.PlotOptions['document'],
+    style: { fontSize: `${FONT_SIZE}px`, fontFamily: FONT_STACK, color: INK, background: 'white' },
+  }) as unknown as { outerHTML: string };
+  // The namespace makes each SVG a well-formed standalone XML document (pdfmake parses it as XML).
+  const svg = el.outerHTML.replace(/^<svg /, '<svg xmlns="http://www.w3.org/2000/svg" ');
+  return { svg, width: options.width, height: options.height };
+}
+
+/** Rough width of a label in pixels: Hangul and other wide characters take about one em. */
+function textWidth(s: string, size = FONT_SIZE): number {
+  let w = 0;
+  for (const ch of s) w += (ch.codePointAt(0) ?? 0) > 0x2e80 ? size : size * 0.6;
+  return w;
+}
+
+function truncate(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
+}
+
+export function formatKpi(key: KpiKey, v: number): string {
+  if (key === 'I_t') return formatNumber(v, 2, true);
+  if (key === 'S') return formatNumber(v, 2);
+  return formatPercent(v);
+}
+
+/**
+ * Six KPI bars: I_t on [−1, 1] in a panel of its own, the five others on [0, 1]. This week is a bar,
+ * last week a black tick; the printed value stands in a column at the right ("not enough data" for null).
+ */
+export function kpiChart(vm: ReportViewModel, m: Messages): Chart {
+  const rows = (keys: KpiKey[]) =>
+    keys.map((k) => ({
+      label: m.kpiLabels[k],
+      now: vm.kpis[k],
+      before: vm.kpis_last_week[k],
+      text: vm.kpis[k] === null ? m.notEnoughData : formatKpi(k, vm.kpis[k]!),
+    }));
+  const unit = rows(['E_t', 'R_t', 'A_t', 'P', 'S']);
+  const signed = rows(['I_t']);
+  const marginLeft = Math.ceil(Math.max(...[...unit, ...signed].map((r) => textWidth(r.label)))) + 14;
+  const marginRight = Math.ceil(Math.max(textWidth(m.notEnoughData), 40)) + 16;
+  const panel = (data: typeof unit, domain: [number, number], label: string, height: number) =>
+    plot({
+      width: CHART_WIDTH,
+      height,
+      marginLeft,
+      marginRight,
+      marginTop: 6,
+      marginBottom: 36,
+      x: { domain, label, labelAnchor: 'center', labelArrow: 'none', grid: true },
+      y: { domain: data.map((r) => r.label), label: null, padding: 0.3 },
+      marks: [
+        Plot.barX(
+          data.filter((r) => r.now !== null),
+          { x1: 0, x2: 'now', y: 'label', fill: DARK },
+        ),
+        Plot.tickX(
+          data.filter((r) => r.before !== null),
+          { x: 'before', y: 'label', stroke: INK, strokeWidth: 3, inset: -3 },
+        ),
+        Plot.ruleX([0], { stroke: INK }),
+        Plot.text(data, { x: domain[1], y: 'label', text: 'text', textAnchor: 'start', dx: 10, fill: INK }),
+      ],
+    });
+  const top = panel(signed, [-1, 1], m.charts.improvementAxis, 64);
+  const bottom = panel(unit, [0, 1], m.charts.kpiValue, 150);
+  const legendH = 22;
+  const legend =
+    `<g transform="translate(${marginLeft},6)" font-size="${FONT_SIZE}" fill="${INK}">` +
+    `<rect width="18" height="10" fill="${DARK}"/>` +
+    `<text x="24" y="9">${esc(m.charts.kpiThisWeek)}</text>` +
+    `<rect x="${34 + textWidth(m.charts.kpiThisWeek)}" y="-3" width="3" height="16" fill="${INK}"/>` +
+    `<text x="${44 + textWidth(m.charts.kpiThisWeek)}" y="9">${esc(m.charts.kpiLastWeek)}</text></g>`;
+  return stack([top, bottom], legend, legendH);
+}
+
+/**
+ * Stacks charts vertically in one SVG, below a hand-drawn header of `headerHeight`. Each chart's root
+ * becomes a translated group that keeps the inherited presentation attributes (nested <svg> elements
+ * would pick up the page's CSS sizing rules).
+ */
+function stack(parts: Chart[], header: string, headerHeight: number): Chart {
+  let y = headerHeight;
+  const body = parts
+    .map((p) => {
+      const open = p.svg.slice(0, p.svg.indexOf('>') + 1);
+      const inherited = [...open.matchAll(/ (?:text-anchor|font-size|font-family|fill|style)="[^"]*"/g)].join(
+        '',
+      );
+      const group = `<g transform="translate(0,${y})"${inherited}>${p.svg.slice(open.length, -'</svg>'.length)}</g>`;
+      y += p.height;
+      return group;
+    })
+    .join('');
+  return {
+    svg:
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${CHART_WIDTH}" height="${y}" viewBox="0 0 ${CHART_WIDTH} ${y}" ` +
+      `font-family="${FONT_STACK}">${header}${body}</svg>`,
+    width: CHART_WIDTH,
+    height: y,
+  };
+}
+
+/** Escapes text for hand-written SVG (Plot escapes its own). */
+function esc(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const DAY_MS = 86_400_000;
+
+/** θ over the 8 weeks ending with the report's Sunday: line and points, ±1 SE band and error bars, goal τ. */
+export function thetaChart(vm: ReportViewModel, m: Messages): Chart | null {
+  if (vm.theta_series.length === 0) return null;
+  const end = Date.parse(`${vm.week.end}T00:00:00Z`) + DAY_MS;
+  const data = vm.theta_series.map((p) => ({
+    at: new Date(p.at),
+    theta: p.theta,
+    lo: p.se === null ? p.theta : p.theta - p.se,
+    hi: p.se === null ? p.theta : p.theta + p.se,
+  }));
+  const tau = vm.goal.tau;
+  const ys = [...data.flatMap((d) => [d.lo, d.hi]), tau];
+  const pad = 0.25;
+  return plot({
+    width: CHART_WIDTH,
+    height: 200,
+    marginLeft: 50,
+    marginRight: 20 + Math.ceil(textWidth(m.charts.goalLine('0.00'))),
+    marginTop: 20,
+    x: {
+      type: 'utc',
+      domain: [new Date(end - 56 * DAY_MS), new Date(end)],
+      label: null,
+      ticks: 8,
+      tickFormat: (d: Date) => m.shortDate(d),
+    },
+    y: {
+      domain: [Math.floor((Math.min(...ys) - pad) * 2) / 2, Math.ceil((Math.max(...ys) + pad) * 2) / 2],
+      label: m.charts.thetaAxis,
+      labelArrow: 'none',
+      grid: true,
+      tickFormat: (v: number) => formatNumber(v, 1),
+    },
+    marks: [
+      Plot.areaY(data, { x: 'at', y1: 'lo', y2: 'hi', fill: LIGHT, fillOpacity: 0.7 }),
+      Plot.ruleX(data, { x: 'at', y1: 'lo', y2: 'hi', stroke: DARK, strokeWidth: 1.5 }),
+      Plot.ruleY([tau], { stroke: INK, strokeDasharray: '6,4', strokeWidth: 1.5 }),
+      // The goal's label stands in the right margin, where no data point can cover it.
+      Plot.text([tau], {
+        y: (d: number) => d,
+        frameAnchor: 'right',
+        text: () => m.charts.goalLine(formatNumber(tau)),
+        textAnchor: 'start',
+        dx: 6,
+        fill: INK,
+      }),
+      Plot.lineY(data, { x: 'at', y: 'theta', stroke: DARK, strokeWidth: 2 }),
+      Plot.dot(data, { x: 'at', y: 'theta', r: 3.5, fill: 'white', stroke: DARK, strokeWidth: 2 }),
+    ],
+  });
+}
+
+/** The topic chart keeps to half a page: beyond this many topics it shows the weakest (the table has all). */
+export const TOPIC_CHART_MAX = 15;
+
+/** Accuracy per topic this week, best first, each bar labelled with its percentage and counts. */
+export function topicChart(vm: ReportViewModel, m: Messages): Chart | null {
+  const data = vm.topics
+    .filter((t) => t.accuracy !== null)
+    .map((t) => ({ ...t, label: truncate(t.name, 18) }))
+    .sort(
+      (a, b) =>
+        a.accuracy! - b.accuracy! || a.name.localeCompare(b.name) || a.topic_id.localeCompare(b.topic_id),
+    )
+    .slice(0, TOPIC_CHART_MAX)
+    .reverse();
+  if (data.length === 0) return null;
+  // Distinct ids can share a (truncated) name: the y domain is keyed by id, the label looked up.
+  const labels = new Map(data.map((t) => [t.topic_id, t.label]));
+  return plot({
+    width: CHART_WIDTH,
+    height: 46 + 24 * data.length,
+    marginLeft: Math.ceil(Math.max(...data.map((t) => textWidth(t.label)))) + 14,
+    marginRight: 86,
+    marginBottom: 36,
+    x: {
+      domain: [0, 1],
+      label: m.charts.accuracyAxis,
+      labelAnchor: 'center',
+      labelArrow: 'none',
+      grid: true,
+      tickFormat: (v: number) => formatPercent(v),
+    },
+    y: {
+      domain: data.map((t) => t.topic_id),
+      label: null,
+      padding: 0.25,
+      tickFormat: (id: string) => labels.get(id) ?? id,
+    },
+    marks: [
+      Plot.barX(data, { x1: 0, x2: 'accuracy', y: 'topic_id', fill: DARK }),
+      Plot.ruleX([0], { stroke: INK }),
+      Plot.text(data, {
+        x: 1,
+        y: 'topic_id',
+        text: (t: (typeof data)[number]) => `${formatPercent(t.accuracy!)} (${t.correct}/${t.attempts})`,
+        textAnchor: 'start',
+        dx: 8,
+        fill: INK,
+      }),
+    ],
+  });
+}
+
+/** Attempts per day Monday..Sunday: a pale outlined bar for attempts, a narrower dark bar for correct. */
+export function dailyChart(vm: ReportViewModel, m: Messages): Chart {
+  const data = vm.daily.map((d) => ({ ...d, label: m.shortWeekday(d.date) }));
+  const max = Math.max(1, ...data.map((d) => d.attempts));
+  return plot({
+    width: CHART_WIDTH,
+    height: 200,
+    marginLeft: 50,
+    marginTop: 24,
+    x: { domain: data.map((d) => d.label), label: null, padding: 0.25 },
+    y: {
+      domain: [0, max],
+      nice: true,
+      label: m.charts.attemptsAxis,
+      labelArrow: 'none',
+      grid: true,
+      tickFormat: (v: number) => (Number.isInteger(v) ? String(v) : ''),
+    },
+    marks: [
+      Plot.barY(data, { x: 'label', y: 'attempts', fill: PALE, stroke: INK, strokeWidth: 1 }),
+      Plot.barY(data, { x: 'label', y: 'correct', fill: DARK, insetLeft: 10, insetRight: 10 }),
+      Plot.text(data, {
+        x: 'label',
+        y: 'attempts',
+        text: (d: (typeof data)[number]) => (d.attempts ? `${d.correct}/${d.attempts}` : '0'),
+        dy: -8,
+        fill: INK,
+      }),
+      Plot.ruleY([0], { stroke: INK }),
+    ],
+  });
+}
+
+const BIN = 0.5;
+
+/** Histogram of this week's item difficulties b, with the learner's θ and the fit zone θ±1 behind it. */
+export function targetingChart(vm: ReportViewModel, m: Messages): Chart | null {
+  const items = vm.targeting;
+  if (items.length === 0) return null;
+  const theta = vm.theta?.value ?? null;
+  const bs = items.map((i) => i.b);
+  const reach = theta === null ? bs : [...bs, theta - 1.5, theta + 1.5];
+  const lo = Math.floor(Math.min(...reach) / BIN) * BIN;
+  const hi = Math.max(lo + BIN, Math.ceil(Math.max(...reach) / BIN) * BIN);
+  const thresholds = Array.from({ length: Math.round((hi - lo) / BIN) + 1 }, (_, i) => lo + i * BIN);
+  const zone =
+    theta === null
+      ? []
+      : [
+          Plot.rectX([0], { x1: theta - 1, x2: theta + 1, fill: PALE }),
+          Plot.ruleX([theta], { stroke: INK, strokeWidth: 2 }),
+          Plot.text([theta], {
+            x: (d: number) => d,
+            frameAnchor: 'top',
+            text: () => `${m.charts.thetaLine(formatNumber(theta))} · ${m.charts.fitZone}`,
+            textAnchor: theta > (lo + hi) / 2 ? 'end' : 'start',
+            dx: theta > (lo + hi) / 2 ? -6 : 6,
+            dy: -12,
+            fill: INK,
+          }),
+        ];
+  return plot({
+    width: CHART_WIDTH,
+    height: 200,
+    marginLeft: 50,
+    marginTop: 28,
+    marginBottom: 36,
+    x: {
+      domain: [lo, hi],
+      label: m.charts.difficultyAxis,
+      labelAnchor: 'center',
+      labelArrow: 'none',
+      tickFormat: (v: number) => formatNumber(v, 1),
+    },
+    y: {
+      label: m.charts.attemptsAxis,
+      labelArrow: 'none',
+      grid: true,
+      tickFormat: (v: number) => (Number.isInteger(v) ? String(v) : ''),
+    },
+    marks: [
+      ...zone,
+      Plot.rectY(
+        items,
+        Plot.binX<Plot.RectYOptions>(
+          { y: 'count' },
+          { x: (i: TargetItem) => i.b, thresholds, fill: DARK, stroke: 'white', inset: 0.5 },
+        ),
+      ),
+      Plot.ruleY([0], { stroke: INK }),
+    ],
+  });
+}
+
+/** Counts of this week's items inside, below and above the fit zone θ±1. */
+export function targetingFit(items: readonly TargetItem[], theta: number) {
+  let inZone = 0;
+  let easy = 0;
+  let hard = 0;
+  for (const { b } of items) {
+    if (b < theta - 1) easy++;
+    else if (b > theta + 1) hard++;
+    else inZone++;
+  }
+  return { inZone, easy, hard };
+}
+
+/**
+ * A half-circle gauge for S on [0, 1] with the bands low / medium / high. The bands differ by
+ * lightness and by hatching (none, single, crossed); each is named on the dial.
+ */
+export function churnGauge(s: number | null, m: Messages): Chart {
+  const width = 320;
+  const height = 190;
+  const cx = 160;
+  const cy = 140;
+  const rOut = 118;
+  const rIn = 78;
+  // v = 0 at the left end of the arc, 1 at the right.
+  const pt = (v: number, r: number) => {
+    const a = Math.PI * (1 - v);
+    return `${(cx + r * Math.cos(a)).toFixed(2)},${(cy - r * Math.sin(a)).toFixed(2)}`;
+  };
+  const band = (from: number, to: number, fill: string) =>
+    `<path d="M${pt(from, rOut)} A${rOut},${rOut} 0 0 1 ${pt(to, rOut)} L${pt(to, rIn)} ` +
+    `A${rIn},${rIn} 0 0 0 ${pt(from, rIn)} Z" fill="${fill}" stroke="${INK}" stroke-width="1"/>`;
+  const label = (v: number, r: number, text: string, anchor = 'middle') => {
+    const [x, y] = pt(v, r).split(',');
+    return `<text x="${x}" y="${y}" text-anchor="${anchor}" dominant-baseline="middle">${esc(text)}</text>`;
+  };
+  const defs =
+    '<defs>' +
+    `<pattern id="rp-gauge-hatch" width="7" height="7" patternUnits="userSpaceOnUse">` +
+    `<rect width="7" height="7" fill="#f3c77b"/><path d="M0,7 L7,0 M-1,1 L1,-1 M6,8 L8,6" stroke="${INK}" stroke-width="1"/></pattern>` +
+    `<pattern id="rp-gauge-cross" width="7" height="7" patternUnits="userSpaceOnUse">` +
+    `<rect width="7" height="7" fill="#d9665b"/><path d="M0,7 L7,0 M-1,1 L1,-1 M6,8 L8,6 M0,0 L7,7 M-1,6 L1,8 M6,-1 L8,1" stroke="${INK}" stroke-width="1"/></pattern>` +
+    '</defs>';
+  const mid = (rOut + rIn) / 2;
+  const dial =
+    band(0, CHURN_MEDIUM, '#dcefd5') +
+    band(CHURN_MEDIUM, CHURN_HIGH, 'url(#rp-gauge-hatch)') +
+    band(CHURN_HIGH, 1, 'url(#rp-gauge-cross)') +
+    `<g font-size="${FONT_SIZE}" fill="${INK}">` +
+    label(CHURN_MEDIUM / 2, rOut + 14, m.churnBands.low) +
+    label((CHURN_MEDIUM + CHURN_HIGH) / 2, rOut + 12, m.churnBands.medium) +
+    label((CHURN_HIGH + 1) / 2, rOut + 14, m.churnBands.high) +
+    `<text x="${pt(0, mid).split(',')[0]}" y="${cy + 16}" text-anchor="middle">0</text>` +
+    `<text x="${pt(1, mid).split(',')[0]}" y="${cy + 16}" text-anchor="middle">1</text>` +
+    '</g>';
+  const needle =
+    s === null
+      ? `<text x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="16" fill="${INK}">${esc(m.notEnoughData)}</text>`
+      : `<path d="M${pt(s, rOut - 4)} L${pt(s + 0.02, 8)} L${pt(s - 0.02, 8)} Z" fill="${INK}"/>` +
+        `<circle cx="${cx}" cy="${cy}" r="7" fill="${INK}"/>` +
+        `<text x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="18" font-weight="bold" fill="${INK}">` +
+        `${formatNumber(s)} · ${esc(m.churnBands[churnBand(s)])}</text>`;
+  return {
+    svg:
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" ` +
+      `font-family="${FONT_STACK}">${defs}${dial}${needle}</svg>`,
+    width,
+    height,
+  };
+}

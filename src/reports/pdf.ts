@@ -1,0 +1,169 @@
+// Draws a report layout as an A4 PDF with pdfmake 0.3 (pdfkit underneath): vector charts through
+// pdfmake's `svg` nodes and Noto Sans KR embedded (subset) for Hangul. pdfmake 0.3's Node entry is a
+// singleton (`require('pdfmake')` with setFonts / createPdf(doc).getBuffer()); it reads the two font
+// files itself, and its access policies deny every other file and every URL.
+import { createRequire } from 'node:module';
+import { CHART_FONT } from './charts.js';
+import type { Block, ReportLayout, Section } from './render.js';
+
+/** Paths of the TTF files (pdfkit needs TrueType/OpenType; the SVG text needs real paths too). */
+export interface PdfFonts {
+  normal: string;
+  bold: string;
+}
+
+/** The parts of pdfmake 0.3's untyped API used here. */
+interface PdfMake {
+  setFonts(
+    fonts: Record<string, { normal: string; bold: string; italics: string; bolditalics: string }>,
+  ): void;
+  setUrlAccessPolicy(policy: (url: string) => boolean): void;
+  setLocalAccessPolicy(policy: (path: string) => boolean): void;
+  createPdf(doc: DocDefinition): { getBuffer(): Promise<Buffer> };
+}
+type Node = Record<string, unknown> | string;
+type DocDefinition = Record<string, unknown>;
+
+const pdfmake = createRequire(import.meta.url)('pdfmake') as PdfMake;
+let configuredFor: PdfFonts | null = null;
+
+function configure(fonts: PdfFonts): void {
+  if (configuredFor?.normal === fonts.normal && configuredFor.bold === fonts.bold) return;
+  // pdfmake rewrites the descriptors it is given: hand it fresh objects.
+  pdfmake.setFonts({
+    [CHART_FONT]: { normal: fonts.normal, bold: fonts.bold, italics: fonts.normal, bolditalics: fonts.bold },
+  });
+  pdfmake.setUrlAccessPolicy(() => false);
+  pdfmake.setLocalAccessPolicy((path) => path === fonts.normal || path === fonts.bold);
+  configuredFor = { ...fonts };
+}
+
+const PAGE = { width: 595.28, margin: 40 };
+const TEXT_WIDTH = PAGE.width - 2 * PAGE.margin;
+const INK = '#1f2933';
+const MUTED = '#52606d';
+
+function block(b: Block): Node {
+  switch (b.kind) {
+    case 'paragraph':
+      return b.note
+        ? {
+            table: { widths: ['*'], body: [[{ text: b.text, margin: [6, 4, 6, 4] }]] },
+            layout: {
+              fillColor: '#fff8e1',
+              hLineWidth: () => 0,
+              vLineWidth: (i: number) => (i === 0 ? 3 : 0),
+              vLineColor: () => '#b7791f',
+            },
+            margin: [0, 2, 0, 8],
+          }
+        : { text: b.text, margin: [0, 0, 0, 6] };
+    case 'list':
+      return { ul: b.items, margin: [0, 0, 0, 6] };
+    case 'chart': {
+      const width = Math.min(TEXT_WIDTH * b.size, b.chart.width);
+      const svg = { svg: b.chart.svg, width, font: CHART_FONT, alignment: b.size < 1 ? 'center' : 'left' };
+      return b.caption
+        ? {
+            stack: [svg, { text: b.caption, fontSize: 7.5, color: MUTED, margin: [0, 2, 0, 0] }],
+            margin: [0, 2, 0, 8],
+            unbreakable: true,
+          }
+        : { ...svg, margin: [0, 2, 0, 8] };
+    }
+    case 'table': {
+      const cell = (text: string, i: number, head: boolean) => {
+        const c = b.columns[i];
+        return {
+          text,
+          bold: head,
+          noWrap: !c.muted && i > 0,
+          alignment: c.numeric ? 'right' : 'left',
+          ...(c.muted && !head ? { fontSize: 7, color: MUTED } : {}),
+        };
+      };
+      return {
+        table: {
+          headerRows: 1,
+          // The explanation column, else the first, takes the remaining width.
+          widths: b.columns.map((c, i) =>
+            (b.columns.some((x) => x.muted) ? c.muted : i === 0) ? '*' : 'auto',
+          ),
+          body: [
+            b.columns.map((c, i) => cell(c.title, i, true)),
+            ...b.rows.map((r) => r.map((t, i) => cell(t, i, false))),
+          ],
+          dontBreakRows: true,
+        },
+        layout: 'lightHorizontalLines',
+        fontSize: 8.5,
+        margin: [0, 2, 0, 8],
+      };
+    }
+  }
+}
+
+/**
+ * A section's heading stays with its blocks up to its first chart (or its first block), which are
+ * always shorter than a page: paragraphs, the KPI table, the capped topic chart, the list. The topic
+ * table breaks across pages with its header row repeated; pdfmake keeps only the first page of an
+ * unbreakable block, so nothing longer is marked so.
+ */
+function section(s: Section): Node {
+  const nodes = s.blocks.map(block);
+  const keep = s.blocks.findIndex((b) => b.kind === 'chart') + 1 || 1;
+  const heading = [
+    { text: s.title, style: 'h2' },
+    {
+      canvas: [{ type: 'line', x1: 0, y1: 0, x2: TEXT_WIDTH, y2: 0, lineWidth: 1.2, lineColor: INK }],
+      margin: [0, 0, 0, 6],
+    },
+  ];
+  return {
+    stack: [{ stack: [...heading, ...nodes.slice(0, keep)], unbreakable: true }, ...nodes.slice(keep)],
+  };
+}
+
+/** The pdfmake document of a layout (exported for inspection in tests). */
+export function pdfDocument(layout: ReportLayout): DocDefinition {
+  const metaRows = layout.meta.map(([k, v]) => [{ text: k, color: MUTED }, { text: v }]);
+  return {
+    pageSize: 'A4',
+    pageMargins: [PAGE.margin, PAGE.margin, PAGE.margin, 48],
+    language: layout.locale === 'ko' ? 'ko-KR' : 'en',
+    // A fixed creation date makes the bytes depend on the data only (pdfkit derives the file id from it).
+    info: {
+      title: layout.title,
+      author: 'Seedtest analytics',
+      creator: 'Seedtest analytics',
+      creationDate: new Date(layout.generatedAt),
+    },
+    defaultStyle: { font: CHART_FONT, fontSize: 9.5, color: INK, lineHeight: 1.25 },
+    styles: {
+      h1: { fontSize: 20, bold: true, margin: [0, 0, 0, 6] },
+      h2: { fontSize: 13, bold: true, margin: [0, 10, 0, 2] },
+    },
+    footer: (page: number, pages: number) => ({
+      text: `${layout.title} · ${page} / ${pages}`,
+      alignment: 'center',
+      fontSize: 7.5,
+      color: MUTED,
+    }),
+    content: [
+      { text: layout.title, style: 'h1' },
+      {
+        table: { widths: ['auto', '*'], body: metaRows },
+        layout: { defaultBorder: false, paddingTop: () => 1, paddingBottom: () => 1 },
+        fontSize: 9,
+        margin: [0, 0, 0, 6],
+      },
+      ...(layout.notice ? [block({ kind: 'paragraph', text: layout.notice, note: true })] : []),
+      ...layout.sections.map(section),
+    ],
+  };
+}
+
+export async function renderPdf(layout: ReportLayout, fonts: PdfFonts): Promise<Buffer> {
+  configure(fonts);
+  return pdfmake.createPdf(pdfDocument(layout)).getBuffer();
+}

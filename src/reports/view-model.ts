@@ -1,0 +1,148 @@
+// The data of one weekly learner report, computed once (from the database by the job, by hand in tests)
+// and rendered to HTML and PDF. Pure: no I/O. Dates are UTC `YYYY-MM-DD`, times ISO 8601.
+
+export const LOCALES = ['ko', 'en'] as const;
+export type Locale = (typeof LOCALES)[number];
+
+/** Display order of the KPIs everywhere in the report. */
+export const KPI_KEYS = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
+export type KpiKey = (typeof KPI_KEYS)[number];
+/** A KPI is null when its data condition failed (kpis.md); it is never defaulted to 0. */
+export type KpiValues = Record<KpiKey, number | null>;
+
+export interface ThetaPoint {
+  at: string;
+  theta: number;
+  se: number | null;
+}
+
+export interface TopicRow {
+  topic_id: string;
+  name: string;
+  attempts: number;
+  correct: number;
+  /** correct / attempts; null without attempts. */
+  accuracy: number | null;
+  /** Median response time in milliseconds; null when no time is known. */
+  rt_median: number | null;
+  /** The topic's accuracy change (features_topic_daily.improvement), [−1, 1]. */
+  improvement: number | null;
+}
+
+export interface DailyActivity {
+  date: string;
+  attempts: number;
+  correct: number;
+}
+
+export interface TargetItem {
+  item_id: string;
+  /** IRT difficulty on the same scale as θ. */
+  b: number;
+}
+
+export interface ReportViewModel {
+  learner: { user_id: string; display_name: string | null; locale: Locale };
+  /** The ISO week: Monday and Sunday. */
+  week: { start: string; end: string };
+  generated_at: string;
+  /** The calibration run the abilities and difficulties come from. */
+  scale_version: string | null;
+  kpis: KpiValues;
+  kpis_last_week: KpiValues;
+  /** The learner's θ as of the end of the week, null before any estimate. */
+  theta: { value: number; se: number | null } | null;
+  /** Estimates of the last 8 weeks, oldest first. */
+  theta_series: ThetaPoint[];
+  /** The goal τ (learner_goal.target_theta, else the configured default). */
+  goal: { tau: number };
+  topics: TopicRow[];
+  /** Exactly the 7 days Monday..Sunday. */
+  daily: DailyActivity[];
+  /** The items answered this week. */
+  targeting: TargetItem[];
+  flags: { empty_week: boolean; no_theta: boolean };
+}
+
+export type ReportViewModelInput = Omit<ReportViewModel, 'flags'>;
+
+/** Completes a view-model: derives the flags, so they cannot disagree with the data. */
+export function makeViewModel(input: ReportViewModelInput): ReportViewModel {
+  if (input.daily.length !== 7) throw new Error(`daily activity must have 7 days, got ${input.daily.length}`);
+  return {
+    ...input,
+    flags: {
+      empty_week: input.daily.every((d) => d.attempts === 0),
+      no_theta: input.theta === null,
+    },
+  };
+}
+
+export const emptyKpis = (): KpiValues => ({ I_t: null, E_t: null, R_t: null, A_t: null, P: null, S: null });
+
+/** Churn-risk bands of reports.md: < 0.3 low, < 0.7 medium, otherwise high (high is bad). */
+export type ChurnBand = 'low' | 'medium' | 'high';
+export const CHURN_MEDIUM = 0.3;
+export const CHURN_HIGH = 0.7;
+export function churnBand(s: number): ChurnBand {
+  return s < CHURN_MEDIUM ? 'low' : s < CHURN_HIGH ? 'medium' : 'high';
+}
+
+/** Thresholds of the recommendation rules (docs/reports.md). */
+export const RULES = {
+  /** A_t below this → practise regularly. */
+  engagementLow: 0.5,
+  /** R_t below this → review the items missed before. */
+  recoveryLow: 0.5,
+  /** The weakest topic is recommended only while its accuracy is below this. */
+  topicMastered: 0.8,
+  /** E_t at or above this is praised (answers clearly faster than the 4 weeks before). */
+  efficiencyHigh: 0.2,
+  /** I_t at or above this is praised. */
+  improvementHigh: 0.2,
+} as const;
+
+export type Recommendation =
+  | { kind: 'come_back' }
+  | { kind: 'regular_practice' }
+  | { kind: 'review_missed' }
+  | { kind: 'practise_topic'; topic: string; accuracy: number }
+  | { kind: 'praise_efficiency' }
+  | { kind: 'praise_improvement' }
+  | { kind: 'keep_going' };
+
+/** The weakest topic by accuracy (ties: more attempts first, then name), among topics with attempts. */
+export function weakestTopic(topics: readonly TopicRow[]): TopicRow | undefined {
+  return topics
+    .filter((t) => t.accuracy !== null && t.attempts > 0)
+    .sort((a, b) => a.accuracy! - b.accuracy! || b.attempts - a.attempts || a.name.localeCompare(b.name))[0];
+}
+
+/** The recommendation rules of reports.md, most urgent first. A high churn risk is never praised. */
+export function recommendations(vm: ReportViewModel): Recommendation[] {
+  const { S, A_t, R_t, E_t, I_t } = vm.kpis;
+  const highChurn = S !== null && churnBand(S) === 'high';
+  const out: Recommendation[] = [];
+  if (highChurn) out.push({ kind: 'come_back' });
+  if (A_t !== null && A_t < RULES.engagementLow) out.push({ kind: 'regular_practice' });
+  if (R_t !== null && R_t < RULES.recoveryLow) out.push({ kind: 'review_missed' });
+  const weak = weakestTopic(vm.topics);
+  if (weak && weak.accuracy! < RULES.topicMastered) {
+    out.push({ kind: 'practise_topic', topic: weak.name, accuracy: weak.accuracy! });
+  }
+  if (!highChurn) {
+    if (E_t !== null && E_t >= RULES.efficiencyHigh) out.push({ kind: 'praise_efficiency' });
+    if (I_t !== null && I_t >= RULES.improvementHigh) out.push({ kind: 'praise_improvement' });
+  }
+  if (out.length === 0) out.push({ kind: 'keep_going' });
+  return out;
+}
+
+/** Direction of change between two weeks; 'none' when either value is missing. */
+export type Trend = 'up' | 'down' | 'flat' | 'none';
+export function trend(now: number | null, before: number | null): Trend {
+  if (now === null || before === null) return 'none';
+  const d = now - before;
+  // Half a percentage point is below what the report prints, so it counts as no change.
+  return Math.abs(d) < 0.005 ? 'flat' : d > 0 ? 'up' : 'down';
+}
