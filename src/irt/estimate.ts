@@ -32,6 +32,8 @@ export interface CalibrateOptions {
   itemSE?: boolean;
   /** Compute EAP abilities of the persons; default true. */
   abilities?: boolean;
+  /** EM acceleration: 'squarem' (default, with a monotonicity safeguard) or 'none' (plain EM). */
+  accelerate?: 'squarem' | 'none';
 }
 
 export interface ItemEstimate {
@@ -129,16 +131,14 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     }
   };
 
-  let iterations = 0;
-  let converged = false;
-  let maxChange = Number.POSITIVE_INFINITY;
-  while (iterations < maxCycles) {
-    iterations++;
+  // One EM cycle (E-step at V, mean, variance; M-step in place); returns the log-likelihood at the
+  // input and the largest absolute change of the free parameters.
+  const emCycle = (): { logLik: number; change: number } => {
     setPrior();
     fillTable();
     counts.fill(0);
     nk.fill(0);
-    posteriorPass(data, table, nCat, logPrior, nodes, { counts, nk });
+    const ll = posteriorPass(data, table, nCat, logPrior, nodes, { counts, nk });
     prev.set(V);
     for (let j = 0; j < J; j++) {
       if (isFixed[j]) continue;
@@ -169,11 +169,99 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
       mean = newMean;
       variance = newVar;
     }
+    return { logLik: ll, change };
+  };
+  // The full state (item vectors, then latent mean and variance) for the acceleration.
+  const NS = J * nPar + 2;
+  const save = (out: Float64Array) => {
+    out.set(V);
+    out[NS - 2] = mean;
+    out[NS - 1] = variance;
+  };
+  const load = (src: Float64Array) => {
+    V.set(src.subarray(0, J * nPar));
+    mean = src[NS - 2];
+    variance = src[NS - 1];
+  };
+  // Free state entries (the ones the acceleration extrapolates).
+  const freeIdx: number[] = [];
+  for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) freeIdx.push(j * nPar + p);
+  if (estMean) freeIdx.push(NS - 2);
+  if (estVar) freeIdx.push(NS - 1);
+  const x0 = new Float64Array(NS);
+  const x1 = new Float64Array(NS);
+  const x2 = new Float64Array(NS);
+  const accelerate = opts.accelerate ?? 'squarem';
+
+  let iterations = 0;
+  let converged = false;
+  let maxChange = Number.POSITIVE_INFINITY;
+  // One EM cycle with bookkeeping; true when the loop must stop (converged, non-finite or maxCycles).
+  let lastLL = Number.NaN;
+  const step = (): boolean => {
+    iterations++;
+    const { logLik: ll, change } = emCycle();
+    lastLL = ll;
     maxChange = change;
-    if (!Number.isFinite(change)) break;
+    if (!Number.isFinite(change)) return true;
     if (change < tol) {
       converged = true;
-      break;
+      return true;
+    }
+    return iterations >= maxCycles;
+  };
+  if (accelerate === 'none') {
+    while (iterations < maxCycles) if (step()) break;
+  } else {
+    // SQUAREM (Varadhan & Roland 2008, scheme S3) with a monotonicity safeguard: from x0, two EM
+    // cycles give x1, x2; the extrapolated point x' = x0 − 2α r + α² v (r = x1 − x0, v = x2 − 2x1 + x0,
+    // α = −|r|/|v| ≤ −1) is taken only if it is valid and the next EM cycle finds logLik(x') ≥
+    // logLik(x1); otherwise EM continues from x2. Convergence is always judged on a plain EM cycle
+    // (|F(x) − x| < tol), so the fixed point and the stopping rule are those of plain EM.
+    while (iterations < maxCycles) {
+      save(x0);
+      if (step()) break;
+      save(x1);
+      if (step()) break;
+      const ll1 = lastLL; // logLik at x1
+      const change2 = maxChange;
+      save(x2);
+      let rr = 0;
+      let vv = 0;
+      for (const i of freeIdx) {
+        const r = x1[i] - x0[i];
+        const v = x2[i] - 2 * x1[i] + x0[i];
+        rr += r * r;
+        vv += v * v;
+      }
+      if (!(vv > 0)) continue;
+      let alpha = -Math.sqrt(rr / vv);
+      if (alpha > -1) alpha = -1;
+      for (const i of freeIdx) {
+        const r = x1[i] - x0[i];
+        const v = x2[i] - 2 * x1[i] + x0[i];
+        x0[i] = x0[i] - 2 * alpha * r + alpha * alpha * v;
+      }
+      // x0 now holds the extrapolated point (fixed entries unchanged).
+      let valid = true;
+      for (const i of freeIdx) if (!Number.isFinite(x0[i])) valid = false;
+      if (estVar && !(x0[NS - 1] > 0)) valid = false;
+      if (!valid || alpha === -1) {
+        load(x2);
+        continue;
+      }
+      load(x0);
+      const stop = step();
+      if (lastLL >= ll1) {
+        if (stop) break;
+        continue;
+      }
+      // The extrapolation lowered the likelihood: discard it and continue EM from x2.
+      converged = false;
+      load(x2);
+      maxChange = change2;
+      if (iterations >= maxCycles) break;
+      continue;
     }
   }
 
