@@ -26,15 +26,22 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name} must be true or false, got "${v}"`);
 }
 
-function num(env: Env, name: string, fallback: number, opts: { min?: number; max?: number; int?: boolean } = {}) {
+function num(
+  env: Env,
+  name: string,
+  fallback: number,
+  opts: { min?: number; max?: number; int?: boolean } = {},
+) {
   const v = optional(env, name);
   if (v === undefined) return fallback;
   const n = Number(v);
   if (!Number.isFinite(n) || (opts.int && !Number.isInteger(n))) {
     throw new ConfigError(`${name} must be ${opts.int ? 'an integer' : 'a number'}, got "${v}"`);
   }
-  if (opts.min !== undefined && n < opts.min) throw new ConfigError(`${name} must be >= ${opts.min}, got ${n}`);
-  if (opts.max !== undefined && n > opts.max) throw new ConfigError(`${name} must be <= ${opts.max}, got ${n}`);
+  if (opts.min !== undefined && n < opts.min)
+    throw new ConfigError(`${name} must be >= ${opts.min}, got ${n}`);
+  if (opts.max !== undefined && n > opts.max)
+    throw new ConfigError(`${name} must be <= ${opts.max}, got ${n}`);
   return n;
 }
 
@@ -60,7 +67,12 @@ export function loadConfig(env: Env = process.env) {
   const jwtSecret = optional(env, 'JWT_SECRET');
   const jwtPublicKey = optional(env, 'JWT_PUBLIC_KEY');
   const jwtJwksUrl = optional(env, 'JWT_JWKS_URL');
-  const jwtAlgorithm = oneOf(env, 'JWT_ALGORITHM', JWT_ALGORITHMS, jwtPublicKey || jwtJwksUrl ? 'RS256' : 'HS256');
+  const jwtAlgorithm = oneOf(
+    env,
+    'JWT_ALGORITHM',
+    JWT_ALGORITHMS,
+    jwtPublicKey || jwtJwksUrl ? 'RS256' : 'HS256',
+  );
   if (jwtAlgorithm === 'HS256' && jwtSecret !== undefined && jwtSecret.length < 32) {
     throw new ConfigError('JWT_SECRET must be at least 32 characters for HS256');
   }
@@ -87,7 +99,8 @@ export function loadConfig(env: Env = process.env) {
     publicBaseUrl: str(env, 'PUBLIC_BASE_URL', 'http://localhost:8080').replace(/\/$/, ''),
     enableIrtOnlineUpdate: bool(env, 'ENABLE_IRT_ONLINE_UPDATE', true),
     /** undefined = the command decides (true for `serve` on the embedded database). */
-    enableScheduler: optional(env, 'ENABLE_SCHEDULER') === undefined ? undefined : bool(env, 'ENABLE_SCHEDULER', false),
+    enableScheduler:
+      optional(env, 'ENABLE_SCHEDULER') === undefined ? undefined : bool(env, 'ENABLE_SCHEDULER', false),
     auth: Object.freeze({
       disabled: bool(env, 'AUTH_DISABLED', false),
       algorithm: jwtAlgorithm,
@@ -126,7 +139,12 @@ export function loadConfig(env: Env = process.env) {
       concurrency: num(env, 'REPORT_CONCURRENCY', 4, { min: 1, max: 64, int: true }),
     }),
     pushgatewayUrl: optional(env, 'PUSHGATEWAY_URL'),
-    logLevel: oneOf(env, 'LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, 'info'),
+    logLevel: oneOf(
+      env,
+      'LOG_LEVEL',
+      ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const,
+      'info',
+    ),
     /** Per-job cron overrides: SCHEDULE_<JOB_NAME_IN_UPPER_SNAKE>=<cron>. */
     scheduleOverrides: Object.freeze(
       Object.fromEntries(

@@ -1,0 +1,83 @@
+// The `seedtest` command. Each subcommand parses its options, opens what it needs and calls into
+// the modules that do the work; configuration comes from src/config.ts only.
+import { Command } from 'commander';
+import { mintToken } from '../api/tokens.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { type Database, DataDirLockedError, openDatabase } from '../db/connection.js';
+import { ensureSchema, migrate, SchemaBehindError } from '../db/migrator.js';
+import { registerIrtCommands } from './irt.js';
+
+/** An error the user can act on: printed as one line, exit code 1, no stack trace. */
+const USER_ERRORS = [ConfigError, DataDirLockedError, SchemaBehindError];
+
+export async function withDatabase<T>(
+  config: Config,
+  command: string,
+  fn: (database: Database) => Promise<T>,
+): Promise<T> {
+  const database = await openDatabase(config, command);
+  try {
+    await ensureSchema(database);
+    return await fn(database);
+  } finally {
+    await database.close();
+  }
+}
+
+const program = new Command('seedtest')
+  .description('Seedtest analytics: learner features, weekly KPIs, IRT calibration, reports')
+  .showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('apply pending database migrations (embedded database or DATABASE_URL)')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase(config, 'migrate');
+    try {
+      const applied = await migrate(database);
+      console.log(applied.length ? `applied: ${applied.join(', ')}` : 'schema is current: nothing to apply');
+    } finally {
+      await database.close();
+    }
+  });
+
+program
+  .command('token')
+  .description('mint a development JWT from the configured HS256 secret (JWT_SECRET)')
+  .requiredOption('--sub <user_id>', 'the subject (user id)')
+  .option('--scope <scopes>', 'space-separated scopes', 'exam:write exam:read reports:view')
+  .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
+  .option('--org <org_id>', 'org_id claim')
+  .action(async (o: { sub: string; scope: string; ttl: string; org?: string }) => {
+    const { auth } = loadConfig();
+    if (!auth.secret || auth.algorithm !== 'HS256') {
+      throw new ConfigError(
+        'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
+      );
+    }
+    console.log(
+      await mintToken({
+        secret: auth.secret,
+        sub: o.sub,
+        scope: o.scope,
+        ttl: o.ttl,
+        issuer: auth.issuer,
+        audience: auth.audience,
+        orgId: o.org,
+      }),
+    );
+  });
+
+registerIrtCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (USER_ERRORS.some((E) => err instanceof E)) {
+    console.error(`seedtest: ${(err as Error).message}`);
+  } else {
+    console.error(err);
+  }
+  process.exitCode = 1;
+}

@@ -1,0 +1,166 @@
+// Opens the system of record: an embedded PGlite in DATA_DIR/db when no DATABASE_URL is set,
+// otherwise a node-postgres pool. Both are exposed through one Kysely instance and configured to
+// return the same JavaScript types (date → 'YYYY-MM-DD', timestamptz → Date, int8/numeric → string).
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import { Lease, PGliteDialect } from './pglite-dialect.js';
+import type { Schema } from './schema.js';
+
+const DATE_OID = 1082;
+const INT8_OID = 20;
+const NUMERIC_OID = 1700;
+
+export type Db = Kysely<Schema>;
+
+export interface Database {
+  readonly kind: 'embedded' | 'server';
+  readonly db: Db;
+  /** Runs a multi-statement SQL script in one transaction (migrations): all of it or nothing. */
+  exec(script: string): Promise<void>;
+  /** Runs one parameterised statement outside Kysely (the queue library's adapter). */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  close(): Promise<void>;
+}
+
+export class DataDirLockedError extends Error {
+  override name = 'DataDirLockedError';
+}
+
+export interface LockInfo {
+  pid: number;
+  command: string;
+  port?: number;
+  startedAt: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Who holds the embedded data directory, if a live process does. */
+export function readDataDirLock(dataDir: string): LockInfo | undefined {
+  try {
+    const info = JSON.parse(readFileSync(join(dataDir, 'db.lock'), 'utf8')) as LockInfo;
+    return info.pid !== process.pid && isAlive(info.pid) ? info : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes the pid lock on DATA_DIR/db: two processes opening one PGlite data directory corrupt it.
+ * A stale lock (its process is gone) is taken over.
+ */
+function lockDataDir(dataDir: string, command: string): () => void {
+  mkdirSync(dataDir, { recursive: true });
+  const path = join(dataDir, 'db.lock');
+  const holder = readDataDirLock(dataDir);
+  if (holder) {
+    throw new DataDirLockedError(
+      `the embedded database in ${dataDir}/db is in use by process ${holder.pid} (\`seedtest ${holder.command}\`, ` +
+        `started ${holder.startedAt}). Stop that process first, run this command through its API ` +
+        `(e.g. POST /api/seedtest/jobs/{name}/run), or set DATABASE_URL to use a PostgreSQL server.`,
+    );
+  }
+  const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString() };
+  writeFileSync(path, JSON.stringify(info));
+  return () => {
+    try {
+      const current = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+      if (current.pid === process.pid) rmSync(path, { force: true });
+    } catch {
+      // already gone
+    }
+  };
+}
+
+/** Records the HTTP port of the process that holds the lock, so other commands can find it. */
+export function announcePort(dataDir: string, port: number): void {
+  const path = join(dataDir, 'db.lock');
+  const info = JSON.parse(readFileSync(path, 'utf8')) as LockInfo;
+  if (info.pid === process.pid) writeFileSync(path, JSON.stringify({ ...info, port }));
+}
+
+const identity = (v: string) => v;
+
+/** Wraps an open PGlite instance (a data directory, or a snapshot in tests). */
+export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Database {
+  const lease = new Lease();
+  const db = new Kysely<Schema>({ dialect: new PGliteDialect(instance, lease) });
+  return {
+    kind: 'embedded',
+    db,
+    exec: (script) => lease.run(async () => void (await instance.transaction((tx) => tx.exec(script)))),
+    query: <R>(text: string, params?: unknown[]) =>
+      lease.run(async () => ({ rows: (await instance.query<R>(text, params)).rows })),
+    async close() {
+      await db.destroy();
+      onClose();
+    },
+  };
+}
+
+export const pgliteParsers = { [DATE_OID]: identity, [INT8_OID]: identity, [NUMERIC_OID]: identity };
+
+export async function openEmbedded(dataDir: string, command: string): Promise<Database> {
+  const unlock = lockDataDir(dataDir, command);
+  try {
+    const instance = await PGlite.create(join(dataDir, 'db'), { parsers: pgliteParsers });
+    return fromPGlite(instance, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+export function openServer(url: string, poolSize = 10): Database {
+  const types = {
+    getTypeParser: ((oid: number, format?: string) =>
+      oid === DATE_OID
+        ? identity
+        : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+  };
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
+  // An idle client's connection error must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    kind: 'server',
+    db,
+    async exec(script) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(script);
+        await client.query('COMMIT');
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async query<R>(text: string, params?: unknown[]) {
+      const res = await pool.query(text, params);
+      return { rows: res.rows as R[] };
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+
+export async function openDatabase(
+  config: { databaseUrl?: string; dataDir: string },
+  command: string,
+): Promise<Database> {
+  return config.databaseUrl ? openServer(config.databaseUrl) : openEmbedded(config.dataDir, command);
+}
