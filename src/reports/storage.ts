@@ -47,7 +47,8 @@ export class FsReportStore implements ReportStore {
     return path;
   }
 
-  async put(key: string, bytes: Buffer): Promise<void> {
+  /** A file has no content type: the download route derives it from the key's extension. */
+  async put(key: string, bytes: Buffer, _contentType: string): Promise<void> {
     const path = this.path(key);
     await mkdir(dirname(path), { recursive: true });
     // Write a temporary file in the same directory, flush it, then rename over the target: readers see
