@@ -82,7 +82,8 @@ class Logistic implements ItemModel {
     const c = this.name !== '3PL' ? 0 : cp ? (cp.alpha - 1) / (cp.alpha + cp.beta - 2) : 0.2;
     const p = Math.min(0.99, Math.max(0.01, (catFreq[1] / n - c) / (1 - c)));
     v[A] = 1;
-    v[D] = Math.log(p / (1 - p));
+    // Marginal P ≈ logistic(d / √(1 + 0.346 a²)) under N(0, 1) (probit approximation), a = 1.
+    v[D] = Math.log(p / (1 - p)) * (this.name === 'Rasch' ? 1 : 1.16);
     v[G] = c === 0 ? Number.NEGATIVE_INFINITY : Math.log(c / (1 - c));
   }
 
