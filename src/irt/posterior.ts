@@ -39,7 +39,14 @@ export function personPosterior(
   post.set(logPrior);
   const end = personPtr[i + 1];
   let o = personPtr[i];
-  // Two responses per sweep over the nodes: fewer loads and stores of `post` (measured ~35% faster).
+  // Four (then two) responses per sweep over the nodes: fewer loads and stores of `post`.
+  for (; o + 3 < end; o += 4) {
+    const off1 = (personItem[o] * nCat + personValue[o]) * Q;
+    const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
+    const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
+    const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
+    for (let k = 0; k < Q; k++) post[k] += table[off1 + k] + table[off2 + k] + (table[off3 + k] + table[off4 + k]);
+  }
   for (; o + 1 < end; o += 2) {
     const off1 = (personItem[o] * nCat + personValue[o]) * Q;
     const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
@@ -124,6 +131,19 @@ export function posteriorPass(
       // Only the nodes with posterior mass, two responses per sweep (as in personPosterior).
       const end = personPtr[i + 1];
       let o = personPtr[i];
+      for (; o + 3 < end; o += 4) {
+        const off1 = (personItem[o] * nCat + personValue[o]) * Q;
+        const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
+        const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
+        const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
+        for (let k = lo; k <= hi; k++) {
+          const p = post[k];
+          counts[off1 + k] += p;
+          counts[off2 + k] += p;
+          counts[off3 + k] += p;
+          counts[off4 + k] += p;
+        }
+      }
       for (; o + 1 < end; o += 2) {
         const off1 = (personItem[o] * nCat + personValue[o]) * Q;
         const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
