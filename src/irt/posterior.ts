@@ -40,6 +40,20 @@ export function personPosterior(
   const end = personPtr[i + 1];
   let o = personPtr[i];
   // Four (then two) responses per sweep over the nodes: fewer loads and stores of `post`.
+  for (; o + 7 < end; o += 8) {
+    const f1 = (personItem[o] * nCat + personValue[o]) * Q;
+    const f2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
+    const f3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
+    const f4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
+    const f5 = (personItem[o + 4] * nCat + personValue[o + 4]) * Q;
+    const f6 = (personItem[o + 5] * nCat + personValue[o + 5]) * Q;
+    const f7 = (personItem[o + 6] * nCat + personValue[o + 6]) * Q;
+    const f8 = (personItem[o + 7] * nCat + personValue[o + 7]) * Q;
+    for (let k = 0; k < Q; k++)
+      post[k] +=
+        table[f1 + k] + table[f2 + k] + (table[f3 + k] + table[f4 + k]) +
+        (table[f5 + k] + table[f6 + k] + (table[f7 + k] + table[f8 + k]));
+  }
   for (; o + 3 < end; o += 4) {
     const off1 = (personItem[o] * nCat + personValue[o]) * Q;
     const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
