@@ -2,27 +2,24 @@
 // the modules that do the work; configuration comes from src/config.ts only.
 import { Command } from 'commander';
 import { mintToken } from '../api/tokens.js';
-import { type Config, ConfigError, loadConfig } from '../config.js';
-import { type Database, DataDirLockedError, openDatabase } from '../db/connection.js';
-import { ensureSchema, migrate, SchemaBehindError } from '../db/migrator.js';
+import { ConfigError, loadConfig } from '../config.js';
+import { DataDirLockedError, openDatabase } from '../db/connection.js';
+import { UnknownItemsError } from '../db/ingest.js';
+import { migrate, SchemaBehindError } from '../db/migrator.js';
+import { ImportError } from '../ingest/parse.js';
+import { CsvError } from './csv.js';
+import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 
 /** An error the user can act on: printed as one line, exit code 1, no stack trace. */
-const USER_ERRORS = [ConfigError, DataDirLockedError, SchemaBehindError];
-
-export async function withDatabase<T>(
-  config: Config,
-  command: string,
-  fn: (database: Database) => Promise<T>,
-): Promise<T> {
-  const database = await openDatabase(config, command);
-  try {
-    await ensureSchema(database);
-    return await fn(database);
-  } finally {
-    await database.close();
-  }
-}
+const USER_ERRORS = [
+  ConfigError,
+  DataDirLockedError,
+  SchemaBehindError,
+  ImportError,
+  CsvError,
+  UnknownItemsError,
+];
 
 const program = new Command('seedtest')
   .description('Seedtest analytics: learner features, weekly KPIs, IRT calibration, reports')
@@ -70,6 +67,7 @@ program
   });
 
 registerIrtCommands(program);
+registerDataCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,84 @@
+// `seedtest import` and `seedtest demo`: source data into the database.
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { writeSourceBatch } from '../db/ingest.js';
+import { loadPlatform } from '../demo/load.js';
+import { ImportError, type ParsedImport, parseAttemptsCsv, parseExamResults } from '../ingest/parse.js';
+import { streamPlatform } from '../synthetic/platform.js';
+import { readCsv } from './csv.js';
+import { withDatabase } from './database.js';
+
+const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
+
+export function parseImportFile(file: string, format: 'exam-results' | 'csv'): ParsedImport {
+  if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED));
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
+  }
+  if (text.trim() === '') throw new ImportError(`${file}: the file is empty`);
+  return parseExamResults(text, file);
+}
+
+/** Monday 00:00 UTC of the week `weeksBack` whole weeks before the current one. */
+function mondayWeeksAgo(now: Date, weeksBack: number): Date {
+  const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+  d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7) - 7 * weeksBack);
+  return d;
+}
+
+export function registerDataCommands(program: Command): void {
+  program
+    .command('import')
+    .description('import sessions and attempts: exam_results JSON lines (.jsonl/.json) or a CSV of attempts')
+    .argument('<file>', 'the file to import')
+    .option('--format <format>', 'exam-results | csv (default: from the file extension)')
+    .action(async (file: string, o: { format?: string }) => {
+      const format = o.format ?? (file.endsWith('.csv') ? 'csv' : 'exam-results');
+      if (format !== 'csv' && format !== 'exam-results')
+        throw new ImportError(`--format must be exam-results or csv, got ${format}`);
+      const parsed = parseImportFile(file, format);
+      const result = await withDatabase(loadConfig(), 'import', (database) =>
+        writeSourceBatch(database.db, {
+          ...parsed,
+          learners: parsed.userIds.map((user_id) => ({ user_id })),
+        }),
+      );
+      console.log(
+        `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
+          `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`,
+      );
+    });
+
+  program
+    .command('demo')
+    .description(
+      'load a deterministic synthetic platform (learners, items with known parameters, weeks of sessions)',
+    )
+    .option('--learners <n>', 'number of learners', '500')
+    .option('--weeks <n>', 'number of weeks, ending with the current one', '8')
+    .option('--items <n>', 'item bank size', '200')
+    .option('--seed <n>', 'random seed', '42')
+    .action(async (o: { learners: string; weeks: string; items: string; seed: string }) => {
+      const [learners, weeks, items, seed] = [o.learners, o.weeks, o.items, o.seed].map((v) =>
+        Number.parseInt(v, 10),
+      );
+      const start = mondayWeeksAgo(new Date(), weeks - 1);
+      const platform = streamPlatform({ seed, learners, weeks, items, start });
+      const config = loadConfig();
+      const t0 = performance.now();
+      const summary = await withDatabase(config, 'demo', (database) =>
+        loadPlatform(database.db, platform, (done) => {
+          if (done % 1000 === 0 || done === learners) console.log(`  loaded ${done}/${learners} learners`);
+        }),
+      );
+      console.log(
+        `demo platform loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s from ${start.toISOString().slice(0, 10)}: ` +
+          `${summary.topics} topics, ${summary.items} items, ${summary.learners} learners, ${summary.sessions} sessions, ` +
+          `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
+      );
+    });
+}

@@ -1,0 +1,223 @@
+// Set-based bulk writes of source data (learners, topics, items, sessions, attempts): one
+// INSERT … SELECT FROM unnest(…) per batch, never a row at a time. Used by the import command and
+// the synthetic platform loader; the HTTP ingestion routes write through the same statements.
+import { sql } from 'kysely';
+import type { Db } from './connection.js';
+
+const BATCH = 5000;
+
+export interface LearnerInput {
+  user_id: string;
+  org_id?: string | null;
+  display_name?: string | null;
+  locale?: 'ko' | 'en';
+}
+export interface TopicInput {
+  topic_id: string;
+  name: string;
+  subject?: string | null;
+}
+export interface ItemInput {
+  item_id: string;
+  topic_id: string;
+  tags?: string[];
+  meta?: Record<string, unknown>;
+}
+export interface SessionInput {
+  session_id: string;
+  user_id: string;
+  exam_id?: string | null;
+  status: 'open' | 'completed' | 'abandoned';
+  started_at: Date;
+  completed_at?: Date | null;
+}
+export interface AttemptInput {
+  session_id: string;
+  user_id: string;
+  item_id: string;
+  correct: boolean;
+  response_time_ms?: number | null;
+  hints?: number;
+  answered_at: Date;
+  client_attempt_id?: string | null;
+}
+
+function* batches<T>(rows: readonly T[]): Generator<T[]> {
+  for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
+}
+
+/** Creates learners not seen before; existing rows are left as they are. Returns rows inserted. */
+export async function upsertLearners(db: Db, rows: readonly LearnerInput[]): Promise<number> {
+  let n = 0;
+  for (const b of batches(rows)) {
+    const res = await sql`
+      INSERT INTO learner (user_id, org_id, display_name, locale)
+      SELECT * FROM unnest(${b.map((r) => r.user_id)}::text[], ${b.map((r) => r.org_id ?? null)}::text[],
+        ${b.map((r) => r.display_name ?? null)}::text[], ${b.map((r) => r.locale ?? 'ko')}::text[])
+      ON CONFLICT (user_id) DO NOTHING`.execute(db);
+    n += Number(res.numAffectedRows ?? 0);
+  }
+  return n;
+}
+
+/** `update` replaces what is stored (catalogue loads); `keep` only adds what is new (imports). */
+export type OnConflict = 'update' | 'keep';
+
+export async function upsertTopics(
+  db: Db,
+  rows: readonly TopicInput[],
+  onConflict: OnConflict = 'update',
+): Promise<number> {
+  let n = 0;
+  for (const b of batches(rows)) {
+    const res = await sql`
+      INSERT INTO topic (topic_id, name, subject)
+      SELECT * FROM unnest(${b.map((r) => r.topic_id)}::text[], ${b.map((r) => r.name)}::text[],
+        ${b.map((r) => r.subject ?? null)}::text[])
+      ON CONFLICT (topic_id) DO ${
+        onConflict === 'keep'
+          ? sql`NOTHING`
+          : sql`UPDATE SET name = EXCLUDED.name, subject = EXCLUDED.subject`
+      }`.execute(db);
+    n += Number(res.numAffectedRows ?? 0);
+  }
+  return n;
+}
+
+/** Items carry their tags as a JSON array per row: unnest cannot take a 2-D array of ragged rows. */
+export async function upsertItems(
+  db: Db,
+  rows: readonly ItemInput[],
+  onConflict: OnConflict = 'update',
+): Promise<number> {
+  let n = 0;
+  for (const b of batches(rows)) {
+    const res = await sql`
+      INSERT INTO item (item_id, topic_id, tags, meta)
+      SELECT i, t, ARRAY(SELECT jsonb_array_elements_text(g)), m
+      FROM unnest(${b.map((r) => r.item_id)}::text[], ${b.map((r) => r.topic_id)}::text[],
+        ${b.map((r) => JSON.stringify(r.tags ?? []))}::jsonb[], ${b.map((r) => JSON.stringify(r.meta ?? {}))}::jsonb[])
+        AS u(i, t, g, m)
+      ON CONFLICT (item_id) DO ${
+        onConflict === 'keep'
+          ? sql`NOTHING`
+          : sql`UPDATE SET topic_id = EXCLUDED.topic_id, tags = EXCLUDED.tags, meta = EXCLUDED.meta`
+      }`.execute(db);
+    n += Number(res.numAffectedRows ?? 0);
+  }
+  return n;
+}
+
+/** Inserts sessions; a session seen again takes the newer status and completion time. */
+export async function upsertSessions(db: Db, rows: readonly SessionInput[]): Promise<number> {
+  let n = 0;
+  for (const b of batches(rows)) {
+    const res = await sql`
+      INSERT INTO exam_session (session_id, user_id, exam_id, status, started_at, completed_at)
+      SELECT * FROM unnest(${b.map((r) => r.session_id)}::text[], ${b.map((r) => r.user_id)}::text[],
+        ${b.map((r) => r.exam_id ?? null)}::text[], ${b.map((r) => r.status)}::text[],
+        ${b.map((r) => r.started_at.toISOString())}::timestamptz[],
+        ${b.map((r) => r.completed_at?.toISOString() ?? null)}::timestamptz[])
+      ON CONFLICT (session_id) DO UPDATE SET status = EXCLUDED.status, completed_at = EXCLUDED.completed_at
+      WHERE exam_session.user_id = EXCLUDED.user_id`.execute(db);
+    n += Number(res.numAffectedRows ?? 0);
+  }
+  return n;
+}
+
+/**
+ * Inserts attempts, copying topic_id from the item (callers check `unknownItems` first, in the
+ * same transaction: an attempt on an unknown item would otherwise be dropped by the join). A retried upload (same session and
+ * client_attempt_id) is skipped. Returns {inserted, duplicates}.
+ */
+export async function insertAttempts(
+  db: Db,
+  rows: readonly AttemptInput[],
+): Promise<{ inserted: number; duplicates: number }> {
+  let inserted = 0;
+  for (const b of batches(rows)) {
+    const res = await sql`
+      INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms, hints, answered_at, client_attempt_id)
+      SELECT u.s, u.usr, u.i, item.topic_id, u.c, u.rt, u.h, u.at, u.cid
+      FROM unnest(${b.map((r) => r.session_id)}::text[], ${b.map((r) => r.user_id)}::text[],
+        ${b.map((r) => r.item_id)}::text[], ${b.map((r) => r.correct)}::boolean[],
+        ${b.map((r) => r.response_time_ms ?? null)}::integer[], ${b.map((r) => r.hints ?? 0)}::smallint[],
+        ${b.map((r) => r.answered_at.toISOString())}::timestamptz[], ${b.map((r) => r.client_attempt_id ?? null)}::text[])
+        WITH ORDINALITY AS u(s, usr, i, c, rt, h, at, cid, ord)
+      JOIN item ON item.item_id = u.i
+      ORDER BY u.ord
+      ON CONFLICT (session_id, client_attempt_id) DO NOTHING`.execute(db);
+    inserted += Number(res.numAffectedRows ?? 0);
+  }
+  return { inserted, duplicates: rows.length - inserted };
+}
+
+/** The ids among `itemIds` that are not in the item table. */
+export async function unknownItems(db: Db, itemIds: readonly string[]): Promise<string[]> {
+  const unique = [...new Set(itemIds)];
+  if (unique.length === 0) return [];
+  const res = await sql<{ item_id: string }>`
+    SELECT u.item_id FROM unnest(${unique}::text[]) AS u(item_id)
+    WHERE NOT EXISTS (SELECT 1 FROM item WHERE item.item_id = u.item_id) ORDER BY 1`.execute(db);
+  return res.rows.map((r) => r.item_id);
+}
+
+export interface GoalInput {
+  user_id: string;
+  target_theta: number;
+  target_date: string | null;
+}
+
+export async function upsertGoals(db: Db, rows: readonly GoalInput[]): Promise<number> {
+  let n = 0;
+  for (const b of batches(rows)) {
+    const res = await sql`
+      INSERT INTO learner_goal (user_id, target_theta, target_date)
+      SELECT * FROM unnest(${b.map((g) => g.user_id)}::text[], ${b.map((g) => g.target_theta)}::float8[],
+        ${b.map((g) => g.target_date)}::date[])
+      ON CONFLICT (user_id) DO UPDATE SET target_theta = EXCLUDED.target_theta, target_date = EXCLUDED.target_date,
+        updated_at = now()`.execute(db);
+    n += Number(res.numAffectedRows ?? 0);
+  }
+  return n;
+}
+
+export interface SourceBatch {
+  goals?: GoalInput[];
+  topics: TopicInput[];
+  items: ItemInput[];
+  learners: LearnerInput[];
+  sessions: SessionInput[];
+  attempts: AttemptInput[];
+}
+
+export class UnknownItemsError extends Error {
+  override name = 'UnknownItemsError';
+  constructor(readonly itemIds: string[]) {
+    super(
+      `${itemIds.length} unknown item(s) without a topic to create them from: ${itemIds.slice(0, 20).join(', ')}` +
+        (itemIds.length > 20 ? ', …' : ''),
+    );
+  }
+}
+
+/**
+ * Writes a batch of source data in one transaction: new topics and items (existing ones are kept),
+ * learners on first sight, sessions, attempts. Unknown items abort the whole batch.
+ */
+export async function writeSourceBatch(db: Db, batch: SourceBatch, onConflict: OnConflict = 'keep') {
+  return db.transaction().execute(async (trx) => {
+    const topics = await upsertTopics(trx, batch.topics, onConflict);
+    const items = await upsertItems(trx, batch.items, onConflict);
+    const missing = await unknownItems(
+      trx,
+      batch.attempts.map((a) => a.item_id),
+    );
+    if (missing.length) throw new UnknownItemsError(missing);
+    const learners = await upsertLearners(trx, batch.learners);
+    const sessions = await upsertSessions(trx, batch.sessions);
+    const attempts = await insertAttempts(trx, batch.attempts);
+    const goals = await upsertGoals(trx, batch.goals ?? []);
+    return { topics, items, learners, sessions, goals, ...attempts };
+  });
+}

@@ -1,0 +1,57 @@
+// Loads the synthetic platform into the database in batches of learners, through the same
+// set-based writes as every other ingestion path. Used by `seedtest demo`, tests and benchmarks.
+import type { Db } from '../db/connection.js';
+import { type SourceBatch, upsertItems, upsertTopics, writeSourceBatch } from '../db/ingest.js';
+import type { LearnerRecords, PlatformStream } from '../synthetic/platform.js';
+
+export interface LoadSummary {
+  topics: number;
+  items: number;
+  learners: number;
+  sessions: number;
+  attempts: number;
+}
+
+const LEARNERS_PER_BATCH = 200;
+
+export async function loadPlatform(
+  db: Db,
+  platform: PlatformStream,
+  onProgress: (learnersDone: number) => void = () => {},
+): Promise<LoadSummary> {
+  await db.transaction().execute(async (trx) => {
+    await upsertTopics(trx, platform.topics);
+    await upsertItems(trx, platform.items);
+  });
+  const summary: LoadSummary = {
+    topics: platform.topics.length,
+    items: platform.items.length,
+    learners: 0,
+    sessions: 0,
+    attempts: 0,
+  };
+  let pending: LearnerRecords[] = [];
+  const flush = async () => {
+    if (pending.length === 0) return;
+    const batch: SourceBatch = {
+      topics: [],
+      items: [],
+      learners: pending.map((r) => r.learner),
+      sessions: pending.flatMap((r) => r.sessions),
+      attempts: pending.flatMap((r) => r.attempts),
+      goals: pending.flatMap((r) => (r.goal ? [r.goal] : [])),
+    };
+    await writeSourceBatch(db, batch);
+    summary.learners += pending.length;
+    summary.sessions += batch.sessions.length;
+    summary.attempts += batch.attempts.length;
+    pending = [];
+    onProgress(summary.learners);
+  };
+  for (const records of platform.learners()) {
+    pending.push(records);
+    if (pending.length >= LEARNERS_PER_BATCH) await flush();
+  }
+  await flush();
+  return summary;
+}
