@@ -7,12 +7,16 @@ import { DataDirLockedError, openDatabase } from '../db/connection.js';
 import { UnknownItemsError } from '../db/ingest.js';
 import { migrate, SchemaBehindError } from '../db/migrator.js';
 import { ImportError } from '../ingest/parse.js';
+import { JobAlreadyRunningError } from '../jobs/runner.js';
 import { CsvError } from './csv.js';
 import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
+import { registerJobCommands } from './jobs.js';
 
 /** An error the user can act on: printed as one line, exit code 1, no stack trace. */
 const USER_ERRORS = [
+  RangeError,
+  JobAlreadyRunningError,
   ConfigError,
   DataDirLockedError,
   SchemaBehindError,
@@ -68,6 +72,7 @@ program
 
 registerIrtCommands(program);
 registerDataCommands(program);
+registerJobCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,147 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import {
+  insertAttempts,
+  upsertItems,
+  upsertLearners,
+  upsertSessions,
+  upsertTopics,
+} from '../../src/db/ingest.js';
+import { findJob } from '../../src/jobs/registry.js';
+import { runJob } from '../../src/jobs/runner.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+let database: TestDatabase;
+const job = findJob('aggregate-features-daily');
+const settings = { aggLookbackDays: 7 };
+
+const at = (s: string) => new Date(s);
+before(async () => {
+  database = await createTestDatabase();
+  const { db } = database;
+  await upsertTopics(db, [{ topic_id: 'alg', name: 'Algebra' }]);
+  await upsertItems(db, [
+    { item_id: 'i1', topic_id: 'alg' },
+    { item_id: 'i2', topic_id: 'alg' },
+  ]);
+  await upsertLearners(db, [{ user_id: 'u1' }]);
+  await upsertSessions(db, [
+    {
+      session_id: 's0',
+      user_id: 'u1',
+      status: 'completed',
+      started_at: at('2026-11-01T08:00:00Z'),
+      completed_at: at('2026-11-01T09:00:00Z'),
+    },
+    {
+      session_id: 's1',
+      user_id: 'u1',
+      status: 'completed',
+      started_at: at('2026-11-20T08:00:00Z'),
+      completed_at: at('2026-11-20T09:00:00Z'),
+    },
+  ]);
+  const a = (
+    session_id: string,
+    item_id: string,
+    correct: boolean,
+    rt: number | null,
+    hints: number,
+    t: string,
+    cid: string,
+  ) => ({
+    session_id,
+    user_id: 'u1',
+    item_id,
+    correct,
+    response_time_ms: rt,
+    hints,
+    answered_at: at(t),
+    client_attempt_id: cid,
+  });
+  await insertAttempts(db, [
+    // 2026-11-01: previous 14-day window of 2026-11-20 is 11-01..11-06 + ... (D−27..D−14 = 10-24..11-06)
+    a('s0', 'i1', false, 1000, 0, '2026-11-01T08:10:00Z', 'p1'),
+    a('s0', 'i2', false, 2000, 0, '2026-11-01T08:20:00Z', 'p2'),
+    // 2026-11-20: four attempts, one unknown time, even count of known times after that? 3 known → median 3000
+    a('s1', 'i1', true, 1000, 1, '2026-11-20T08:10:00Z', 'c1'),
+    a('s1', 'i2', true, 5000, 2, '2026-11-20T08:20:00Z', 'c2'),
+    a('s1', 'i1', false, null, 0, '2026-11-20T08:30:00Z', 'c3'),
+    a('s1', 'i2', true, 3000, 0, '2026-11-20T08:40:00Z', 'c4'),
+  ]);
+  await database.query(
+    `INSERT INTO mirt_ability (user_id, theta, se, source, fitted_at) VALUES ('u1', 0.5, 0.3, 'calibration', '2026-11-19T03:00:00Z'),
+     ('u1', 0.9, 0.2, 'online', '2026-11-21T00:00:00Z')`,
+  );
+});
+after(async () => {
+  await database.close();
+});
+
+test('daily topic features follow the definitions of kpis.md', async () => {
+  const outcome = await runJob(database.db, job, ['2026-11-20'], settings);
+  assert.equal(outcome.status, 'succeeded', outcome.error);
+  const rows = await database.db.selectFrom('features_topic_daily').selectAll().orderBy('date').execute();
+  assert.equal(rows.length, 1, 'only days with attempts inside the 7-day lookback');
+  const r = rows[0]!;
+  assert.equal(r.date, '2026-11-20');
+  assert.deepEqual([r.attempts, r.correct, r.hints], [4, 3, 3]);
+  assert.equal(r.avg_time_ms, 3000); // mean of the known times 1000, 5000, 3000
+  assert.equal(r.rt_median, 3000);
+  // θ as of the end of the day: the 11-19 estimate, not the 11-21 one
+  assert.deepEqual([r.theta_estimate, r.theta_se], [0.5, 0.3]);
+  // accuracy 3/4 now vs 0/2 in 10-24..11-06, times min(1, 4/30)
+  assert.ok(Math.abs((r.improvement ?? Number.NaN) - 0.75 * (4 / 30)) < 1e-12);
+  assert.equal(r.last_seen_at.toISOString(), '2026-11-20T08:40:00.000Z');
+});
+
+test('an even number of known times takes the mean of the middle two; no previous window → null improvement', async () => {
+  await database.query(`DELETE FROM attempt WHERE client_attempt_id = 'c4'`);
+  await runJob(database.db, job, ['2026-11-20'], settings);
+  const r = await database.db
+    .selectFrom('features_topic_daily')
+    .selectAll()
+    .where('date', '=', '2026-11-20')
+    .executeTakeFirstOrThrow();
+  assert.equal(r.rt_median, 3000); // (1000 + 5000) / 2
+  assert.equal(r.attempts, 3);
+  const early = await runJob(database.db, job, ['2026-11-01'], settings);
+  assert.equal(early.status, 'succeeded');
+  const first = await database.db
+    .selectFrom('features_topic_daily')
+    .selectAll()
+    .where('date', '=', '2026-11-01')
+    .executeTakeFirstOrThrow();
+  assert.equal(first.improvement, null);
+  assert.equal(first.theta_estimate, null);
+});
+
+test('a re-run replaces the rows of the days it covers, a dry run writes nothing, and every run is recorded', async () => {
+  await database.query(`DELETE FROM attempt WHERE session_id = 's1'`);
+  const dry = await runJob(database.db, job, ['2026-11-20'], settings, { dryRun: true });
+  assert.equal(dry.status, 'succeeded');
+  assert.equal(
+    (
+      await database.db
+        .selectFrom('features_topic_daily')
+        .selectAll()
+        .where('date', '=', '2026-11-20')
+        .execute()
+    ).length,
+    1,
+  );
+  await runJob(database.db, job, ['2026-11-20'], settings);
+  assert.equal(
+    (
+      await database.db
+        .selectFrom('features_topic_daily')
+        .selectAll()
+        .where('date', '=', '2026-11-20')
+        .execute()
+    ).length,
+    0,
+  );
+  const runs = await database.db.selectFrom('job_run').selectAll().orderBy('run_id').execute();
+  assert.ok(runs.length >= 4);
+  assert.ok(runs.every((r) => r.status === 'succeeded' && r.finished_at instanceof Date));
+});
