@@ -1,0 +1,45 @@
+// SQUAREM acceleration: same fixed point as plain EM, fewer cycles, honest convergence reporting.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { calibrate, fromIndexed, fromMatrix, simulate } from '../../../src/irt/index.js';
+import { lsat7Rows } from './helpers.js';
+
+describe('SQUAREM acceleration', () => {
+  test('2PL sparse: same optimum as plain EM (tight tol), fewer cycles at the default tol', () => {
+    const sim = simulate({ model: '2PL', nPersons: 3000, nItems: 60, perPerson: 20, seed: 31 });
+    const data = fromIndexed(sim.responses);
+    const plain = calibrate(data, { model: '2PL', accelerate: 'none' });
+    const sq = calibrate(data, { model: '2PL' });
+    assert.equal(plain.converged, true);
+    assert.equal(sq.converged, true);
+    assert.ok(sq.iterations < plain.iterations, `${sq.iterations} vs ${plain.iterations}`);
+    const plainT = calibrate(data, { model: '2PL', accelerate: 'none', tol: 1e-8, maxCycles: 5000 });
+    const sqT = calibrate(data, { model: '2PL', tol: 1e-8, maxCycles: 5000 });
+    assert.equal(sqT.converged, true);
+    assert.ok(Math.abs(sqT.logLik - plainT.logLik) < 1e-6, `${sqT.logLik} vs ${plainT.logLik}`);
+    for (let j = 0; j < sqT.items.length; j++) {
+      assert.ok(Math.abs(sqT.items[j].a - plainT.items[j].a) < 1e-5);
+      assert.ok(Math.abs(sqT.items[j].d - plainT.items[j].d) < 1e-5);
+    }
+  });
+
+  test('Rasch LSAT7 (latent variance in the extrapolated state): same optimum as plain EM', () => {
+    const data = fromMatrix(lsat7Rows());
+    const plain = calibrate(data, { model: 'Rasch', accelerate: 'none', tol: 1e-9, maxCycles: 5000 });
+    const sq = calibrate(data, { model: 'Rasch', tol: 1e-9, maxCycles: 5000 });
+    assert.equal(sq.converged, true);
+    assert.ok(Math.abs(sq.latent.variance - plain.latent.variance) < 1e-6);
+    assert.ok(Math.abs(sq.logLik - plain.logLik) < 1e-8);
+    assert.ok(sq.iterations < plain.iterations);
+  });
+
+  test('maxCycles counts every EM cycle; converged ⇔ last change below tol', () => {
+    const sim = simulate({ model: '2PL', nPersons: 1000, nItems: 20, seed: 32 });
+    const data = fromIndexed(sim.responses);
+    for (const mc of [1, 2, 3, 4, 5, 7]) {
+      const cal = calibrate(data, { model: '2PL', maxCycles: mc });
+      assert.ok(cal.iterations <= mc);
+      assert.equal(cal.converged, cal.maxChange < 1e-4);
+    }
+  });
+});
