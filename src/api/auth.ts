@@ -1,0 +1,184 @@
+// Authentication and authorisation: Bearer JWTs verified with jose against the key the
+// configuration names (the algorithm is pinned, never read from the token), scope checks, the
+// own-data rule, and the internal token of the R-compatible routes.
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  type CryptoKey,
+  createRemoteJWKSet,
+  importSPKI,
+  type JWTPayload,
+  type JWTVerifyGetKey,
+  jwtVerify,
+} from 'jose';
+import type { Config } from '../config.js';
+import type { Logger } from '../observability/logger.js';
+import { ApiError } from './errors.js';
+
+export type AuthConfig = Config['auth'];
+
+export const SCOPES = ['exam:write', 'exam:read', 'reports:view', 'analysis:run', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export interface Principal {
+  sub: string;
+  scopes: ReadonlySet<string>;
+  org_id: string | undefined;
+  roles: readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    authenticate(request: FastifyRequest): Promise<Principal>;
+  }
+}
+
+const DISABLED_PRINCIPAL: Principal = Object.freeze({
+  sub: 'auth-disabled',
+  scopes: new Set<string>(['admin']),
+  org_id: undefined,
+  roles: Object.freeze(['admin']),
+});
+
+export function hasScope(principal: Principal, scope: Scope): boolean {
+  return principal.scopes.has('admin') || principal.scopes.has(scope);
+}
+
+/** A learner may touch only its own data; `elevatedScope` (or admin) may touch anyone's. */
+export function assertOwnOrScope(principal: Principal, userId: string, elevatedScope: Scope): void {
+  if (principal.sub === userId || hasScope(principal, elevatedScope)) return;
+  throw new ApiError(403, 'NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
+}
+
+type Key = CryptoKey | Uint8Array | JWTVerifyGetKey;
+
+/** The verification key; throws when none is configured (the server must not start). */
+function resolveKey(auth: AuthConfig): Promise<Key> {
+  if (auth.algorithm === 'HS256') {
+    if (!auth.secret) {
+      throw new Error(
+        'no JWT key configured: set JWT_SECRET (HS256), JWT_PUBLIC_KEY or JWT_JWKS_URL (RS256/ES256), ' +
+          'or AUTH_DISABLED=true for local development only',
+      );
+    }
+    return Promise.resolve(new TextEncoder().encode(auth.secret));
+  }
+  if (auth.jwksUrl) return Promise.resolve(createRemoteJWKSet(new URL(auth.jwksUrl)));
+  if (auth.publicKey) return importSPKI(auth.publicKey.replaceAll('\\n', '\n'), auth.algorithm);
+  throw new Error(
+    `JWT_ALGORITHM=${auth.algorithm} needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL; no key is configured`,
+  );
+}
+
+function principalOf(payload: JWTPayload): Principal {
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw new ApiError(401, 'INVALID_TOKEN', 'the token has no sub claim');
+  }
+  const scope = typeof payload.scope === 'string' ? payload.scope : '';
+  const roles = Array.isArray(payload.roles)
+    ? payload.roles.filter((r): r is string => typeof r === 'string')
+    : typeof payload.roles === 'string'
+      ? payload.roles.split(/\s+/).filter(Boolean)
+      : [];
+  return {
+    sub: payload.sub,
+    scopes: new Set(scope.split(/\s+/).filter(Boolean)),
+    org_id: typeof payload.org_id === 'string' ? payload.org_id : undefined,
+    roles,
+  };
+}
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const m = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return m?.[1];
+}
+
+/**
+ * Decorates the app with `authenticate(request)` and requests with `principal`. Throws at once when
+ * no key is configured and auth is not disabled; a key that does not import fails `app.ready()`.
+ */
+export function registerAuth(app: FastifyInstance, auth: AuthConfig, logger: Logger): void {
+  app.decorateRequest('principal', null);
+  if (auth.disabled) {
+    logger.warn(
+      'AUTH_DISABLED=true: EVERY REQUEST IS TREATED AS AN ADMIN. Never run this way outside local development.',
+    );
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      request.principal = DISABLED_PRINCIPAL;
+      return DISABLED_PRINCIPAL;
+    });
+    return;
+  }
+  const key = resolveKey(auth);
+  // Surfaces a bad PEM at start-up instead of on the first request.
+  app.addHook('onReady', async () => void (await key));
+  const options = {
+    algorithms: [auth.algorithm],
+    requiredClaims: ['exp'],
+    ...(auth.issuer ? { issuer: auth.issuer } : {}),
+    ...(auth.audience ? { audience: auth.audience } : {}),
+  };
+  app.decorate('authenticate', async (request: FastifyRequest) => {
+    if (request.principal) return request.principal;
+    const token = bearer(request);
+    if (!token) {
+      throw new ApiError(401, 'UNAUTHENTICATED', 'send a token as Authorization: Bearer <jwt>');
+    }
+    const k = await key;
+    let payload: JWTPayload;
+    try {
+      payload = (
+        typeof k === 'function' ? await jwtVerify(token, k, options) : await jwtVerify(token, k, options)
+      ).payload;
+    } catch (err) {
+      request.log.info({ reason: (err as { code?: string }).code }, 'token rejected');
+      throw new ApiError(401, 'INVALID_TOKEN', 'the token is invalid or expired');
+    }
+    request.principal = principalOf(payload);
+    return request.principal;
+  });
+}
+
+/** A preHandler: authenticates and requires one of `anyOf` (admin implies all). */
+export function requireScope(...anyOf: Scope[]) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const principal = await request.server.authenticate(request);
+    if (anyOf.length === 0 || anyOf.some((s) => hasScope(principal, s))) return;
+    throw new ApiError(403, 'INSUFFICIENT_SCOPE', `this route needs the scope ${anyOf.join(' or ')}`);
+  };
+}
+
+/** The authenticated principal of a route guarded by requireScope. */
+export function principalOfRequest(request: FastifyRequest): Principal {
+  if (!request.principal) throw new Error('route is not guarded by requireScope');
+  return request.principal;
+}
+
+/** Constant-time comparison of a presented token with the configured internal token. */
+export function internalTokenMatches(expected: string | undefined, presented: string | undefined): boolean {
+  if (!expected || !presented) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(presented);
+  // timingSafeEqual needs equal lengths; comparing `a` with itself keeps the timing uniform.
+  return a.length === b.length ? timingSafeEqual(a, b) : !timingSafeEqual(a, a);
+}
+
+/** A preHandler for the R-compatible routes: R_IRT_INTERNAL_TOKEN as Bearer or X-Internal-Token. */
+export function requireInternalToken(auth: AuthConfig) {
+  return async (request: FastifyRequest): Promise<void> => {
+    if (auth.disabled) return;
+    const header = request.headers['x-internal-token'];
+    const presented = bearer(request) ?? (typeof header === 'string' ? header : undefined);
+    if (!internalTokenMatches(auth.internalToken, presented)) {
+      throw new ApiError(
+        401,
+        'INVALID_TOKEN',
+        'send R_IRT_INTERNAL_TOKEN as Authorization: Bearer or X-Internal-Token',
+      );
+    }
+  };
+}
