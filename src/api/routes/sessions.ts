@@ -1,0 +1,258 @@
+// Exam sessions and their attempts: create, post a batch of attempts (one transaction, one
+// set-based INSERT … SELECT, duplicates by client_attempt_id skipped), complete.
+import { randomUUID } from 'node:crypto';
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { type Selectable, sql, type Transaction } from 'kysely';
+import type { ExamSessionTable, Schema } from '../../db/schema.js';
+import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { RouteDeps } from '../server.js';
+
+/** A text id: 1..128 characters, no control characters. */
+export const Id = (description: string) =>
+  Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1F\\x7F]+$', description });
+
+const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
+
+const Session = Type.Object({
+  session_id: Type.String(),
+  user_id: Type.String(),
+  exam_id: Type.Union([Type.String(), Type.Null()]),
+  status: Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('abandoned')]),
+  started_at: Type.String({ format: 'date-time' }),
+  completed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+});
+
+const CreateSessionBody = Type.Object(
+  {
+    session_id: Type.Optional(Id('generated when absent')),
+    user_id: Type.Optional(Id('defaults to the token subject; another user needs analysis:run')),
+    exam_id: Type.Optional(Id('the exam this session belongs to')),
+    started_at: Type.Optional(Timestamp('defaults to now')),
+  },
+  { additionalProperties: false },
+);
+
+const SessionParams = Type.Object({ session_id: Id('the session') }, { additionalProperties: false });
+
+const Attempt = Type.Object(
+  {
+    client_attempt_id: Type.Optional(Id('makes a retried upload idempotent')),
+    item_id: Id('a known item'),
+    correct: Type.Boolean(),
+    response_time_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
+    hints: Type.Optional(Type.Integer({ minimum: 0, maximum: 32_767 })),
+    answered_at: Type.Optional(Timestamp('defaults to now')),
+  },
+  { additionalProperties: false },
+);
+
+const AttemptsBody = Type.Object(
+  { attempts: Type.Array(Attempt, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false },
+);
+
+const AttemptsResult = Type.Object({ inserted: Type.Integer(), duplicates: Type.Integer() });
+
+const CompleteResult = Type.Object({
+  status: Type.Literal('completed'),
+  theta_update: Type.Union([Type.Literal('queued'), Type.Literal('disabled')]),
+});
+
+function toSession(row: Selectable<ExamSessionTable>): Static<typeof Session> {
+  return {
+    session_id: row.session_id,
+    user_id: row.user_id,
+    exam_id: row.exam_id,
+    status: row.status,
+    started_at: new Date(row.started_at).toISOString(),
+    completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
+  };
+}
+
+function parseTimestamp(value: string, field: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) {
+    throw new ApiError(400, 'INVALID_INPUT', `${field} is not a valid date-time`, {
+      fields: [{ field, message: 'is not a valid date-time' }],
+    });
+  }
+  return d;
+}
+
+/** The session, locked for the rest of the transaction, after the 404 and ownership checks. */
+async function lockSession(trx: Transaction<Schema>, sessionId: string, principal: Principal) {
+  const session = await trx
+    .selectFrom('exam_session')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
+  assertOwnOrScope(principal, session.user_id, 'analysis:run');
+  return session;
+}
+
+const security = [{ bearerAuth: [] }];
+
+export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
+  const { database, config } = deps;
+
+  app.post(
+    '/sessions',
+    {
+      preHandler: requireScope('exam:write'),
+      schema: {
+        tags: ['sessions'],
+        summary: 'Start an exam session (the learner is created on first sight)',
+        security,
+        body: CreateSessionBody,
+        response: { 200: Session, 201: Session },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOfRequest(request);
+      const body = request.body;
+      const userId = body.user_id ?? principal.sub;
+      assertOwnOrScope(principal, userId, 'analysis:run');
+      const startedAt = body.started_at ? parseTimestamp(body.started_at, 'started_at') : new Date();
+      const sessionId = body.session_id ?? randomUUID();
+      const orgId = userId === principal.sub ? (principal.org_id ?? null) : null;
+
+      const { row, created } = await database.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto('learner')
+          .values({ user_id: userId, org_id: orgId })
+          .onConflict((oc) => oc.column('user_id').doNothing())
+          .execute();
+        const inserted = await trx
+          .insertInto('exam_session')
+          .values({
+            session_id: sessionId,
+            user_id: userId,
+            exam_id: body.exam_id ?? null,
+            status: 'open',
+            started_at: startedAt,
+          })
+          .onConflict((oc) => oc.column('session_id').doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (inserted) return { row: inserted, created: true };
+        const existing = await trx
+          .selectFrom('exam_session')
+          .selectAll()
+          .where('session_id', '=', sessionId)
+          .executeTakeFirstOrThrow();
+        return { row: existing, created: false };
+      });
+      if (!created && row.user_id !== userId) {
+        throw new ApiError(409, 'SESSION_EXISTS', `session ${sessionId} already exists`);
+      }
+      return reply.status(created ? 201 : 200).send(toSession(row));
+    },
+  );
+
+  app.post(
+    '/sessions/:session_id/attempts',
+    {
+      preHandler: requireScope('exam:write'),
+      schema: {
+        tags: ['sessions'],
+        summary: 'Record a batch of 1..1000 attempts (duplicates by client_attempt_id are skipped)',
+        security,
+        params: SessionParams,
+        body: AttemptsBody,
+        response: { 201: AttemptsResult },
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOfRequest(request);
+      const { session_id: sessionId } = request.params;
+      const attempts = request.body.attempts;
+      const answeredAt = attempts.map((a, i) =>
+        a.answered_at ? parseTimestamp(a.answered_at, `attempts[${i}].answered_at`).toISOString() : null,
+      );
+      const itemIds = attempts.map((a) => a.item_id);
+
+      const inserted = await database.db.transaction().execute(async (trx) => {
+        const session = await lockSession(trx, sessionId, principal);
+        if (session.status !== 'open') {
+          throw new ApiError(
+            409,
+            'SESSION_CLOSED',
+            `session ${sessionId} is ${session.status} and takes no more attempts`,
+          );
+        }
+        const distinct = [...new Set(itemIds)];
+        const known = await trx
+          .selectFrom('item')
+          .select('item_id')
+          .where('item_id', 'in', distinct)
+          .execute();
+        const knownIds = new Set(known.map((r) => r.item_id));
+        const unknown = distinct.filter((id) => !knownIds.has(id));
+        if (unknown.length > 0) {
+          throw new ApiError(422, 'UNKNOWN_ITEMS', `unknown item ids: ${unknown.join(', ')}`, {
+            item_ids: unknown,
+          });
+        }
+        const result = await sql<{ attempt_id: string }>`
+          INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms,
+                               hints, answered_at, client_attempt_id)
+          SELECT ${sessionId}, ${session.user_id}, i.item_id, i.topic_id, a.correct, a.response_time_ms,
+                 COALESCE(a.hints, 0), COALESCE(a.answered_at, now()), a.client_attempt_id
+          FROM unnest(${itemIds}::text[], ${attempts.map((a) => a.correct)}::boolean[],
+                      ${attempts.map((a) => a.response_time_ms ?? null)}::integer[],
+                      ${attempts.map((a) => a.hints ?? null)}::smallint[],
+                      ${answeredAt}::timestamptz[],
+                      ${attempts.map((a) => a.client_attempt_id ?? null)}::text[])
+               WITH ORDINALITY AS a(item_id, correct, response_time_ms, hints, answered_at,
+                                    client_attempt_id, ord)
+          JOIN item i ON i.item_id = a.item_id
+          ORDER BY a.ord
+          ON CONFLICT (session_id, client_attempt_id) DO NOTHING
+          RETURNING attempt_id`.execute(trx);
+        return result.rows.length;
+      });
+      return reply.status(201).send({ inserted, duplicates: attempts.length - inserted });
+    },
+  );
+
+  app.post(
+    '/sessions/:session_id/complete',
+    {
+      preHandler: requireScope('exam:write'),
+      schema: {
+        tags: ['sessions'],
+        summary: 'Mark a session completed (idempotent) and enqueue the ability update',
+        security,
+        params: SessionParams,
+        response: { 200: CompleteResult },
+      },
+    },
+    async (request) => {
+      const principal = principalOfRequest(request);
+      const { session_id: sessionId } = request.params;
+      const userId = await database.db.transaction().execute(async (trx) => {
+        const session = await lockSession(trx, sessionId, principal);
+        if (session.status === 'abandoned') {
+          throw new ApiError(409, 'SESSION_ABANDONED', `session ${sessionId} was abandoned`);
+        }
+        if (session.status === 'open') {
+          await trx
+            .updateTable('exam_session')
+            .set({ status: 'completed', completed_at: new Date() })
+            .where('session_id', '=', sessionId)
+            .execute();
+        }
+        return session.user_id;
+      });
+      // A repeated completion enqueues again: the queue keys θ updates by session, so it is a no-op there.
+      if (config.enableIrtOnlineUpdate) await deps.onSessionCompleted?.(userId, sessionId);
+      return {
+        status: 'completed' as const,
+        theta_update: config.enableIrtOnlineUpdate ? ('queued' as const) : ('disabled' as const),
+      };
+    },
+  );
+};

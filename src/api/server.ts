@@ -1,0 +1,172 @@
+// The HTTP server: Fastify with the TypeBox type provider, one error shape, request ids, HTTP
+// metrics, the OpenAPI document and its page, health/readiness/metrics, and the route groups under
+// /api/seedtest.
+import { randomUUID } from 'node:crypto';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Config } from '../config.js';
+import type { Database } from '../db/connection.js';
+import { pendingMigrations } from '../db/migrator.js';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import { registerAuth } from './auth.js';
+import { installErrorHandling } from './errors.js';
+import { renderDocsPage } from './routes/docs.js';
+import { sessionRoutes } from './routes/sessions.js';
+
+export const API_PREFIX = '/api/seedtest';
+const BODY_LIMIT = 1024 * 1024;
+const READY_TIMEOUT_MS = 2000;
+const SHUTDOWN_GRACE_MS = 25_000;
+
+/** Called after a session is marked completed (the durable θ-update queue plugs in here). */
+export type SessionCompletedHook = (userId: string, sessionId: string) => Promise<void> | void;
+
+export interface ServerOptions {
+  config: Config;
+  database: Database;
+  logger: Logger;
+  metrics: Metrics;
+  onSessionCompleted?: SessionCompletedHook;
+}
+
+/** Everything a route group needs, passed as plugin options. */
+export interface RouteDeps {
+  config: Config;
+  database: Database;
+  onSessionCompleted?: SessionCompletedHook;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+export function buildServer(options: ServerOptions): FastifyInstance {
+  const { config, database, logger, metrics } = options;
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: BODY_LIMIT,
+    // Ids may be 128 characters; longer ones reach validation and get a 400 naming the field.
+    routerOptions: { maxParamLength: 256 },
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    // Unknown fields are refused, not silently dropped.
+    ajv: { customOptions: { removeAdditional: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  installErrorHandling(app);
+  registerAuth(app, config.auth, logger);
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const method = request.method;
+    metrics.httpRequestsTotal.inc({ method, route, status: String(reply.statusCode) });
+    metrics.httpRequestDuration.observe({ method, route }, reply.elapsedTime / 1000);
+  });
+
+  app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Seedtest analytics API',
+        version: '0.1.0',
+        description: 'Learning analytics: sessions, attempts, IRT ability, KPIs and reports.',
+      },
+      components: {
+        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+      },
+      security: [{ bearerAuth: [] }],
+    },
+  });
+
+  const hidden = { schema: { hide: true } };
+  app.get('/docs/openapi.json', hidden, async () => app.swagger());
+  app.get('/docs', hidden, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').send(renderDocsPage(app.swagger())),
+  );
+  app.get('/health', hidden, async () => ({ status: 'ok' }));
+  app.get('/ready', hidden, async (request, reply) => {
+    try {
+      await withTimeout(database.query('SELECT 1'), READY_TIMEOUT_MS);
+      const pending = await withTimeout(pendingMigrations(database), READY_TIMEOUT_MS);
+      if (pending.length > 0) {
+        return reply.status(503).send({
+          error: {
+            code: 'NOT_READY',
+            message: 'database migrations are pending: run `seedtest migrate`',
+            details: { pending: pending.map((m) => m.version) },
+          },
+        });
+      }
+      return { status: 'ready' };
+    } catch (err) {
+      request.log.warn({ err }, 'readiness check failed');
+      return reply
+        .status(503)
+        .send({ error: { code: 'NOT_READY', message: 'the database does not answer' } });
+    }
+  });
+  app.get('/metrics', hidden, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
+  );
+
+  const deps: RouteDeps = { config, database, onSessionCompleted: options.onSessionCompleted };
+  app.register(sessionRoutes, { prefix: API_PREFIX, ...deps });
+  return app;
+}
+
+/** Listens on the configured host and port; returns the address. */
+export async function startServer(app: FastifyInstance, config: Config): Promise<string> {
+  return app.listen({ port: config.port, host: config.host });
+}
+
+/**
+ * SIGTERM/SIGINT: stop accepting connections, let in-flight requests finish (app.close), close the
+ * database, exit. A shutdown that outlasts the grace period exits with status 1.
+ */
+export function installShutdownHandlers(
+  app: FastifyInstance,
+  database: Database,
+  logger: Logger,
+): () => void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    const force = setTimeout(() => {
+      logger.error('shutdown took longer than the grace period; exiting');
+      process.exit(1);
+    }, SHUTDOWN_GRACE_MS);
+    force.unref();
+    app
+      .close()
+      .then(() => database.close())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          logger.error({ err }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
+}

@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { bearer, createFixture, type Fixture, token } from './setup.js';
+
+describe('server endpoints', () => {
+  let f: Fixture;
+  before(async () => {
+    f = await createFixture();
+  });
+  after(() => f.close());
+
+  it('GET /health answers and echoes the request id', async () => {
+    const res = await f.app.inject({ url: '/health', headers: { 'x-request-id': 'req-123' } });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { status: 'ok' });
+    assert.equal(res.headers['x-request-id'], 'req-123');
+    const generated = await f.app.inject({ url: '/health' });
+    assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('GET /ready is 200 on a migrated database and 503 when migrations are pending', async () => {
+    const ok = await f.app.inject({ url: '/ready' });
+    assert.equal(ok.statusCode, 200, ok.body);
+    await f.database.query("DELETE FROM schema_migrations WHERE version = '0001'");
+    const pending = await f.app.inject({ url: '/ready' });
+    assert.equal(pending.statusCode, 503);
+    assert.equal(pending.json().error.code, 'NOT_READY');
+  });
+
+  it('answers 404 in the error shape for unknown routes', async () => {
+    const res = await f.app.inject({ url: '/api/seedtest/nothing-here' });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().error.code, 'NOT_FOUND');
+  });
+
+  it('GET /metrics counts requests by route pattern', async () => {
+    const h = bearer(await token('m', 'exam:write'));
+    await f.app.inject({ method: 'POST', url: '/api/seedtest/sessions/abc/complete', headers: h });
+    const res = await f.app.inject({ url: '/metrics' });
+    assert.equal(res.statusCode, 200);
+    assert.match(res.headers['content-type'] as string, /text\/plain/);
+    assert.match(res.body, /http_requests_total\{method="GET",route="\/health",status="200"\}/);
+    assert.match(res.body, /route="\/api\/seedtest\/sessions\/:session_id\/complete",status="404"/);
+    assert.doesNotMatch(res.body, /sessions\/abc/);
+    assert.match(res.body, /http_request_duration_seconds_bucket/);
+    assert.match(res.body, /process_cpu_user_seconds_total/);
+    assert.match(res.body, /seedtest_theta_updates_total/);
+  });
+
+  it('GET /docs/openapi.json lists the routes with bearer security; /docs renders them', async () => {
+    const res = await f.app.inject({ url: '/docs/openapi.json' });
+    assert.equal(res.statusCode, 200);
+    const doc = res.json();
+    assert.equal(doc.components.securitySchemes.bearerAuth.scheme, 'bearer');
+    for (const path of [
+      '/api/seedtest/sessions',
+      '/api/seedtest/sessions/{session_id}/attempts',
+      '/api/seedtest/sessions/{session_id}/complete',
+    ]) {
+      assert.ok(doc.paths[path]?.post, path);
+    }
+    assert.equal(doc.paths['/health'], undefined);
+    const page = await f.app.inject({ url: '/docs' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /text\/html/);
+    assert.match(page.body, /\/api\/seedtest\/sessions\/\{session_id\}\/attempts/);
+    assert.doesNotMatch(page.body, /<script/);
+  });
+});
