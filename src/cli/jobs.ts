@@ -36,19 +36,11 @@ export function registerJobCommands(program: Command): void {
       const days = runDays(o, definition.defaultDate(new Date()));
       const config = loadConfig();
       const outcome = await withDatabase(config, `job run ${name}`, (database) =>
-        runJob(
-          database.db,
-          definition,
-          days,
-          { aggLookbackDays: config.aggLookbackDays },
-          {
-            dryRun: o.dryRun,
-            onDay:
-              days.length > 1
-                ? (date, r) => console.log(`  ${date}: rowsWritten=${r.rowsWritten}`)
-                : undefined,
-          },
-        ),
+        runJob(database.db, definition, days, config, {
+          dryRun: o.dryRun,
+          onDay:
+            days.length > 1 ? (date, r) => console.log(`  ${date}: rowsWritten=${r.rowsWritten}`) : undefined,
+        }),
       );
       console.log(outcome.summary);
       if (outcome.status !== 'succeeded') process.exitCode = 1;

@@ -2,8 +2,9 @@
 // overlap, whichever process starts them), the work in one transaction (a failure or a kill
 // leaves the previous results intact), dry runs rolled back, and a one-line summary.
 import { sql } from 'kysely';
+import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import type { JobDefinition, JobResult, JobSettings } from './registry.js';
+import type { JobDefinition, JobResult } from './registry.js';
 
 export class JobAlreadyRunningError extends Error {
   override name = 'JobAlreadyRunningError';
@@ -28,7 +29,7 @@ export async function runJob(
   db: Db,
   job: JobDefinition,
   dates: readonly string[],
-  settings: JobSettings,
+  config: Config,
   opts: { dryRun?: boolean; onDay?: (date: string, result: JobResult) => void } = {},
 ): Promise<RunOutcome> {
   const t0 = performance.now();
@@ -54,7 +55,7 @@ export async function runJob(
             throw new JobAlreadyRunningError(
               `job ${job.name} is already running elsewhere; try again when it has finished`,
             );
-          const r = await job.run(trx, { date }, settings);
+          const r = await job.run(trx, { date }, config);
           if (opts.dryRun) throw new DryRunRollback(r);
           return r;
         })
@@ -62,7 +63,8 @@ export async function runJob(
           if (err instanceof DryRunRollback) return err.result;
           throw err;
         });
-      for (const [k, v] of Object.entries(result)) total[k] = (total[k] ?? 0) + v;
+      for (const [k, v] of Object.entries(result)) total[k] = (total[k] ?? 0) + (v ?? 0);
+      if (result.failed) throw new Error(`${job.name} failed for ${date} (its failure is recorded)`);
       opts.onDay?.(date, result);
     }
     const durationMs = performance.now() - t0;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
 import {
   insertAttempts,
   upsertItems,
@@ -13,7 +14,7 @@ import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
 let database: TestDatabase;
 const job = findJob('aggregate-features-daily');
-const settings = { aggLookbackDays: 7 };
+const settings = loadConfig({ AGG_LOOKBACK_DAYS: '7' });
 
 const at = (s: string) => new Date(s);
 before(async () => {

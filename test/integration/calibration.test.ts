@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { loadConfig } from '../../src/config.js';
+import { loadPlatform } from '../../src/demo/load.js';
+import { findJob } from '../../src/jobs/registry.js';
+import { runJob } from '../../src/jobs/runner.js';
+import { streamPlatform } from '../../src/synthetic/platform.js';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+let database: TestDatabase;
+const job = findJob('mirt-calibrate');
+const config = loadConfig({ MIRT_LOOKBACK_DAYS: '30' });
+const platform = streamPlatform({
+  seed: 3,
+  learners: 300,
+  weeks: 2,
+  items: 40,
+  topics: 4,
+  start: new Date('2026-11-02T00:00:00Z'),
+});
+
+before(async () => {
+  database = await createTestDatabase();
+  await loadPlatform(database.db, platform);
+});
+after(async () => {
+  await database.close();
+});
+
+function correlation(x: number[], y: number[]): number {
+  const mx = x.reduce((s, v) => s + v, 0) / x.length;
+  const my = y.reduce((s, v) => s + v, 0) / y.length;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < x.length; i++) {
+    sxy += (x[i]! - mx) * (y[i]! - my);
+    sxx += (x[i]! - mx) ** 2;
+    syy += (y[i]! - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+test('the first calibration writes fit meta, item parameters and one ability per learner, unlinked', async () => {
+  const outcome = await runJob(database.db, job, ['2026-11-14'], config);
+  assert.equal(outcome.status, 'succeeded', outcome.error);
+  const meta = await database.db.selectFrom('mirt_fit_meta').selectAll().executeTakeFirstOrThrow();
+  assert.equal(meta.run_id, 'cal-2026-11-14');
+  assert.equal(meta.status, 'succeeded');
+  assert.equal((meta.model_spec.linking as { method: string }).method, 'none');
+  assert.equal(meta.metrics.converged, true);
+  const params = await database.db.selectFrom('mirt_item_params').selectAll().execute();
+  assert.equal(params.length, meta.model_spec.n_items);
+  // Recovery: 300 learners × ~10 days of sessions give each item a few hundred responses, enough for
+  // the difficulties to order like the truth (a weak bound; the engine's own recovery tests are tighter).
+  const truthB = params.map((p) => platform.itemTruth.get(p.item_id)!.b);
+  assert.ok(
+    correlation(
+      truthB,
+      params.map((p) => p.params.b),
+    ) > 0.8,
+  );
+  for (const p of params) assert.ok(Math.abs(p.params.d + p.params.a * p.params.b) < 1e-9, 'd = −a·b');
+  const abilities = await database.db.selectFrom('mirt_ability').selectAll().execute();
+  assert.equal(abilities.length, meta.model_spec.n_persons);
+  assert.ok(
+    abilities.every((a) => a.source === 'calibration' && a.version === 'cal-2026-11-14' && (a.se ?? 0) > 0),
+  );
+});
+
+test('the next calibration is linked to the previous one; a re-run replaces its own rows', async () => {
+  await runJob(database.db, job, ['2026-11-15'], config);
+  await runJob(database.db, job, ['2026-11-15'], config);
+  const metas = await database.db.selectFrom('mirt_fit_meta').selectAll().orderBy('run_id').execute();
+  assert.deepEqual(
+    metas.map((m) => m.run_id),
+    ['cal-2026-11-14', 'cal-2026-11-15'],
+  );
+  const linking = metas[1]!.model_spec.linking as { method: string; n_anchors: number };
+  assert.equal(linking.method, 'fixed');
+  assert.ok(linking.n_anchors >= 5);
+  const abilities = await database.db
+    .selectFrom('mirt_ability')
+    .select('version')
+    .where('version', '=', 'cal-2026-11-15')
+    .execute();
+  assert.equal(abilities.length, metas[1]!.model_spec.n_persons);
+});
+
+test('a fit that cannot run records a failed fit_meta row and nothing else, and the run fails', async () => {
+  const strict = loadConfig({ MIRT_MIN_ITEM_RESPONSES: '100000' });
+  const before = await database.db.selectFrom('mirt_item_params').select('item_id').execute();
+  const outcome = await runJob(database.db, job, ['2026-11-16'], strict);
+  assert.equal(outcome.status, 'failed');
+  const meta = await database.db
+    .selectFrom('mirt_fit_meta')
+    .selectAll()
+    .where('run_id', '=', 'cal-2026-11-16')
+    .executeTakeFirstOrThrow();
+  assert.equal(meta.status, 'failed');
+  assert.equal(
+    (await database.db.selectFrom('mirt_item_params').select('item_id').execute()).length,
+    before.length,
+  );
+  assert.equal(
+    (
+      await database.db
+        .selectFrom('mirt_ability')
+        .select('id')
+        .where('version', '=', 'cal-2026-11-16')
+        .execute()
+    ).length,
+    0,
+  );
+});
