@@ -12,6 +12,7 @@ import { CsvError } from './csv.js';
 import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 import { registerJobCommands } from './jobs.js';
+import { registerServeCommand } from './serve.js';
 
 /** An error the user can act on: printed as one line, exit code 1, no stack trace. */
 const USER_ERRORS = [
@@ -73,6 +74,7 @@ program
 registerIrtCommands(program);
 registerDataCommands(program);
 registerJobCommands(program);
+registerServeCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,35 @@
+// `seedtest serve`: the HTTP API on the configured port, until SIGTERM/SIGINT.
+import type { Command } from 'commander';
+import { buildServer, installShutdownHandlers, startServer } from '../api/server.js';
+import { loadConfig } from '../config.js';
+import { announcePort, openDatabase } from '../db/connection.js';
+import { ensureSchema } from '../db/migrator.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command('serve')
+    .description('serve the HTTP API (embedded database by default, or DATABASE_URL)')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      if (config.rIrtBaseUrl)
+        logger.info('R_IRT_BASE_URL is set and ignored: the IRT engine runs in-process');
+      const database = await openDatabase(config, 'serve');
+      try {
+        await ensureSchema(database);
+        const app = buildServer({ config, database, logger, metrics: createMetrics() });
+        const address = await startServer(app, config);
+        if (database.kind === 'embedded') announcePort(config.dataDir, config.port);
+        installShutdownHandlers(app, database, logger);
+        logger.info(
+          { address, database: database.kind === 'embedded' ? `${config.dataDir}/db` : 'DATABASE_URL' },
+          `serving the API at ${address}/api/seedtest (OpenAPI: ${address}/docs)`,
+        );
+      } catch (err) {
+        await database.close();
+        throw err;
+      }
+    });
+}
