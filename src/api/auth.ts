@@ -3,14 +3,7 @@
 // own-data rule, and the internal token of the R-compatible routes.
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import {
-  type CryptoKey,
-  createRemoteJWKSet,
-  importSPKI,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-  jwtVerify,
-} from 'jose';
+import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
 import type { Config } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import { ApiError } from './errors.js';
@@ -53,10 +46,8 @@ export function assertOwnOrScope(principal: Principal, userId: string, elevatedS
   throw new ApiError(403, 'NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
 }
 
-type Key = CryptoKey | Uint8Array | JWTVerifyGetKey;
-
 /** The verification key; throws when none is configured (the server must not start). */
-function resolveKey(auth: AuthConfig): Promise<Key> {
+function resolveKey(auth: AuthConfig): Promise<JWTVerifyGetKey> {
   if (auth.algorithm === 'HS256') {
     if (!auth.secret) {
       throw new Error(
@@ -64,10 +55,13 @@ function resolveKey(auth: AuthConfig): Promise<Key> {
           'or AUTH_DISABLED=true for local development only',
       );
     }
-    return Promise.resolve(new TextEncoder().encode(auth.secret));
+    const secret = new TextEncoder().encode(auth.secret);
+    return Promise.resolve(async () => secret);
   }
   if (auth.jwksUrl) return Promise.resolve(createRemoteJWKSet(new URL(auth.jwksUrl)));
-  if (auth.publicKey) return importSPKI(auth.publicKey.replaceAll('\\n', '\n'), auth.algorithm);
+  if (auth.publicKey) {
+    return importSPKI(auth.publicKey.replaceAll('\\n', '\n'), auth.algorithm).then((key) => async () => key);
+  }
   throw new Error(
     `JWT_ALGORITHM=${auth.algorithm} needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL; no key is configured`,
   );
@@ -128,12 +122,10 @@ export function registerAuth(app: FastifyInstance, auth: AuthConfig, logger: Log
     if (!token) {
       throw new ApiError(401, 'UNAUTHENTICATED', 'send a token as Authorization: Bearer <jwt>');
     }
-    const k = await key;
+    const getKey = await key;
     let payload: JWTPayload;
     try {
-      payload = (
-        typeof k === 'function' ? await jwtVerify(token, k, options) : await jwtVerify(token, k, options)
-      ).payload;
+      payload = (await jwtVerify(token, getKey, options)).payload;
     } catch (err) {
       request.log.info({ reason: (err as { code?: string }).code }, 'token rejected');
       throw new ApiError(401, 'INVALID_TOKEN', 'the token is invalid or expired');

@@ -43,6 +43,9 @@ function validationMessage(issue: ValidationIssue): string {
   return issue.message ?? 'is invalid';
 }
 
+/** Connection failures of the database drivers: the client should retry, not see a 500. */
+const UNAVAILABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300)$/;
+
 function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) {
     return reply.status(err.status).send(body(err.code, err.message, err.details));
@@ -61,7 +64,7 @@ function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply)
       }),
     );
   }
-  const status = err.statusCode ?? 500;
+  const status = UNAVAILABLE.test(String(err.code ?? '')) ? 503 : (err.statusCode ?? 500);
   if (status === 413) {
     return reply
       .status(413)
