@@ -261,7 +261,6 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
       load(x2);
       maxChange = change2;
       if (iterations >= maxCycles) break;
-      continue;
     }
   }
 

@@ -51,7 +51,9 @@ export function personPosterior(
     const f8 = (personItem[o + 7] * nCat + personValue[o + 7]) * Q;
     for (let k = 0; k < Q; k++)
       post[k] +=
-        table[f1 + k] + table[f2 + k] + (table[f3 + k] + table[f4 + k]) +
+        table[f1 + k] +
+        table[f2 + k] +
+        (table[f3 + k] + table[f4 + k]) +
         (table[f5 + k] + table[f6 + k] + (table[f7 + k] + table[f8 + k]));
   }
   for (; o + 3 < end; o += 4) {
@@ -59,7 +61,8 @@ export function personPosterior(
     const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
     const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
     const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
-    for (let k = 0; k < Q; k++) post[k] += table[off1 + k] + table[off2 + k] + (table[off3 + k] + table[off4 + k]);
+    for (let k = 0; k < Q; k++)
+      post[k] += table[off1 + k] + table[off2 + k] + (table[off3 + k] + table[off4 + k]);
   }
   for (; o + 1 < end; o += 2) {
     const off1 = (personItem[o] * nCat + personValue[o]) * Q;
