@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { SignJWT } from 'jose';
+import { exportSPKI, generateKeyPair, SignJWT } from 'jose';
 import { internalTokenMatches } from '../../../src/api/auth.js';
 import { buildServer } from '../../../src/api/server.js';
 import { loadConfig } from '../../../src/config.js';
@@ -122,6 +122,37 @@ describe('auth configuration', () => {
     });
     const principal = await app.authenticate({} as Parameters<typeof app.authenticate>[0]);
     assert.equal(principal.scopes.has('admin'), true);
+    await app.close();
+  });
+
+  it('verifies RS256 tokens against a PEM public key and refuses HS256 ones', async () => {
+    const { publicKey, privateKey } = await generateKeyPair('RS256');
+    const app = buildServer({
+      ...deps,
+      metrics: createMetrics(),
+      database,
+      config: loadConfig({ LOG_LEVEL: 'silent', JWT_PUBLIC_KEY: await exportSPKI(publicKey) }),
+    });
+    await app.ready();
+    const rs = await new SignJWT({ scope: 'exam:read', org_id: 'org-1', roles: ['teacher'] })
+      .setProtectedHeader({ alg: 'RS256' })
+      .setSubject('erin')
+      .setExpirationTime('1h')
+      .sign(privateKey);
+    const principal = await app.authenticate({ headers: bearer(rs) } as never);
+    assert.equal(principal.sub, 'erin');
+    assert.equal(principal.org_id, 'org-1');
+    assert.deepEqual(principal.roles, ['teacher']);
+    assert.ok(principal.scopes.has('exam:read'));
+    const hs = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('erin')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(SECRET));
+    await assert.rejects(
+      app.authenticate({ headers: bearer(hs), log: app.log } as never),
+      /invalid or expired/,
+    );
     await app.close();
   });
 
