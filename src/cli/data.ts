@@ -1,13 +1,22 @@
 // `seedtest import` and `seedtest demo`: source data into the database.
+
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { mintToken } from '../api/tokens.js';
 import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/connection.js';
 import { writeSourceBatch } from '../db/ingest.js';
+import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
 import { ImportError, type ParsedImport, parseAttemptsCsv, parseExamResults } from '../ingest/parse.js';
+import { findJob } from '../jobs/registry.js';
+import { runJob } from '../jobs/runner.js';
+import { createLogger } from '../observability/logger.js';
 import { streamPlatform } from '../synthetic/platform.js';
 import { readCsv } from './csv.js';
 import { withDatabase } from './database.js';
+import { serveApi } from './serve.js';
 
 const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
 
@@ -62,23 +71,70 @@ export function registerDataCommands(program: Command): void {
     .option('--weeks <n>', 'number of weeks, ending with the current one', '8')
     .option('--items <n>', 'item bank size', '200')
     .option('--seed <n>', 'random seed', '42')
-    .action(async (o: { learners: string; weeks: string; items: string; seed: string }) => {
+    .option('--no-serve', 'load and run the pipeline, then exit instead of serving the API')
+    .action(async (o: { learners: string; weeks: string; items: string; seed: string; serve: boolean }) => {
       const [learners, weeks, items, seed] = [o.learners, o.weeks, o.items, o.seed].map((v) =>
         Number.parseInt(v, 10),
       );
       const start = mondayWeeksAgo(new Date(), weeks - 1);
       const platform = streamPlatform({ seed, learners, weeks, items, start });
-      const config = loadConfig();
-      const t0 = performance.now();
-      const summary = await withDatabase(config, 'demo', (database) =>
-        loadPlatform(database.db, platform, (done) => {
+      const base = loadConfig();
+      // Without a configured key the demo signs its own tokens with a secret made for this process.
+      const config =
+        base.auth.secret || base.auth.publicKey || base.auth.jwksUrl || base.auth.disabled
+          ? base
+          : {
+              ...base,
+              auth: { ...base.auth, algorithm: 'HS256' as const, secret: randomBytes(32).toString('hex') },
+            };
+      const database = await openDatabase(config, 'demo');
+      try {
+        await ensureSchema(database);
+        const t0 = performance.now();
+        const summary = await loadPlatform(database.db, platform, (done) => {
           if (done % 1000 === 0 || done === learners) console.log(`  loaded ${done}/${learners} learners`);
-        }),
-      );
-      console.log(
-        `demo platform loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s from ${start.toISOString().slice(0, 10)}: ` +
-          `${summary.topics} topics, ${summary.items} items, ${summary.learners} learners, ${summary.sessions} sessions, ` +
-          `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
-      );
+        });
+        console.log(
+          `demo platform loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s from ${start.toISOString().slice(0, 10)}: ` +
+            `${summary.topics} topics, ${summary.items} items, ${summary.learners} learners, ${summary.sessions} sessions, ` +
+            `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
+        );
+        const today = new Date().toISOString().slice(0, 10);
+        const features = await runJob(database.db, findJob('aggregate-features-daily'), [today], {
+          ...config,
+          aggLookbackDays: weeks * 7,
+        });
+        console.log(features.summary);
+        const calibration = await runJob(database.db, findJob('mirt-calibrate'), [today], {
+          ...config,
+          mirt: { ...config.mirt, lookbackDays: weeks * 7 },
+        });
+        console.log(calibration.summary);
+        if (!o.serve) {
+          await database.close();
+          return;
+        }
+        const learner = 'u-00001';
+        const address = await serveApi(config, database, createLogger(config.logLevel));
+        if (config.auth.secret && config.auth.algorithm === 'HS256') {
+          const mint = (sub: string, scope: string) =>
+            mintToken({
+              secret: config.auth.secret!,
+              sub,
+              scope,
+              ttl: '8h',
+              issuer: config.auth.issuer,
+              audience: config.auth.audience,
+            });
+          console.log(`\nTry it (tokens valid for 8 hours):
+  learner ${learner}: export TOKEN=${await mint(learner, 'exam:write exam:read reports:view')}
+  admin:            export ADMIN=${await mint('demo-admin', 'admin')}
+  curl -s -XPOST ${address}/api/seedtest/sessions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{}'
+  OpenAPI: ${address}/docs   metrics: ${address}/metrics`);
+        }
+      } catch (err) {
+        await database.close();
+        throw err;
+      }
     });
 }

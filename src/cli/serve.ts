@@ -1,10 +1,11 @@
 // `seedtest serve`: the HTTP API on the configured port, until SIGTERM/SIGINT.
 import type { Command } from 'commander';
 import { buildServer, installShutdownHandlers, startServer } from '../api/server.js';
+import type { Config } from '../config.js';
 import { loadConfig } from '../config.js';
-import { announcePort, openDatabase } from '../db/connection.js';
+import { announcePort, type Database, openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
-import { createLogger } from '../observability/logger.js';
+import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 
 export function registerServeCommand(program: Command): void {
@@ -19,17 +20,23 @@ export function registerServeCommand(program: Command): void {
       const database = await openDatabase(config, 'serve');
       try {
         await ensureSchema(database);
-        const app = buildServer({ config, database, logger, metrics: createMetrics() });
-        const address = await startServer(app, config);
-        if (database.kind === 'embedded') announcePort(config.dataDir, config.port);
-        installShutdownHandlers(app, database, logger);
-        logger.info(
-          { address, database: database.kind === 'embedded' ? `${config.dataDir}/db` : 'DATABASE_URL' },
-          `serving the API at ${address}/api/seedtest (OpenAPI: ${address}/docs)`,
-        );
+        await serveApi(config, database, logger);
       } catch (err) {
         await database.close();
         throw err;
       }
     });
+}
+
+/** Serves the API on an open, current database until SIGTERM/SIGINT; returns the address. */
+export async function serveApi(config: Config, database: Database, logger: Logger): Promise<string> {
+  const app = buildServer({ config, database, logger, metrics: createMetrics() });
+  const address = await startServer(app, config);
+  if (database.kind === 'embedded') announcePort(config.dataDir, config.port);
+  installShutdownHandlers(app, database, logger);
+  logger.info(
+    { address, database: database.kind === 'embedded' ? `${config.dataDir}/db` : 'DATABASE_URL' },
+    `serving the API at ${address}/api/seedtest (OpenAPI: ${address}/docs)`,
+  );
+  return address;
 }
