@@ -42,22 +42,27 @@ export interface AttemptInput {
   client_attempt_id?: string | null;
 }
 
-function* batches<T>(rows: readonly T[]): Generator<T[]> {
-  for (let i = 0; i < rows.length; i += BATCH) yield rows.slice(i, i + BATCH);
+/** Runs one statement per batch of rows; returns the rows the statements affected. */
+async function inBatches<T>(
+  rows: readonly T[],
+  statement: (batch: T[]) => Promise<{ numAffectedRows?: bigint }>,
+): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < rows.length; i += BATCH) {
+    n += Number((await statement(rows.slice(i, i + BATCH))).numAffectedRows ?? 0);
+  }
+  return n;
 }
 
 /** Creates learners not seen before; existing rows are left as they are. Returns rows inserted. */
 export async function upsertLearners(db: Db, rows: readonly LearnerInput[]): Promise<number> {
-  let n = 0;
-  for (const b of batches(rows)) {
-    const res = await sql`
+  return inBatches(rows, (b) =>
+    sql`
       INSERT INTO learner (user_id, org_id, display_name, locale)
       SELECT * FROM unnest(${b.map((r) => r.user_id)}::text[], ${b.map((r) => r.org_id ?? null)}::text[],
         ${b.map((r) => r.display_name ?? null)}::text[], ${b.map((r) => r.locale ?? 'ko')}::text[])
-      ON CONFLICT (user_id) DO NOTHING`.execute(db);
-    n += Number(res.numAffectedRows ?? 0);
-  }
-  return n;
+      ON CONFLICT (user_id) DO NOTHING`.execute(db),
+  );
 }
 
 /** `update` replaces what is stored (catalogue loads); `keep` only adds what is new (imports). */
@@ -68,9 +73,8 @@ export async function upsertTopics(
   rows: readonly TopicInput[],
   onConflict: OnConflict = 'update',
 ): Promise<number> {
-  let n = 0;
-  for (const b of batches(rows)) {
-    const res = await sql`
+  return inBatches(rows, (b) =>
+    sql`
       INSERT INTO topic (topic_id, name, subject)
       SELECT * FROM unnest(${b.map((r) => r.topic_id)}::text[], ${b.map((r) => r.name)}::text[],
         ${b.map((r) => r.subject ?? null)}::text[])
@@ -78,10 +82,8 @@ export async function upsertTopics(
         onConflict === 'keep'
           ? sql`NOTHING`
           : sql`UPDATE SET name = EXCLUDED.name, subject = EXCLUDED.subject`
-      }`.execute(db);
-    n += Number(res.numAffectedRows ?? 0);
-  }
-  return n;
+      }`.execute(db),
+  );
 }
 
 /** Items carry their tags as a JSON array per row: unnest cannot take a 2-D array of ragged rows. */
@@ -90,9 +92,8 @@ export async function upsertItems(
   rows: readonly ItemInput[],
   onConflict: OnConflict = 'update',
 ): Promise<number> {
-  let n = 0;
-  for (const b of batches(rows)) {
-    const res = await sql`
+  return inBatches(rows, (b) =>
+    sql`
       INSERT INTO item (item_id, topic_id, tags, meta)
       SELECT i, t, ARRAY(SELECT jsonb_array_elements_text(g)), m
       FROM unnest(${b.map((r) => r.item_id)}::text[], ${b.map((r) => r.topic_id)}::text[],
@@ -102,41 +103,35 @@ export async function upsertItems(
         onConflict === 'keep'
           ? sql`NOTHING`
           : sql`UPDATE SET topic_id = EXCLUDED.topic_id, tags = EXCLUDED.tags, meta = EXCLUDED.meta`
-      }`.execute(db);
-    n += Number(res.numAffectedRows ?? 0);
-  }
-  return n;
+      }`.execute(db),
+  );
 }
 
 /** Inserts sessions; a session seen again takes the newer status and completion time. */
 export async function upsertSessions(db: Db, rows: readonly SessionInput[]): Promise<number> {
-  let n = 0;
-  for (const b of batches(rows)) {
-    const res = await sql`
+  return inBatches(rows, (b) =>
+    sql`
       INSERT INTO exam_session (session_id, user_id, exam_id, status, started_at, completed_at)
       SELECT * FROM unnest(${b.map((r) => r.session_id)}::text[], ${b.map((r) => r.user_id)}::text[],
         ${b.map((r) => r.exam_id ?? null)}::text[], ${b.map((r) => r.status)}::text[],
         ${b.map((r) => r.started_at.toISOString())}::timestamptz[],
         ${b.map((r) => r.completed_at?.toISOString() ?? null)}::timestamptz[])
       ON CONFLICT (session_id) DO UPDATE SET status = EXCLUDED.status, completed_at = EXCLUDED.completed_at
-      WHERE exam_session.user_id = EXCLUDED.user_id`.execute(db);
-    n += Number(res.numAffectedRows ?? 0);
-  }
-  return n;
+      WHERE exam_session.user_id = EXCLUDED.user_id`.execute(db),
+  );
 }
 
 /**
  * Inserts attempts, copying topic_id from the item (callers check `unknownItems` first, in the
- * same transaction: an attempt on an unknown item would otherwise be dropped by the join). A retried upload (same session and
- * client_attempt_id) is skipped. Returns {inserted, duplicates}.
+ * same transaction: an attempt on an unknown item would otherwise be dropped by the join). A
+ * retried upload (same session and client_attempt_id) is skipped. Returns {inserted, duplicates}.
  */
 export async function insertAttempts(
   db: Db,
   rows: readonly AttemptInput[],
 ): Promise<{ inserted: number; duplicates: number }> {
-  let inserted = 0;
-  for (const b of batches(rows)) {
-    const res = await sql`
+  const inserted = await inBatches(rows, (b) =>
+    sql`
       INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms, hints, answered_at, client_attempt_id)
       SELECT u.s, u.usr, u.i, item.topic_id, u.c, u.rt, u.h, u.at, u.cid
       FROM unnest(${b.map((r) => r.session_id)}::text[], ${b.map((r) => r.user_id)}::text[],
@@ -146,9 +141,8 @@ export async function insertAttempts(
         WITH ORDINALITY AS u(s, usr, i, c, rt, h, at, cid, ord)
       JOIN item ON item.item_id = u.i
       ORDER BY u.ord
-      ON CONFLICT (session_id, client_attempt_id) DO NOTHING`.execute(db);
-    inserted += Number(res.numAffectedRows ?? 0);
-  }
+      ON CONFLICT (session_id, client_attempt_id) DO NOTHING`.execute(db),
+  );
   return { inserted, duplicates: rows.length - inserted };
 }
 
@@ -169,17 +163,14 @@ export interface GoalInput {
 }
 
 export async function upsertGoals(db: Db, rows: readonly GoalInput[]): Promise<number> {
-  let n = 0;
-  for (const b of batches(rows)) {
-    const res = await sql`
+  return inBatches(rows, (b) =>
+    sql`
       INSERT INTO learner_goal (user_id, target_theta, target_date)
       SELECT * FROM unnest(${b.map((g) => g.user_id)}::text[], ${b.map((g) => g.target_theta)}::float8[],
         ${b.map((g) => g.target_date)}::date[])
       ON CONFLICT (user_id) DO UPDATE SET target_theta = EXCLUDED.target_theta, target_date = EXCLUDED.target_date,
-        updated_at = now()`.execute(db);
-    n += Number(res.numAffectedRows ?? 0);
-  }
-  return n;
+        updated_at = now()`.execute(db),
+  );
 }
 
 export interface SourceBatch {

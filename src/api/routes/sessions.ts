@@ -2,7 +2,8 @@
 // set-based INSERT … SELECT, duplicates by client_attempt_id skipped), complete.
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import { type Selectable, sql, type Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
+import { insertAttempts, unknownItems } from '../../db/ingest.js';
 import type { ExamSessionTable, Schema } from '../../db/schema.js';
 import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -170,7 +171,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const { session_id: sessionId } = request.params;
       const attempts = request.body.attempts;
       const answeredAt = attempts.map((a, i) =>
-        a.answered_at ? parseTimestamp(a.answered_at, `attempts[${i}].answered_at`).toISOString() : null,
+        a.answered_at ? parseTimestamp(a.answered_at, `attempts[${i}].answered_at`) : undefined,
       );
       const itemIds = attempts.map((a) => a.item_id);
 
@@ -183,36 +184,27 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
             `session ${sessionId} is ${session.status} and takes no more attempts`,
           );
         }
-        const distinct = [...new Set(itemIds)];
-        const known = await trx
-          .selectFrom('item')
-          .select('item_id')
-          .where('item_id', 'in', distinct)
-          .execute();
-        const knownIds = new Set(known.map((r) => r.item_id));
-        const unknown = distinct.filter((id) => !knownIds.has(id));
+        const unknown = await unknownItems(trx, itemIds);
         if (unknown.length > 0) {
           throw new ApiError(422, 'UNKNOWN_ITEMS', `unknown item ids: ${unknown.join(', ')}`, {
             item_ids: unknown,
           });
         }
-        const result = await sql<{ attempt_id: string }>`
-          INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms,
-                               hints, answered_at, client_attempt_id)
-          SELECT ${sessionId}, ${session.user_id}, i.item_id, i.topic_id, a.correct, a.response_time_ms,
-                 COALESCE(a.hints, 0), COALESCE(a.answered_at, now()), a.client_attempt_id
-          FROM unnest(${itemIds}::text[], ${attempts.map((a) => a.correct)}::boolean[],
-                      ${attempts.map((a) => a.response_time_ms ?? null)}::integer[],
-                      ${attempts.map((a) => a.hints ?? null)}::smallint[],
-                      ${answeredAt}::timestamptz[],
-                      ${attempts.map((a) => a.client_attempt_id ?? null)}::text[])
-               WITH ORDINALITY AS a(item_id, correct, response_time_ms, hints, answered_at,
-                                    client_attempt_id, ord)
-          JOIN item i ON i.item_id = a.item_id
-          ORDER BY a.ord
-          ON CONFLICT (session_id, client_attempt_id) DO NOTHING
-          RETURNING attempt_id`.execute(trx);
-        return result.rows.length;
+        const now = new Date();
+        const result = await insertAttempts(
+          trx,
+          attempts.map((a, i) => ({
+            session_id: sessionId,
+            user_id: session.user_id,
+            item_id: a.item_id,
+            correct: a.correct,
+            response_time_ms: a.response_time_ms ?? null,
+            hints: a.hints ?? 0,
+            answered_at: answeredAt[i] ?? now,
+            client_attempt_id: a.client_attempt_id ?? null,
+          })),
+        );
+        return result.inserted;
       });
       return reply.status(201).send({ inserted, duplicates: attempts.length - inserted });
     },

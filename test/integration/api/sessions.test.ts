@@ -109,7 +109,7 @@ describe('sessions and attempts', () => {
     assert.equal(res.statusCode, 422);
     const err = res.json().error;
     assert.equal(err.code, 'UNKNOWN_ITEMS');
-    assert.deepEqual(err.details.item_ids, ['nope', 'ghost']);
+    assert.deepEqual(err.details.item_ids, ['ghost', 'nope'], 'sorted');
     const n = await f.database.db
       .selectFrom('attempt')
       .select((eb) => eb.fn.countAll().as('n'))
