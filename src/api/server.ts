@@ -13,6 +13,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { registerAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { renderDocsPage } from './routes/docs.js';
+import { jobRoutes } from './routes/jobs.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export const API_PREFIX = '/api/seedtest';
@@ -125,6 +126,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
 
   const deps: RouteDeps = { config, database, onSessionCompleted: options.onSessionCompleted };
   app.register(sessionRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(jobRoutes, { prefix: API_PREFIX, ...deps });
   return app;
 }
 

@@ -1,25 +1,10 @@
 // `seedtest job run|list`.
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { addDays, parseDay } from '../jobs/dates.js';
+import { runDays } from '../jobs/dates.js';
 import { findJob, JOBS } from '../jobs/registry.js';
 import { runJob } from '../jobs/runner.js';
 import { withDatabase } from './database.js';
-
-/** The days a run covers: --from..--to in order, else --date, else the job's default. */
-export function runDays(o: { date?: string; from?: string; to?: string }, defaultDate: string): string[] {
-  if (o.from || o.to) {
-    if (!o.from || !o.to) throw new RangeError('--from and --to go together');
-    const from = parseDay(o.from, '--from');
-    const to = parseDay(o.to, '--to');
-    if (from > to) throw new RangeError(`--from ${from} is after --to ${to}`);
-    const days: string[] = [];
-    for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
-    if (days.length > 3660) throw new RangeError('a backfill covers at most 10 years');
-    return days;
-  }
-  return [o.date ? parseDay(o.date, '--date') : defaultDate];
-}
 
 export function registerJobCommands(program: Command): void {
   const job = program.command('job').description('run and inspect the pipeline jobs');

@@ -66,8 +66,8 @@ function lockDataDir(dataDir: string, command: string): () => void {
   if (holder) {
     throw new DataDirLockedError(
       `the embedded database in ${dataDir}/db is in use by process ${holder.pid} (\`seedtest ${holder.command}\`, ` +
-        `started ${holder.startedAt}). Stop that process first and run this command again, ` +
-        `or set DATABASE_URL to use a PostgreSQL server that several processes can share.`,
+        `started ${holder.startedAt}). Run jobs through its API (POST /api/seedtest/jobs/{name}/run), ` +
+        `stop it first, or set DATABASE_URL to use a PostgreSQL server that several processes can share.`,
     );
   }
   const info: LockInfo = { pid: process.pid, command, startedAt: new Date().toISOString() };

@@ -18,3 +18,18 @@ export function addDays(day: string, n: number): string {
 export function utcToday(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
+
+/** The days a run covers: --from..--to in order, else --date, else the job's default. */
+export function runDays(o: { date?: string; from?: string; to?: string }, defaultDate: string): string[] {
+  if (o.from || o.to) {
+    if (!o.from || !o.to) throw new RangeError('from and to go together');
+    const from = parseDay(o.from, 'from');
+    const to = parseDay(o.to, 'to');
+    if (from > to) throw new RangeError(`from ${from} is after to ${to}`);
+    const days: string[] = [];
+    for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
+    if (days.length > 3660) throw new RangeError('a backfill covers at most 10 years');
+    return days;
+  }
+  return [o.date ? parseDay(o.date, 'date') : defaultDate];
+}

@@ -30,7 +30,11 @@ export async function runJob(
   job: JobDefinition,
   dates: readonly string[],
   config: Config,
-  opts: { dryRun?: boolean; onDay?: (date: string, result: JobResult) => void } = {},
+  opts: {
+    dryRun?: boolean;
+    onStart?: (runId: string) => void;
+    onDay?: (date: string, result: JobResult) => void;
+  } = {},
 ): Promise<RunOutcome> {
   const t0 = performance.now();
   const params = {
@@ -42,6 +46,7 @@ export async function runJob(
     .values({ job: job.name, params: JSON.stringify(params), status: 'running', stats: '{}' })
     .returning('run_id')
     .executeTakeFirstOrThrow();
+  opts.onStart?.(runId);
   const total: JobResult = { rowsWritten: 0 };
   try {
     for (const date of dates) {

@@ -1,0 +1,108 @@
+// Job routes: start a run (admin) and list runs. A run started here executes in this process, on
+// the database the server holds (on the embedded database, the only process that may open it).
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { runDays } from '../../jobs/dates.js';
+import { JOBS } from '../../jobs/registry.js';
+import { runJob } from '../../jobs/runner.js';
+import { requireScope } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { RouteDeps } from '../server.js';
+
+const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+const security = [{ bearerAuth: [] }];
+
+const RunBody = Type.Object(
+  {
+    date: Type.Optional(Day),
+    from: Type.Optional(Day),
+    to: Type.Optional(Day),
+    dry_run: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+);
+
+const JobRun = Type.Object({
+  run_id: Type.String(),
+  job: Type.String(),
+  params: Type.Unknown(),
+  status: Type.String(),
+  started_at: Type.String({ format: 'date-time' }),
+  finished_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  stats: Type.Unknown(),
+  error: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { config, database }) => {
+  app.post(
+    '/jobs/:name/run',
+    {
+      preHandler: requireScope('admin'),
+      schema: {
+        tags: ['jobs'],
+        summary: 'Start a job run; 202 with its run id (follow it with GET /jobs/runs)',
+        security,
+        params: Type.Object({ name: Type.String({ maxLength: 64 }) }, { additionalProperties: false }),
+        body: Type.Optional(RunBody),
+        response: { 202: Type.Object({ run_id: Type.String() }) },
+      },
+    },
+    async (request, reply) => {
+      const job = JOBS.find((j) => j.name === request.params.name);
+      if (!job) {
+        throw new ApiError(404, 'UNKNOWN_JOB', `no job named ${request.params.name}`, {
+          jobs: JOBS.map((j) => j.name),
+        });
+      }
+      const body = request.body ?? {};
+      let days: string[];
+      try {
+        days = runDays(body, job.defaultDate(new Date()));
+      } catch (err) {
+        throw new ApiError(400, 'INVALID_INPUT', (err as Error).message);
+      }
+      const runId = await new Promise<string>((resolve, reject) => {
+        runJob(database.db, job, days, config, { dryRun: body.dry_run, onStart: resolve }).then(
+          (outcome) => request.log.info({ runId: outcome.runId, status: outcome.status }, outcome.summary),
+          reject,
+        );
+      });
+      return reply.status(202).send({ run_id: runId });
+    },
+  );
+
+  app.get(
+    '/jobs/runs',
+    {
+      preHandler: requireScope('admin'),
+      schema: {
+        tags: ['jobs'],
+        summary: 'Job runs, newest first',
+        security,
+        querystring: Type.Object(
+          {
+            job: Type.Optional(Type.String({ maxLength: 64 })),
+            limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: Type.Object({ runs: Type.Array(JobRun) }) },
+      },
+    },
+    async (request) => {
+      let q = database.db
+        .selectFrom('job_run')
+        .selectAll()
+        .orderBy('started_at', 'desc')
+        .orderBy('run_id', 'desc');
+      if (request.query.job) q = q.where('job', '=', request.query.job);
+      const rows = await q.limit(request.query.limit).execute();
+      return {
+        runs: rows.map((r) => ({
+          ...r,
+          started_at: r.started_at.toISOString(),
+          finished_at: r.finished_at?.toISOString() ?? null,
+        })),
+      };
+    },
+  );
+};

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { bearer, createFixture, type Fixture, token } from './setup.js';
+
+let f: Fixture;
+before(async () => {
+  f = await createFixture();
+});
+after(async () => {
+  await f.close();
+});
+
+async function waitForRun(runId: string, admin: string) {
+  for (let i = 0; i < 100; i++) {
+    const res = await f.app.inject({
+      method: 'GET',
+      url: '/api/seedtest/jobs/runs?limit=10',
+      headers: bearer(admin),
+    });
+    const run = res.json().runs.find((r: { run_id: string }) => r.run_id === runId);
+    if (run && run.status !== 'running') return run;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`run ${runId} did not finish`);
+}
+
+test('an admin starts a job run over HTTP and follows it in the run list', async () => {
+  const admin = await token('ops', 'admin');
+  const res = await f.app.inject({
+    method: 'POST',
+    url: '/api/seedtest/jobs/aggregate-features-daily/run',
+    headers: bearer(admin),
+    payload: { date: '2026-11-20', dry_run: true },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  const run = await waitForRun(res.json().run_id, admin);
+  assert.equal(run.status, 'succeeded');
+  assert.equal(run.job, 'aggregate-features-daily');
+  assert.deepEqual(run.params, { dates: '2026-11-20', dry_run: true });
+});
+
+test('job routes refuse non-admins, unknown jobs and bad dates', async () => {
+  const admin = await token('ops', 'admin');
+  const learner = await token('u1', 'exam:write reports:view analysis:run');
+  const post = (url: string, headers: Record<string, string>, payload: unknown) =>
+    f.app.inject({ method: 'POST', url, headers, payload: payload as Record<string, unknown> });
+  assert.equal((await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(learner), {})).statusCode, 403);
+  assert.equal(
+    (await f.app.inject({ method: 'GET', url: '/api/seedtest/jobs/runs', headers: bearer(learner) }))
+      .statusCode,
+    403,
+  );
+  const unknown = await post('/api/seedtest/jobs/no-such-job/run', bearer(admin), {});
+  assert.equal(unknown.statusCode, 404);
+  assert.equal(unknown.json().error.code, 'UNKNOWN_JOB');
+  const badDate = await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(admin), { date: '2026-02-30' });
+  assert.equal(badDate.statusCode, 400);
+  assert.match(badDate.json().error.message, /date/);
+  const reversed = await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(admin), {
+    from: '2026-11-20',
+    to: '2026-11-01',
+  });
+  assert.equal(reversed.statusCode, 400);
+  const extra = await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(admin), { when: 'now' });
+  assert.equal(extra.statusCode, 400);
+});
