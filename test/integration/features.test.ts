@@ -79,6 +79,9 @@ after(async () => {
   await database.close();
 });
 
+const featureRows = (date: string) =>
+  database.db.selectFrom('features_topic_daily').selectAll().where('date', '=', date).execute();
+
 test('daily topic features follow the definitions of kpis.md', async () => {
   const outcome = await runJob(database.db, job, ['2026-11-20'], settings);
   assert.equal(outcome.status, 'succeeded', outcome.error);
@@ -121,27 +124,9 @@ test('a re-run replaces the rows of the days it covers, a dry run writes nothing
   await database.query(`DELETE FROM attempt WHERE session_id = 's1'`);
   const dry = await runJob(database.db, job, ['2026-11-20'], settings, { dryRun: true });
   assert.equal(dry.status, 'succeeded');
-  assert.equal(
-    (
-      await database.db
-        .selectFrom('features_topic_daily')
-        .selectAll()
-        .where('date', '=', '2026-11-20')
-        .execute()
-    ).length,
-    1,
-  );
+  assert.equal((await featureRows('2026-11-20')).length, 1);
   await runJob(database.db, job, ['2026-11-20'], settings);
-  assert.equal(
-    (
-      await database.db
-        .selectFrom('features_topic_daily')
-        .selectAll()
-        .where('date', '=', '2026-11-20')
-        .execute()
-    ).length,
-    0,
-  );
+  assert.equal((await featureRows('2026-11-20')).length, 0);
   const runs = await database.db.selectFrom('job_run').selectAll().orderBy('run_id').execute();
   assert.ok(runs.length >= 4);
   assert.ok(runs.every((r) => r.status === 'succeeded' && r.finished_at instanceof Date));
