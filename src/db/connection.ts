@@ -22,6 +22,12 @@ export interface Database {
   exec(script: string): Promise<void>;
   /** Runs one parameterised statement outside Kysely (the queue library's adapter). */
   query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /**
+   * Runs SQL text as sent: one or several statements, no parameters, no wrapping transaction (the
+   * text may carry its own BEGIN/COMMIT; one it leaves open by failing is rolled back). Returns the
+   * rows of its last row-returning statement. For the queue library's schema and maintenance scripts.
+   */
+  run<R = Record<string, unknown>>(text: string): Promise<{ rows: R[] }>;
   close(): Promise<void>;
 }
 
@@ -101,6 +107,16 @@ export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Da
     exec: (script) => lease.run(async () => void (await instance.transaction((tx) => tx.exec(script)))),
     query: <R>(text: string, params?: unknown[]) =>
       lease.run(async () => ({ rows: (await instance.query<R>(text, params)).rows })),
+    run: <R>(text: string) =>
+      lease.run(async () => {
+        try {
+          const results = await instance.exec(text);
+          return { rows: (results.findLast((r) => r.fields.length > 0)?.rows ?? []) as R[] };
+        } catch (err) {
+          await instance.exec('ROLLBACK').catch(() => {});
+          throw err;
+        }
+      }),
     async close() {
       await db.destroy();
       onClose();
@@ -151,6 +167,20 @@ export function openServer(url: string, poolSize = 10): Database {
     async query<R>(text: string, params?: unknown[]) {
       const res = await pool.query(text, params);
       return { rows: res.rows as R[] };
+    },
+    async run<R>(text: string) {
+      const client = await pool.connect();
+      try {
+        // Several statements answer with one result each.
+        const res: pg.QueryResult | pg.QueryResult[] = await client.query(text);
+        const results = Array.isArray(res) ? res : [res];
+        return { rows: (results.findLast((r) => r.fields.length > 0)?.rows ?? []) as R[] };
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
     },
     async close() {
       await db.destroy();
