@@ -36,6 +36,7 @@ export interface ServerOptions {
 export interface RouteDeps {
   config: Config;
   database: Database;
+  metrics: Metrics;
   onSessionCompleted?: SessionCompletedHook;
 }
 
@@ -124,7 +125,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
   );
 
-  const deps: RouteDeps = { config, database, onSessionCompleted: options.onSessionCompleted };
+  const deps: RouteDeps = { config, database, metrics, onSessionCompleted: options.onSessionCompleted };
   app.register(sessionRoutes, { prefix: API_PREFIX, ...deps });
   app.register(jobRoutes, { prefix: API_PREFIX, ...deps });
   return app;

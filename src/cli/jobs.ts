@@ -4,7 +4,18 @@ import { loadConfig } from '../config.js';
 import { runDays } from '../jobs/dates.js';
 import { findJob, JOBS } from '../jobs/registry.js';
 import { runJob } from '../jobs/runner.js';
+import { parseShard, WHOLE } from '../jobs/shard.js';
+import { createMetrics, pushMetrics } from '../observability/metrics.js';
 import { withDatabase } from './database.js';
+import { createProgress } from './progress.js';
+
+interface RunFlags {
+  date?: string;
+  from?: string;
+  to?: string;
+  dryRun?: boolean;
+  shard?: string;
+}
 
 export function registerJobCommands(program: Command): void {
   const job = program.command('job').description('run and inspect the pipeline jobs');
@@ -12,23 +23,50 @@ export function registerJobCommands(program: Command): void {
     .command('run')
     .description('run one job now')
     .argument('<name>', `one of: ${JOBS.map((j) => j.name).join(', ')}`)
-    .option('--date <YYYY-MM-DD>', 'the day the run is for (default: what the schedule implies)')
-    .option('--from <YYYY-MM-DD>', 'backfill from this day')
-    .option('--to <YYYY-MM-DD>', 'backfill to this day (inclusive)')
+    .option(
+      '--date <YYYY-MM-DD>',
+      'the day (or, for weekly jobs, a day of the week) the run is for; default: what the schedule implies',
+    )
+    .option('--from <YYYY-MM-DD>', 'backfill from this day (weekly jobs: from its week)')
+    .option('--to <YYYY-MM-DD>', 'backfill to this day, inclusive')
     .option('--dry-run', 'compute everything, write nothing')
-    .action(async (name: string, o: { date?: string; from?: string; to?: string; dryRun?: boolean }) => {
+    .option(
+      '--shard <i/n>',
+      'only the learners of shard i of n (0-based, as an Indexed Job numbers its pods)',
+    )
+    .action(async (name: string, o: RunFlags) => {
       const definition = findJob(name);
-      const days = runDays(o, definition.defaultDate(new Date()));
+      const days = runDays(o, definition.defaultDate(new Date()), definition.period);
+      const shard = o.shard ? parseShard(o.shard) : WHOLE;
       const config = loadConfig();
-      const outcome = await withDatabase(config, `job run ${name}`, (database) =>
-        runJob(database.db, definition, days, config, {
-          dryRun: o.dryRun,
-          onDay:
-            days.length > 1 ? (date, r) => console.log(`  ${date}: rowsWritten=${r.rowsWritten}`) : undefined,
-        }),
-      );
-      console.log(outcome.summary);
-      if (outcome.status !== 'succeeded') process.exitCode = 1;
+      const metrics = createMetrics();
+      const progress = createProgress();
+      // SIGTERM (a pod being stopped) ends the run between units of work, recorded as failed.
+      const abort = new AbortController();
+      const stop = (signal: NodeJS.Signals) => abort.abort(signal);
+      process.once('SIGTERM', stop).once('SIGINT', stop);
+      try {
+        const outcome = await withDatabase(config, `job run ${name}`, (database) =>
+          runJob(database.db, definition, days, config, {
+            dryRun: o.dryRun,
+            shard,
+            signal: abort.signal,
+            metrics,
+            onProgress: (date, done, total) => progress.update(`${name} ${date}`, done, total),
+            onDay:
+              days.length > 1
+                ? (date) => progress.update(name, days.indexOf(date) + 1, days.length)
+                : undefined,
+          }),
+        );
+        progress.stop();
+        console.log(outcome.summary);
+        if (config.pushgatewayUrl) await pushMetrics(config.pushgatewayUrl, metrics, name);
+        if (outcome.status !== 'succeeded') process.exitCode = 1;
+      } finally {
+        progress.stop();
+        process.off('SIGTERM', stop).off('SIGINT', stop);
+      }
     });
   job
     .command('list')

@@ -3,13 +3,14 @@
 // rows of the covered days are replaced, including rows whose attempts were deleted.
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
+import type { JobResult } from './registry.js';
 
 export interface FeaturesRange {
   from: string;
   to: string;
 }
 
-export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange) {
+export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange): Promise<JobResult> {
   const deleted = await db
     .deleteFrom('features_topic_daily')
     .where('date', '>=', from)
@@ -52,7 +53,7 @@ export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange
         AND a.answered_at >= ((agg.date - 27) AT TIME ZONE 'UTC') AND a.answered_at < ((agg.date + 1) AT TIME ZONE 'UTC')
     ) w`.execute(db);
   return {
-    rowsDeleted: Number(deleted.numDeletedRows),
-    rowsWritten: Number(inserted.numAffectedRows ?? 0),
+    written: { features_topic_daily: Number(inserted.numAffectedRows ?? 0) },
+    counts: { rowsReplaced: Number(deleted.numDeletedRows) },
   };
 }

@@ -19,17 +19,31 @@ export function utcToday(now: Date): string {
   return now.toISOString().slice(0, 10);
 }
 
-/** The days a run covers: --from..--to in order, else --date, else the job's default. */
-export function runDays(o: { date?: string; from?: string; to?: string }, defaultDate: string): string[] {
+/** The Monday of the ISO week containing `day`. */
+export function isoWeekStart(day: string): string {
+  const wd = new Date(`${day}T00:00:00Z`).getUTCDay();
+  return addDays(day, -((wd + 6) % 7));
+}
+
+/**
+ * The days a run covers: --from..--to in order, else --date, else the job's default. Weekly jobs
+ * step by ISO week and get each week's Monday (a date inside a week stands for that week).
+ */
+export function runDays(
+  o: { date?: string; from?: string; to?: string },
+  defaultDate: string,
+  period: 'day' | 'week' = 'day',
+): string[] {
+  const align = period === 'week' ? isoWeekStart : (d: string) => d;
   if (o.from || o.to) {
     if (!o.from || !o.to) throw new RangeError('from and to go together');
-    const from = parseDay(o.from, 'from');
-    const to = parseDay(o.to, 'to');
+    const from = align(parseDay(o.from, 'from'));
+    const to = align(parseDay(o.to, 'to'));
     if (from > to) throw new RangeError(`from ${from} is after to ${to}`);
     const days: string[] = [];
-    for (let d = from; d <= to; d = addDays(d, 1)) days.push(d);
-    if (days.length > 3660) throw new RangeError('a backfill covers at most 10 years');
+    for (let d = from; d <= to; d = addDays(d, period === 'week' ? 7 : 1)) days.push(d);
+    if (days.length > 3660) throw new RangeError('a backfill covers at most 3660 days or weeks');
     return days;
   }
-  return [o.date ? parseDay(o.date, 'date') : defaultDate];
+  return [align(o.date ? parseDay(o.date, 'date') : defaultDate)];
 }

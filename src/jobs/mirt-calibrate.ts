@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import { calibrateLinked, fromTriples, type ItemParams, type LinkingMethod } from '../irt/index.js';
 import { addDays } from './dates.js';
+import type { JobResult } from './registry.js';
 
 /** The 3PL calibration's default Beta prior on the guessing parameter (spec/irt.md). */
 const C_PRIOR = { alpha: 5, beta: 17 } as const;
@@ -45,7 +46,7 @@ async function findAnchors(db: Db, previous: string | undefined): Promise<Anchor
   return { params: new Map(shared.map((r) => [r.item_id, r.params])), source: 'shared-with-previous' };
 }
 
-export async function mirtCalibrate(db: Db, date: string, config: Config) {
+export async function mirtCalibrate(db: Db, date: string, config: Config): Promise<JobResult> {
   const { lookbackDays, model, linking, minItemResponses } = config.mirt;
   const runId = `cal-${date}`;
   const windowStart = addDays(date, -(lookbackDays - 1));
@@ -55,7 +56,9 @@ export async function mirtCalibrate(db: Db, date: string, config: Config) {
     FROM attempt
     WHERE answered_at >= (${windowStart}::date AT TIME ZONE 'UTC') AND answered_at < ((${date}::date + 1) AT TIME ZONE 'UTC')
     ORDER BY user_id, item_id, answered_at DESC, attempt_id DESC`.execute(db);
-  if (responses.rows.length === 0) return { rowsWritten: 0, responses: 0, nothingToDo: 1 };
+  if (responses.rows.length === 0) {
+    return { written: {}, note: `nothing to do: no responses from ${windowStart} to ${date}` };
+  }
 
   // Replace this run's earlier rows (a re-run of the same day).
   await db
@@ -112,7 +115,7 @@ export async function mirtCalibrate(db: Db, date: string, config: Config) {
         metrics: JSON.stringify({ error: (err as Error).message }),
       })
       .execute();
-    return { rowsWritten: 1, failed: 1 };
+    return { written: { mirt_fit_meta: 1 }, failure: `calibration failed: ${(err as Error).message}` };
   }
   const { calibration: cal, linking: link } = fit;
   const metrics = {
@@ -181,11 +184,11 @@ export async function mirtCalibrate(db: Db, date: string, config: Config) {
     FROM unnest(${data.personIds}::text[], ${Array.from(abilities.theta)}::float8[], ${Array.from(abilities.se)}::float8[],
       ${Array.from(perPerson)}::int[]) AS x(u, t, s, n)`.execute(db);
   return {
-    rowsWritten: 1 + items.length + data.nPersons,
-    responses: responses.rows.length,
-    items: items.length,
-    learners: data.nPersons,
-    itemsExcluded: data.excludedItems.length,
-    iterations: cal.iterations,
+    written: { mirt_fit_meta: 1, mirt_item_params: items.length, mirt_ability: data.nPersons },
+    counts: {
+      responses: responses.rows.length,
+      itemsExcluded: data.excludedItems.length,
+      iterations: cal.iterations,
+    },
   };
 }

@@ -5,27 +5,52 @@ import type { Db } from '../db/connection.js';
 import { aggregateFeaturesDaily } from './aggregate-features-daily.js';
 import { addDays, utcToday } from './dates.js';
 import { mirtCalibrate } from './mirt-calibrate.js';
+import type { Shard } from './shard.js';
 
-export interface JobParams {
-  /** The day the run is for (YYYY-MM-DD). */
+/** What one run of a job for one day (or week) gets. */
+export interface JobContext {
+  /** The day the run is for (YYYY-MM-DD); for weekly jobs the Monday of the week. */
   date: string;
+  config: Config;
+  /** The learners this run covers (`--shard i/n`); jobs that do not loop over learners ignore it. */
+  shard: Shard;
+  /** Computes everything and writes nothing; transaction-mode jobs are rolled back by the runner. */
+  dryRun: boolean;
+  /** Progress within this day's work (learners, items…), for the bar or the log lines. */
+  progress(done: number, total: number): void;
+  /** Aborted on SIGTERM: long loops stop between units of work. */
+  signal: AbortSignal;
 }
 
-/** Counts a run reports; `failed` > 0 marks the run failed while keeping what it wrote (a failed fit's record). */
+/** What a run for one day did. */
 export interface JobResult {
-  rowsWritten: number;
-  failed?: number;
-  [stat: string]: number | undefined;
+  /** Rows written per table: job_run.stats, the summary line, seedtest_job_rows_written_total. */
+  written: Record<string, number>;
+  /** Other named counts for the summary (rows read, learners skipped…). */
+  counts?: Record<string, number>;
+  /** Learners (or items) that failed without stopping the batch: the run ends `partial`. */
+  failedIds?: string[];
+  /** The run failed; what the job wrote (its failure record) is kept. */
+  failure?: string;
+  /** Said in the summary, e.g. "nothing to do: no responses in the window". */
+  note?: string;
 }
 
 export interface JobDefinition {
   name: string;
   schedule: string;
   description: string;
+  /** Whether --from/--to steps by day or by ISO week (dates are then Mondays). */
+  period: 'day' | 'week';
   /** The day a run started at `now` is for, when no --date is given. */
   defaultDate(now: Date): string;
-  /** Does the work inside the run's transaction. */
-  run(trx: Db, params: JobParams, config: Config): Promise<JobResult>;
+  /**
+   * 'transaction': the runner runs each day in one transaction holding the job's lock.
+   * 'connection': the job gets one connection holding the lock and writes in its own transactions
+   * (per-learner work with side effects outside the database, like stored report files).
+   */
+  mode: 'transaction' | 'connection';
+  run(db: Db, ctx: JobContext): Promise<JobResult>;
 }
 
 export const JOBS: readonly JobDefinition[] = [
@@ -33,17 +58,21 @@ export const JOBS: readonly JobDefinition[] = [
     name: 'aggregate-features-daily',
     schedule: '15 1 * * *',
     description: 'per (learner, topic, day) features for the last AGG_LOOKBACK_DAYS days up to the run date',
+    period: 'day',
+    mode: 'transaction',
     defaultDate: (now) => addDays(utcToday(now), -1),
-    run: (trx, { date }, { aggLookbackDays }) =>
-      aggregateFeaturesDaily(trx, { from: addDays(date, -(aggLookbackDays - 1)), to: date }),
+    run: (trx, { date, config }) =>
+      aggregateFeaturesDaily(trx, { from: addDays(date, -(config.aggLookbackDays - 1)), to: date }),
   },
   {
     name: 'mirt-calibrate',
     schedule: '0 3 * * *',
     description:
       'IRT calibration on the responses of the last MIRT_LOOKBACK_DAYS days, linked to the previous scale',
+    period: 'day',
+    mode: 'transaction',
     defaultDate: (now) => utcToday(now),
-    run: (trx, { date }, config) => mirtCalibrate(trx, date, config),
+    run: (trx, { date, config }) => mirtCalibrate(trx, date, config),
   },
 ];
 

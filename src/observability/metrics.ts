@@ -1,6 +1,6 @@
 // Prometheus metrics: one registry per process (createMetrics() once at start; tests make their own)
 // holding the default process metrics and every metric operations.md names.
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -88,3 +88,18 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * Pushes a job process's figures to a Pushgateway (a CronJob pod ends before Prometheus would
+ * scrape it). A failed push is reported, not fatal: the run is recorded in job_run either way.
+ */
+export async function pushMetrics(url: string, metrics: Metrics, job: string): Promise<void> {
+  const gateway = new Pushgateway(url, { timeout: 5000 }, metrics.registry);
+  try {
+    await gateway.pushAdd({ jobName: `seedtest_${job.replaceAll('-', '_')}` });
+  } catch (err) {
+    console.error(
+      `could not push metrics to the Pushgateway at ${new URL(url).origin}: ${(err as Error).message}`,
+    );
+  }
+}

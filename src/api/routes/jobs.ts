@@ -32,7 +32,7 @@ const JobRun = Type.Object({
   error: Type.Union([Type.String(), Type.Null()]),
 });
 
-export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { config, database }) => {
+export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { config, database, metrics }) => {
   app.post(
     '/jobs/:name/run',
     {
@@ -56,12 +56,12 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       const body = request.body ?? {};
       let days: string[];
       try {
-        days = runDays(body, job.defaultDate(new Date()));
+        days = runDays(body, job.defaultDate(new Date()), job.period);
       } catch (err) {
         throw new ApiError(400, 'INVALID_INPUT', (err as Error).message);
       }
       const runId = await new Promise<string>((resolve, reject) => {
-        runJob(database.db, job, days, config, { dryRun: body.dry_run, onStart: resolve }).then(
+        runJob(database.db, job, days, config, { dryRun: body.dry_run, metrics, onStart: resolve }).then(
           (outcome) => request.log.info({ runId: outcome.runId, status: outcome.status }, outcome.summary),
           reject,
         );

@@ -1,0 +1,45 @@
+// Progress for long CLI work: a bar on a terminal, a log line every few seconds otherwise (CI logs
+// and Kubernetes pods would only collect a bar's carriage returns).
+import { Presets, SingleBar } from 'cli-progress';
+
+const LOG_EVERY_MS = 5000;
+
+export interface Progress {
+  update(label: string, done: number, total: number): void;
+  stop(): void;
+}
+
+export function createProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (stream.isTTY) {
+    const bar = new SingleBar(
+      {
+        format: '{label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}',
+        stream,
+        hideCursor: true,
+      },
+      Presets.shades_classic,
+    );
+    let started = false;
+    return {
+      update(label, done, total) {
+        if (!started) {
+          bar.start(total, done, { label });
+          started = true;
+        }
+        bar.setTotal(total);
+        bar.update(done, { label });
+      },
+      stop: () => started && bar.stop(),
+    };
+  }
+  let last = 0;
+  return {
+    update(label, done, total) {
+      const now = Date.now();
+      if (done < total && now - last < LOG_EVERY_MS) return;
+      last = now;
+      stream.write(`${label}: ${done}/${total} (${total ? Math.floor((100 * done) / total) : 100}%)\n`);
+    },
+    stop() {},
+  };
+}
