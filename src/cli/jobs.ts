@@ -15,6 +15,7 @@ interface RunFlags {
   to?: string;
   dryRun?: boolean;
   shard?: string;
+  user?: string[];
 }
 
 export function registerJobCommands(program: Command): void {
@@ -34,6 +35,7 @@ export function registerJobCommands(program: Command): void {
       '--shard <i/n>',
       'only the learners of shard i of n (0-based, as an Indexed Job numbers its pods)',
     )
+    .option('--user <id...>', 'only these learners (jobs over learners)')
     .action(async (name: string, o: RunFlags) => {
       const definition = findJob(name);
       const days = runDays(o, definition.defaultDate(new Date()), definition.period);
@@ -50,6 +52,7 @@ export function registerJobCommands(program: Command): void {
           runJob(database.db, definition, days, config, {
             dryRun: o.dryRun,
             shard,
+            users: o.user,
             signal: abort.signal,
             metrics,
             onProgress: (date, done, total) => progress.update(`${name} ${date}`, done, total),

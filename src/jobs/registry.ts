@@ -2,6 +2,7 @@
 // default, and the function that does the work. The scheduler and the Kubernetes manifests read it.
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
+import type { Metrics } from '../observability/metrics.js';
 import { aggregateFeaturesDaily } from './aggregate-features-daily.js';
 import { addDays, utcToday } from './dates.js';
 import { mirtCalibrate } from './mirt-calibrate.js';
@@ -14,6 +15,10 @@ export interface JobContext {
   config: Config;
   /** The learners this run covers (`--shard i/n`); jobs that do not loop over learners ignore it. */
   shard: Shard;
+  /** Only these learners (`--user`), for jobs over learners; undefined means all of the shard. */
+  users?: readonly string[];
+  /** The process's metrics, for job-specific figures (reports generated, inactive learners). */
+  metrics?: Metrics;
   /** Computes everything and writes nothing; transaction-mode jobs are rolled back by the runner. */
   dryRun: boolean;
   /** Progress within this day's work (learners, items…), for the bar or the log lines. */

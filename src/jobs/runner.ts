@@ -31,6 +31,8 @@ export interface RunOutcome {
 export interface RunOptions {
   dryRun?: boolean;
   shard?: Shard;
+  /** Only these learners (`--user`); jobs that do not loop over learners ignore it. */
+  users?: readonly string[];
   /** Aborting stops the run between units of work; the run is recorded as failed. */
   signal?: AbortSignal;
   metrics?: Metrics;
@@ -112,6 +114,7 @@ export async function runJob(
     dates: dates.length === 1 ? dates[0] : { from: dates[0], to: dates.at(-1) },
     dry_run: dryRun,
     ...(shard.count > 1 ? { shard: shardLabel(shard) } : {}),
+    ...(opts.users ? { users: opts.users } : {}),
   };
   const { run_id: runId } = await db
     .insertInto('job_run')
@@ -129,6 +132,8 @@ export async function runJob(
         date,
         config,
         shard,
+        users: opts.users,
+        metrics: opts.metrics,
         dryRun,
         signal,
         progress: (done, n) => opts.onProgress?.(date, done, n),
