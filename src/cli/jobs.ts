@@ -1,9 +1,11 @@
 // `seedtest job run|list`.
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { nextFireTime } from '../jobs/cron.js';
 import { runDays } from '../jobs/dates.js';
 import { findJob, JOBS } from '../jobs/registry.js';
 import { runJob } from '../jobs/runner.js';
+import { schedules } from '../jobs/scheduler.js';
 import { parseShard, WHOLE } from '../jobs/shard.js';
 import { createMetrics, pushMetrics } from '../observability/metrics.js';
 import { withDatabase } from './database.js';
@@ -75,7 +77,8 @@ export function registerJobCommands(program: Command): void {
     .command('list')
     .description('the jobs, their schedules, and their last run')
     .action(async () => {
-      const rows = await withDatabase(loadConfig(), 'job list', (database) =>
+      const config = loadConfig();
+      const rows = await withDatabase(config, 'job list', (database) =>
         database.db
           .selectFrom('job_run')
           .distinctOn('job')
@@ -84,10 +87,12 @@ export function registerJobCommands(program: Command): void {
           .orderBy('started_at', 'desc')
           .execute(),
       );
-      for (const j of JOBS) {
-        const last = rows.find((r) => r.job === j.name);
-        const lastText = last ? `${last.status} at ${last.started_at.toISOString()}` : 'never run';
-        console.log(`${j.name.padEnd(28)} ${j.schedule.padEnd(14)} ${lastText}`);
+      const now = new Date();
+      for (const { job, cron } of schedules(config)) {
+        const last = rows.find((r) => r.job === job);
+        const lastText = last ? `last ${last.status} at ${last.started_at.toISOString()}` : 'never run';
+        const next = nextFireTime(cron, now).toISOString();
+        console.log(`${job.padEnd(26)} ${cron.expression.padEnd(12)} next ${next}  ${lastText}`);
       }
     });
 }

@@ -43,3 +43,20 @@ export async function openQueue(database: Database, logger: Logger): Promise<Que
     },
   };
 }
+
+/**
+ * Creates a queue unless it exists. pg-boss's create_queue deadlocks when two processes create one
+ * queue at the same moment (replicas starting together): retry once the other has finished.
+ */
+export async function ensureQueue(boss: PgBoss, options: PgBoss.Queue): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if (await boss.getQueue(options.name)) return;
+    try {
+      await boss.createQueue(options.name, options);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '40P01' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
+}
