@@ -18,7 +18,12 @@ const MINUTE = 60_000;
 
 function fakeClock(iso: string) {
   let t = new Date(iso).getTime();
-  return { now: () => new Date(t), advance: (ms: number) => void (t += ms) };
+  return {
+    now: () => new Date(t),
+    advance(ms: number) {
+      t += ms;
+    },
+  };
 }
 
 describe('the scheduler, on a fake clock', () => {
