@@ -4,7 +4,9 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Metrics } from '../observability/metrics.js';
 import { aggregateFeaturesDaily } from './aggregate-features-daily.js';
+import { computeDailyKpis } from './compute-daily-kpis.js';
 import { addDays, utcToday } from './dates.js';
+import { detectInactivity } from './detect-inactivity.js';
 import { mirtCalibrate } from './mirt-calibrate.js';
 import type { Shard } from './shard.js';
 
@@ -78,6 +80,26 @@ export const JOBS: readonly JobDefinition[] = [
     mode: 'transaction',
     defaultDate: (now) => utcToday(now),
     run: (trx, { date, config }) => mirtCalibrate(trx, date, config),
+  },
+  {
+    name: 'compute-daily-kpis',
+    schedule: '10 2 * * *',
+    description:
+      'the six KPIs of the current ISO week, as of the run date, for every learner active in the last KPI_LOOKBACK_DAYS days',
+    period: 'day',
+    mode: 'transaction',
+    defaultDate: (now) => utcToday(now),
+    run: computeDailyKpis,
+  },
+  {
+    name: 'detect-inactivity',
+    schedule: '0 5 * * *',
+    description:
+      'alerts for learners without an attempt for INACTIVITY_THRESHOLD_DAYS days; their P and S merged into weekly_kpi',
+    period: 'day',
+    mode: 'transaction',
+    defaultDate: (now) => utcToday(now),
+    run: detectInactivity,
   },
 ];
 
