@@ -9,6 +9,7 @@ import {
   itemModel,
   type ModelName,
 } from './models.js';
+import { variableMetric } from './optim.js';
 import { personPosterior, posteriorPass } from './posterior.js';
 import { gridNodes, normalWeights } from './quadrature.js';
 import type { ResponseData } from './responses.js';
@@ -32,9 +33,30 @@ export interface CalibrateOptions {
   itemSE?: boolean;
   /** Compute EAP abilities of the persons; default true. */
   abilities?: boolean;
-  /** EM acceleration: 'squarem' (default, with a monotonicity safeguard) or 'none' (plain EM). */
-  accelerate?: 'squarem' | 'none';
+  /**
+   * EM acceleration: 'squarem' (default, with a monotonicity safeguard), 'ramsay' (mirt's default:
+   * every third cycle, skipped while the log-likelihood still rises by more than ln 100) or 'none'.
+   */
+  accelerate?: 'squarem' | 'ramsay' | 'none';
+  /**
+   * M-step: 'newton' (default: each item maximised to 1e-10 by Fisher scoring) or 'bfgs' (mirt's:
+   * one joint BFGS pass over all free item parameters with R optim's stopping rule and an iteration
+   * limit of max(⌈50·Mrate⌉, 15); used only when no latent parameter or prior is estimated, as mirt
+   * then switches to nlminb, whose converged result the exact M-step stands in for).
+   */
+  mstep?: 'newton' | 'bfgs';
+  /** Start values: 'engine' (default) or 'mirt' (a = 0.851, d = −Φ⁻¹(p₀)·1.702/√0.75). */
+  start?: 'engine' | 'mirt';
+  /**
+   * Shorthand for mirt's own iteration (accelerate 'ramsay', mstep 'bfgs', start 'mirt'): the run
+   * then stops where mirt 1.45–1.47 stops, not at the maximum (docs/irt.md). Small banks only: the
+   * joint BFGS keeps a dense matrix over the free item parameters (at most 4,000).
+   */
+  mirtCompat?: boolean;
 }
+
+/** Largest number of free item parameters the joint BFGS M-step accepts (dense n×n matrix). */
+export const MAX_BFGS_PARAMS = 4000;
 
 export interface ItemEstimate {
   itemId: string;
@@ -89,6 +111,10 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   const J = data.nItems;
   const { nCat, nPar, free } = model;
   const stride = nCat * Q;
+  const compat = opts.mirtCompat ?? false;
+  const accelerate = opts.accelerate ?? (compat ? 'ramsay' : 'squarem');
+  const startKind = opts.start ?? (compat ? 'mirt' : 'engine');
+  const mstepKind = opts.mstep ?? (compat ? 'bfgs' : 'newton');
 
   const V = new Float64Array(J * nPar);
   const isFixed = new Uint8Array(J);
@@ -103,7 +129,8 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     }
     catFreq.fill(0);
     for (let q = data.itemPtr[j]; q < data.itemPtr[j + 1]; q++) catFreq[data.itemValue[q]]++;
-    model.start(catFreq, v);
+    if (startKind === 'mirt' && model.mirtStart) model.mirtStart(catFreq, v);
+    else model.start(catFreq, v);
   }
   const nFixed = isFixed.reduce((s, x) => s + x, 0);
   const estMean = nFixed > 0;
@@ -131,6 +158,64 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     }
   };
 
+  // mirt's M-step: one joint BFGS minimisation of −Σ_j (expected complete-data log-likelihood of
+  // item j) over the free entries of all estimated items, from the current values, with at most
+  // max(⌈50·Mrate⌉, 15) iterations (Mrate = e^(ΔlogLik) once the log-likelihood rises, 0.4 before).
+  const hasPriors = !!(opts.priors?.a || opts.priors?.b || (opts.priors?.c && model.name === '3PL'));
+  let useBfgs = false;
+  let mrate = 0.4;
+  let llPrevCycle = Number.POSITIVE_INFINITY;
+  const bfgsIdx: number[] = [];
+  if (mstepKind === 'bfgs' && !hasPriors) {
+    for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) bfgsIdx.push(j * nPar + p);
+    if (!model.emObjective || !model.emGradient)
+      throw new RangeError(`mstep 'bfgs' needs a model with emObjective/emGradient (${model.name})`);
+    if (bfgsIdx.length > MAX_BFGS_PARAMS)
+      throw new RangeError(
+        `mstep 'bfgs' (mirtCompat) is limited to ${MAX_BFGS_PARAMS} free item parameters, got ${bfgsIdx.length}`,
+      );
+  }
+  const bfgsX = new Float64Array(bfgsIdx.length);
+  const itemGrad = new Float64Array(free.length);
+  const bfgsMstep = () => {
+    const emObjective = model.emObjective!.bind(model);
+    const emGradient = model.emGradient!.bind(model);
+    const m = free.length;
+    const load = (x: Float64Array) => {
+      for (let i = 0; i < bfgsIdx.length; i++) V[bfgsIdx[i]] = x[i];
+    };
+    const fn = (x: Float64Array) => {
+      load(x);
+      let f = 0;
+      for (let j = 0; j < J; j++) {
+        if (isFixed[j]) continue;
+        f += emObjective(
+          V.subarray(j * nPar, (j + 1) * nPar),
+          nodes,
+          counts.subarray(j * stride, (j + 1) * stride),
+        );
+      }
+      return Number.isFinite(f) ? -f : 1e100;
+    };
+    const gr = (x: Float64Array, g: Float64Array) => {
+      load(x);
+      let o = 0;
+      for (let j = 0; j < J; j++) {
+        if (isFixed[j]) continue;
+        emGradient(
+          V.subarray(j * nPar, (j + 1) * nPar),
+          nodes,
+          counts.subarray(j * stride, (j + 1) * stride),
+          itemGrad,
+        );
+        for (let i = 0; i < m; i++) g[o++] = -itemGrad[i];
+      }
+    };
+    for (let i = 0; i < bfgsIdx.length; i++) bfgsX[i] = V[bfgsIdx[i]];
+    variableMetric(bfgsX, fn, gr, Math.max(Math.ceil(mrate * 50), 15));
+    load(bfgsX);
+  };
+
   // One EM cycle (E-step at V, mean, variance; M-step in place); returns the log-likelihood at the
   // input and the largest absolute change of the free parameters.
   const emCycle = (): { logLik: number; change: number } => {
@@ -140,13 +225,19 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     nk.fill(0);
     const ll = posteriorPass(data, table, nCat, logPrior, nodes, { counts, nk });
     prev.set(V);
-    for (let j = 0; j < J; j++) {
-      if (isFixed[j]) continue;
-      model.maximize(
-        V.subarray(j * nPar, (j + 1) * nPar),
-        nodes,
-        counts.subarray(j * stride, (j + 1) * stride),
-      );
+    // mirt: Mrate = e^(LL_prev − LL) whenever the log-likelihood rose; it only sets the BFGS budget.
+    if (ll > llPrevCycle) mrate = Math.exp(llPrevCycle - ll);
+    llPrevCycle = ll;
+    if (useBfgs) bfgsMstep();
+    else {
+      for (let j = 0; j < J; j++) {
+        if (isFixed[j]) continue;
+        model.maximize(
+          V.subarray(j * nPar, (j + 1) * nPar),
+          nodes,
+          counts.subarray(j * stride, (j + 1) * stride),
+        );
+      }
     }
     let change = 0;
     for (let j = 0; j < J; j++) {
@@ -191,7 +282,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   const x0 = new Float64Array(NS);
   const x1 = new Float64Array(NS);
   const x2 = new Float64Array(NS);
-  const accelerate = opts.accelerate ?? 'squarem';
+  useBfgs = bfgsIdx.length > 0 && !estVar;
 
   let iterations = 0;
   let converged = false;
@@ -210,8 +301,35 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     }
     return iterations >= maxCycles;
   };
-  if (accelerate === 'none') {
+  if (accelerate === 'none' && !useBfgs) {
     while (iterations < maxCycles) if (step()) break;
+  } else if (accelerate === 'none' || accelerate === 'ramsay') {
+    // mirt's loop: Mrate from the log-likelihood increase (it sets the BFGS iteration limit), and
+    // on every third cycle Ramsay's (1975) extrapolation x ← (1 − α)·F(x) + α·x with
+    // α = max(1 − |Δ|/|Δ − Δ₋₁|, −5) over the whole state, applied to the item parameters only
+    // (not the latent mean and variance) and skipped while Mrate ≤ 0.01.
+    save(x1);
+    while (iterations < maxCycles) {
+      save(x0); // input of this cycle (x1 keeps the input of the previous one)
+      if (step()) break;
+      if (accelerate === 'ramsay' && iterations % 3 === 0 && mrate > 0.01) {
+        save(x2);
+        let dd = 0;
+        let d2 = 0;
+        for (const i of freeIdx) {
+          const dX = x2[i] - x0[i];
+          const dX2 = x0[i] - x1[i];
+          dd += dX * dX;
+          d2 += (dX - dX2) * (dX - dX2);
+        }
+        let accel = 1 - Math.sqrt(dd / d2);
+        if (accel < -5) accel = -5;
+        if (Number.isFinite(accel)) {
+          for (const i of freeIdx) if (i < J * nPar) V[i] = (1 - accel) * x2[i] + accel * x0[i];
+        }
+      }
+      x1.set(x0);
+    }
   } else {
     // SQUAREM (Varadhan & Roland 2008, scheme S3) with a monotonicity safeguard: from x0, two EM
     // cycles give x1, x2; the extrapolated point x' = x0 − 2α r + α² v (r = x1 − x0, v = x2 − 2x1 + x0,

@@ -2,6 +2,8 @@
 // probabilities on the grid, an M-step on expected category counts, and per-node scores for
 // standard errors. A polytomous model (graded response) plugs in by implementing it with nCat > 2.
 
+import { normalQuantile } from './optim.js';
+
 /** Item parameters in the IRT form of the logistic models: P = c + (1 − c)·σ(a(θ − b)); d = −a·b. */
 export interface ItemParams {
   a: number;
@@ -45,6 +47,15 @@ export interface ItemModel {
   score(v: Float64Array, nodes: Float64Array, out: Float64Array): void;
   /** Standard errors of the reported parameters from the covariance of the free entries (delta method). */
   standardErrors(v: Float64Array, cov: Float64Array): Record<string, number>;
+  /** Optional: mirt's start values (for the mirt-compatible path); falls back to `start`. */
+  mirtStart?(catFreq: Float64Array, v: Float64Array): void;
+  /**
+   * Optional (needed by the joint BFGS M-step): Σ_x Σ_k counts[x·Q + k] · log P(x | θ_k) + log prior,
+   * computed as mirt does (P(0) = 1 − P(1)); non-finite outside the parameter space.
+   */
+  emObjective?(v: Float64Array, nodes: Float64Array, counts: Float64Array): number;
+  /** Optional: gradient of emObjective in the free entries into out[0 .. free.length). */
+  emGradient?(v: Float64Array, nodes: Float64Array, counts: Float64Array, out: Float64Array): void;
 }
 
 /** log(1 + e^x) without overflow or loss of precision. */
@@ -85,6 +96,63 @@ class Logistic implements ItemModel {
     // Marginal P ≈ logistic(d / √(1 + 0.346 a²)) under N(0, 1) (probit approximation), a = 1.
     v[D] = Math.log(p / (1 - p)) * (this.name === 'Rasch' ? 1 : 1.16);
     v[G] = c === 0 ? Number.NEGATIVE_INFINITY : Math.log(c / (1 - c));
+  }
+
+  /**
+   * mirt's start values for a unidimensional confirmatory model: slope 0.5·1.702 = 0.851 (1 for
+   * Rasch), intercept −Φ⁻¹(p₀)·1.702/√0.75 with p₀ the proportion incorrect, guessing 0.15 for 3PL
+   * (the prior mode with a Beta prior).
+   */
+  mirtStart(catFreq: Float64Array, v: Float64Array): void {
+    const n = catFreq[0] + catFreq[1];
+    const div = Math.sqrt(Math.abs(1 - 0.5 * 0.5)) / 1.702;
+    v[A] = this.name === 'Rasch' ? 1 : 0.5 * 1.702;
+    v[D] = (-1 * normalQuantile(catFreq[0] / n)) / div;
+    const cp = this.priors.c;
+    const c = this.name !== '3PL' ? 0 : cp ? (cp.alpha - 1) / (cp.alpha + cp.beta - 2) : 0.15;
+    v[G] = c === 0 ? Number.NEGATIVE_INFINITY : Math.log(c / (1 - c));
+  }
+
+  emObjective(v: Float64Array, nodes: Float64Array, counts: Float64Array): number {
+    const Q = nodes.length;
+    const a = v[A];
+    const d = v[D];
+    const c = guess(v[G]);
+    let f = 0;
+    for (let k = 0; k < Q; k++) {
+      const p = c + (1 - c) / (1 + Math.exp(-(a * nodes[k] + d)));
+      f += counts[Q + k] * Math.log(p) + counts[k] * Math.log(1 - p);
+    }
+    return f + this.logPrior(v);
+  }
+
+  emGradient(v: Float64Array, nodes: Float64Array, counts: Float64Array, out: Float64Array): void {
+    const Q = nodes.length;
+    const free = this.free;
+    const m = free.length;
+    const a = v[A];
+    const d = v[D];
+    const c = guess(v[G]);
+    out.fill(0, 0, m);
+    for (let k = 0; k < Q; k++) {
+      const r = counts[Q + k];
+      const n = counts[k] + r;
+      const z = a * nodes[k] + d;
+      if (c === 0) {
+        // Canonical link: ∂/∂z = r − n·P.
+        const res = r - n / (1 + Math.exp(-z));
+        for (let i = 0; i < m; i++) out[i] += free[i] === A ? res * nodes[k] : free[i] === D ? res : 0;
+        continue;
+      }
+      const s = 1 / (1 + Math.exp(-z));
+      const p = c + (1 - c) * s;
+      const q = 1 - p;
+      this.derivs(v[G], c, nodes[k], z);
+      const res = (r - n * p) / (p * q);
+      for (let i = 0; i < m; i++) out[i] += res * this.dP[free[i]];
+    }
+    const info = new Float64Array(m * m);
+    this.addPrior(v, out, info);
   }
 
   fromParams(p: ItemParams, v: Float64Array): void {

@@ -1,11 +1,13 @@
-// LSAT7 against the published mirt estimates of spec/irt.md.
+// LSAT7 against mirt.
 //
-// mirt's printed estimates are its stopping point at TOL = 1e-4 (BFGS M-steps, Ramsay acceleration),
-// not the maximum itself: the marginal log-likelihood at mirt's parameters is lower than at ours
-// (asserted below), so an EM run to the true maximum differs from them in the 4th decimal. We
-// therefore assert: logLik to the 3 decimals given (which both points share); parameters within 2e-3
-// of mirt's (the size of mirt's own stopping error: a3 = 1.706 vs the maximum 1.7075); and EAP scoring
-// reproduces the published θ/SD of pattern 00000 from mirt's own (rounded) parameters within 2e-5.
+// mirt's printed estimates are where its EM stops at TOL = 1e-4 (joint BFGS M-steps with R optim's
+// stopping rule, Ramsay acceleration every third cycle), not the maximum itself. `mirtCompat: true`
+// runs that iteration (docs/irt.md → Agreement with mirt) and stops where mirt 1.45–1.47 stops: after
+// 28 cycles, at mirt's own full-precision values (its test suite, tests/testthat/test-09-mirt.model.R)
+// to all 7 digits. The spec's 2PL values are mirt's older hand-rounded expectations (checked by mirt
+// only to 1e-2): 8 of the 10 agree to every digit given, a4 and d3 differ by one unit in the last
+// digit (current mirt prints 0.7652 and 1.8042 there too). The default engine (SQUAREM, tol 1e-4)
+// stops closer to the maximum, so it is held to the looser tolerances below.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { calibrate, fromMatrix, marginalLogLik, scorePersons } from '../../../src/irt/index.js';
@@ -26,6 +28,62 @@ const mirtRasch = {
 function near(actual: number, expected: number, tol: number, what: string): void {
   assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected} (tol ${tol})`);
 }
+
+/** True when `actual` rounds to `given` at the number of decimals written in `given`. */
+function roundsTo(actual: number, given: string): boolean {
+  const decimals = given.includes('.') ? given.length - given.indexOf('.') - 1 : 0;
+  return Math.abs(actual - Number(given)) <= 0.5 * 10 ** -decimals * (1 + 1e-9);
+}
+
+// mirt 1.45+ at full precision (mod2values of mirt(expand.table(LSAT7), 1)): a, d per item.
+const mirtFull = {
+  a: ['0.9879254', '1.080885', '1.705801', '0.7651853', '0.735798'],
+  d: ['1.85606', '0.8079786', '1.804219', '0.4859966', '1.854513'],
+};
+const spec2PL = {
+  a: ['0.988', '1.081', '1.706', '0.7651', '0.7358'],
+  d: ['1.8561', '0.808', '1.8043', '0.486', '1.8545'],
+};
+
+describe('LSAT7 2PL, mirt-compatible iteration (mirtCompat)', () => {
+  const fit = calibrate(data, { model: '2PL', mirtCompat: true });
+
+  test('28 EM cycles, converged, logLik -2658.805', () => {
+    assert.equal(fit.converged, true);
+    assert.equal(fit.iterations, 28);
+    assert.equal(fit.logLik.toFixed(3), '-2658.805');
+  });
+
+  test("a and d equal mirt's full-precision estimates to every digit (7 significant)", () => {
+    fit.items.forEach((it, j) => {
+      assert.ok(roundsTo(it.a, mirtFull.a[j]), `a${j + 1}: ${it.a} vs ${mirtFull.a[j]}`);
+      assert.ok(roundsTo(it.d, mirtFull.d[j]), `d${j + 1}: ${it.d} vs ${mirtFull.d[j]}`);
+    });
+  });
+
+  test('spec digits: 8 of 10 exact; a4 and d3 within one unit of the last digit (1e-4)', () => {
+    const misses: string[] = [];
+    fit.items.forEach((it, j) => {
+      if (!roundsTo(it.a, spec2PL.a[j])) misses.push(`a${j + 1}`);
+      if (!roundsTo(it.d, spec2PL.d[j])) misses.push(`d${j + 1}`);
+    });
+    assert.deepEqual(misses, ['d3', 'a4']);
+    near(fit.items[3].a, 0.7651, 1e-4, 'a4 (one unit of the last digit)');
+    near(fit.items[2].d, 1.8043, 1e-4, 'd3 (one unit of the last digit)');
+  });
+
+  test('EAP of pattern 00000 from this fit: -1.869854 (0.692734) to the 6 decimals given', () => {
+    const row = lsat7Rows().findIndex((r) => r.every((x) => x === 0));
+    assert.ok(roundsTo(fit.abilities!.theta[row], '-1.869854'), `${fit.abilities!.theta[row]}`);
+    assert.ok(roundsTo(fit.abilities!.se[row], '0.692734'), `${fit.abilities!.se[row]}`);
+  });
+
+  test('deterministic: a second run is bit-identical', () => {
+    const again = calibrate(data, { model: '2PL', mirtCompat: true });
+    assert.deepEqual(again.items, fit.items);
+    assert.equal(again.logLik, fit.logLik);
+  });
+});
 
 describe('LSAT7 2PL', () => {
   const fit = calibrate(data, { model: '2PL' });
@@ -110,5 +168,19 @@ describe('LSAT7 Rasch', () => {
 
   test('1PL is Rasch', () => {
     assert.deepEqual(calibrate(data, { model: '1PL' }).items, fit.items);
+  });
+});
+
+describe('LSAT7 Rasch, mirt-compatible iteration (mirtCompat)', () => {
+  // mirt's Rasch M-step is nlminb (the latent variance is bounded); the exact M-step stands in for
+  // it. The stopping point then differs from mirt's printed one by up to 7e-5 (not replicated to
+  // the 7 digits of the spec; see docs/irt.md).
+  const fit = calibrate(data, { model: 'Rasch', mirtCompat: true });
+
+  test('d within 1e-4 and variance within 1e-4 of mirt; logLik -2664.901', () => {
+    assert.equal(fit.converged, true);
+    assert.equal(fit.logLik.toFixed(3), '-2664.901');
+    fit.items.forEach((it, j) => near(it.d, mirtRasch.d[j], 1e-4, `d${j + 1}`));
+    near(fit.latent.variance, 1.021912, 1e-4, 'variance');
   });
 });
