@@ -66,9 +66,13 @@ function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply)
   }
   const status = UNAVAILABLE.test(String(err.code ?? '')) ? 503 : (err.statusCode ?? 500);
   if (status === 413) {
+    // A route may raise the server's 1 MiB limit (the R-compatible /irt routes do).
+    const limit = request.routeOptions.bodyLimit ?? 1024 * 1024;
     return reply
       .status(413)
-      .send(body('PAYLOAD_TOO_LARGE', 'the request body is larger than the 1 MiB limit'));
+      .send(
+        body('PAYLOAD_TOO_LARGE', `the request body is larger than the ${limit / (1024 * 1024)} MiB limit`),
+      );
   }
   if (status === 415) {
     return reply.status(415).send(body('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json'));

@@ -12,11 +12,15 @@ import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
+import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { renderDocsPage } from './routes/docs.js';
+import { irtCompatRoutes } from './routes/irt-compat.js';
+import { itemRoutes } from './routes/items.js';
 import { jobRoutes } from './routes/jobs.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export const API_PREFIX = '/api/seedtest';
+export const SERVICE_VERSION = '0.1.0';
 const BODY_LIMIT = 1024 * 1024;
 const READY_TIMEOUT_MS = 2000;
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -84,11 +88,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       openapi: '3.0.3',
       info: {
         title: 'Seedtest analytics API',
-        version: '0.1.0',
+        version: SERVICE_VERSION,
         description: 'Learning analytics: sessions, attempts, IRT ability, KPIs and reports.',
       },
       components: {
-        securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          internalToken: { type: 'apiKey', in: 'header', name: 'X-Internal-Token' },
+        },
       },
       security: [{ bearerAuth: [] }],
     },
@@ -128,6 +135,9 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const deps: RouteDeps = { config, database, metrics, onSessionCompleted: options.onSessionCompleted };
   app.register(sessionRoutes, { prefix: API_PREFIX, ...deps });
   app.register(jobRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(analysisIrtRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(irtCompatRoutes, deps);
   return app;
 }
 

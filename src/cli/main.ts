@@ -13,6 +13,7 @@ import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 import { registerJobCommands } from './jobs.js';
 import { registerServeCommand } from './serve.js';
+import { registerWorkerCommand } from './worker.js';
 
 /** An error the user can act on: printed as one line, exit code 1, no stack trace. */
 const USER_ERRORS = [
@@ -75,6 +76,7 @@ registerIrtCommands(program);
 registerDataCommands(program);
 registerJobCommands(program);
 registerServeCommand(program);
+registerWorkerCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -7,6 +7,7 @@ import { announcePort, type Database, openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
+import { startThetaWorker } from '../queue/theta-updates.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -30,8 +31,28 @@ export function registerServeCommand(program: Command): void {
 
 /** Serves the API on an open, current database until SIGTERM/SIGINT; returns the address. */
 export async function serveApi(config: Config, database: Database, logger: Logger): Promise<string> {
-  const app = buildServer({ config, database, logger, metrics: createMetrics() });
-  const address = await startServer(app, config);
+  const metrics = createMetrics();
+  // The θ-update worker runs in the API process; completions enqueue through the hook.
+  const worker = config.enableIrtOnlineUpdate
+    ? await startThetaWorker({ database, logger, metrics, lookbackDays: config.mirt.lookbackDays })
+    : undefined;
+  const app = buildServer({
+    config,
+    database,
+    logger,
+    metrics,
+    onSessionCompleted:
+      worker && (async (userId, sessionId) => void (await worker.theta.enqueue(userId, sessionId))),
+  });
+  // app.close() (shutdown) runs this before the database closes.
+  if (worker) app.addHook('onClose', () => worker.stop());
+  let address: string;
+  try {
+    address = await startServer(app, config);
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
   if (database.kind === 'embedded') announcePort(config.dataDir, config.port);
   installShutdownHandlers(app, database, logger);
   logger.info(

@@ -1,0 +1,87 @@
+// Item routes: the parameter history of an item across calibration runs.
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { requireScope } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { RouteDeps } from '../server.js';
+import { Id } from './sessions.js';
+
+const security = [{ bearerAuth: [] }];
+
+const ParamsRow = Type.Object({
+  version: Type.String({ description: 'the calibration run id' }),
+  model: Type.String(),
+  params: Type.Object(
+    {
+      a: Type.Number(),
+      b: Type.Number(),
+      c: Type.Number(),
+      d: Type.Number(),
+      n: Type.Optional(Type.Integer({ description: 'responses used' })),
+      p: Type.Optional(Type.Number({ description: 'proportion correct' })),
+      se: Type.Optional(Type.Record(Type.String(), Type.Number())),
+    },
+    { additionalProperties: true },
+  ),
+  current: Type.Boolean({ description: 'these are the parameters the online update uses' }),
+  fitted_at: Type.String({ format: 'date-time' }),
+});
+
+export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { database }) => {
+  app.get(
+    '/items/:item_id/params',
+    {
+      preHandler: requireScope('reports:view', 'analysis:run'),
+      schema: {
+        tags: ['items'],
+        summary: 'Parameter history of an item (one row per succeeded calibration run), newest first',
+        security,
+        params: Type.Object({ item_id: Id('the item') }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            item_id: Type.String(),
+            topic_id: Type.String(),
+            history: Type.Array(ParamsRow),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { item_id: itemId } = request.params;
+      const item = await database.db
+        .selectFrom('item')
+        .select('topic_id')
+        .where('item_id', '=', itemId)
+        .executeTakeFirst();
+      if (!item) throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+      const rows = await database.db
+        .selectFrom('mirt_item_params as p')
+        .innerJoin('mirt_fit_meta as m', (j) =>
+          j.onRef('m.run_id', '=', 'p.version').on('m.status', '=', 'succeeded'),
+        )
+        .leftJoin('mirt_item_params_current as c', (j) =>
+          j.onRef('c.item_id', '=', 'p.item_id').onRef('c.version', '=', 'p.version'),
+        )
+        .select(['p.version', 'p.model', 'p.params', 'p.fitted_at', 'c.version as current_version'])
+        .where('p.item_id', '=', itemId)
+        .orderBy('p.fitted_at', 'desc')
+        .orderBy('p.version', 'desc')
+        .limit(request.query.limit)
+        .execute();
+      return {
+        item_id: itemId,
+        topic_id: item.topic_id,
+        history: rows.map((r) => ({
+          version: r.version,
+          model: r.model,
+          params: r.params,
+          current: r.current_version !== null,
+          fitted_at: r.fitted_at.toISOString(),
+        })),
+      };
+    },
+  );
+};

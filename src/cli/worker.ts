@@ -1,0 +1,36 @@
+// `seedtest worker`: the θ-update queue worker without the HTTP API, until SIGTERM/SIGINT (jobs in
+// flight finish first). Several workers may run against one PostgreSQL server.
+import { once } from 'node:events';
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import { openDatabase } from '../db/connection.js';
+import { ensureSchema } from '../db/migrator.js';
+import { createLogger } from '../observability/logger.js';
+import { createMetrics } from '../observability/metrics.js';
+import { startThetaWorker } from '../queue/theta-updates.js';
+
+export function registerWorkerCommand(program: Command): void {
+  program
+    .command('worker')
+    .description('run the θ-update queue worker only (embedded database by default, or DATABASE_URL)')
+    .action(async () => {
+      const config = loadConfig();
+      const logger = createLogger(config.logLevel);
+      const database = await openDatabase(config, 'worker');
+      try {
+        await ensureSchema(database);
+        const worker = await startThetaWorker({
+          database,
+          logger,
+          metrics: createMetrics(),
+          lookbackDays: config.mirt.lookbackDays,
+        });
+        logger.info('θ-update worker running; SIGTERM or SIGINT stops it');
+        const [signal] = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+        logger.info({ signal }, 'stopping the θ-update worker');
+        await worker.stop();
+      } finally {
+        await database.close();
+      }
+    });
+}
