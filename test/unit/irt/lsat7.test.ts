@@ -180,7 +180,9 @@ describe('LSAT7 Rasch, mirt-compatible iteration (mirtCompat)', () => {
   test('d within 1e-4 and variance within 1e-4 of mirt; logLik -2664.901', () => {
     assert.equal(fit.converged, true);
     assert.equal(fit.logLik.toFixed(3), '-2664.901');
-    fit.items.forEach((it, j) => near(it.d, mirtRasch.d[j], 1e-4, `d${j + 1}`));
+    fit.items.forEach((it, j) => {
+      near(it.d, mirtRasch.d[j], 1e-4, `d${j + 1}`);
+    });
     near(fit.latent.variance, 1.021912, 1e-4, 'variance');
   });
 });
