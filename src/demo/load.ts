@@ -13,6 +13,11 @@ export interface LoadSummary {
 }
 
 const LEARNERS_PER_BATCH = 200;
+/**
+ * Batches written while the next is generated. On a server the database works in parallel with the
+ * generator (and a second connection); on the embedded database writes queue on its one lease.
+ */
+const WRITES_IN_FLIGHT = 2;
 
 export async function loadPlatform(
   db: Db,
@@ -31,6 +36,8 @@ export async function loadPlatform(
     attempts: 0,
   };
   let pending: LearnerRecords[] = [];
+  const inFlight: Promise<void>[] = [];
+  let learnersWritten = 0;
   const flush = async () => {
     if (pending.length === 0) return;
     const batch: SourceBatch = {
@@ -41,17 +48,24 @@ export async function loadPlatform(
       attempts: pending.flatMap((r) => r.attempts),
       goals: pending.flatMap((r) => (r.goal ? [r.goal] : [])),
     };
-    await writeSourceBatch(db, batch);
     summary.learners += pending.length;
     summary.sessions += batch.sessions.length;
     summary.attempts += batch.attempts.length;
+    const n = pending.length;
     pending = [];
-    onProgress(summary.learners);
+    const write = writeSourceBatch(db, batch).then(() => {
+      learnersWritten += n;
+      onProgress(learnersWritten);
+    });
+    write.catch(() => {}); // observed below, in order; this only stops an early "unhandled" report
+    inFlight.push(write);
+    if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
   };
   for (const records of platform.learners()) {
     pending.push(records);
     if (pending.length >= LEARNERS_PER_BATCH) await flush();
   }
   await flush();
+  for (const write of inFlight) await write;
   return summary;
 }
