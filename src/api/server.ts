@@ -13,6 +13,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { registerAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
+import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { renderDocsPage } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
@@ -136,6 +137,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(sessionRoutes, { prefix: API_PREFIX, ...deps });
   app.register(jobRoutes, { prefix: API_PREFIX, ...deps });
   app.register(analysisIrtRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(analysisMetricsRoutes, { prefix: API_PREFIX, ...deps });
   app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
   app.register(irtCompatRoutes, deps);
   return app;
