@@ -10,7 +10,14 @@ import {
   type ModelName,
 } from './models.js';
 import { variableMetric } from './optim.js';
-import { personPosterior, posteriorPass } from './posterior.js';
+import {
+  bookletDesign,
+  groupedPass,
+  groupedState,
+  type PosteriorSinks,
+  personPosterior,
+  posteriorPass,
+} from './posterior.js';
 import { gridNodes, normalWeights } from './quadrature.js';
 import type { ResponseData } from './responses.js';
 
@@ -53,6 +60,12 @@ export interface CalibrateOptions {
    * joint BFGS keeps a dense matrix over the free item parameters (at most 4,000).
    */
   mirtCompat?: boolean;
+  /**
+   * E-step by booklets (persons with identical item sets; dense data is one booklet): sums and
+   * scatters only the correct responses. Default: on for dichotomous items when persons share item
+   * sets (≥ 4 per booklet on average); false forces the per-person E-step. Same results up to rounding.
+   */
+  groupedEstep?: boolean;
 }
 
 /** Largest number of free item parameters the joint BFGS M-step accepts (dense n×n matrix). */
@@ -148,8 +161,19 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     normalWeights(nodes, mean, variance, weights);
     for (let k = 0; k < Q; k++) logPrior[k] = Math.log(weights[k]);
   };
+  const design = nCat === 2 && (opts.groupedEstep ?? true) ? bookletDesign(data, J) : null;
+  const grouped = design ? groupedState(design, J, Q) : null;
+  const pass = (sinks: PosteriorSinks): number =>
+    grouped
+      ? groupedPass(grouped, table, logPrior, nodes, sinks)
+      : posteriorPass(data, table, nCat, logPrior, nodes, sinks);
+  // Windowed E-step (posterior.ts) when every item curve is log-concave in θ and Q fits a byte.
+  const windows = Q <= 255 ? new Uint8Array(2 * data.nPersons).fill(255) : undefined;
+  let concave = false;
   const fillTable = () => {
+    concave = !!windows && !!model.isLogConcave;
     for (let j = 0; j < J; j++) {
+      if (concave && !model.isLogConcave!(V.subarray(j * nPar, (j + 1) * nPar))) concave = false;
       model.logProb(
         V.subarray(j * nPar, (j + 1) * nPar),
         nodes,
@@ -223,7 +247,11 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     fillTable();
     counts.fill(0);
     nk.fill(0);
-    const ll = posteriorPass(data, table, nCat, logPrior, nodes, { counts, nk });
+    const ll = pass({
+      counts,
+      nk,
+      windows: concave ? windows : undefined,
+    });
     prev.set(V);
     // mirt: Mrate = e^(LL_prev − LL) whenever the log-likelihood rose; it only sets the BFGS budget.
     if (ll > llPrevCycle) mrate = Math.exp(llPrevCycle - ll);
@@ -387,7 +415,11 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   const wantAbilities = opts.abilities ?? true;
   const theta = wantAbilities ? new Float64Array(data.nPersons) : undefined;
   const se = wantAbilities ? new Float64Array(data.nPersons) : undefined;
-  const logLik = posteriorPass(data, table, nCat, logPrior, nodes, { theta, se });
+  const logLik = pass({
+    theta,
+    se,
+    windows: concave ? windows : undefined,
+  });
 
   const items: ItemEstimate[] = [];
   for (let j = 0; j < J; j++) {

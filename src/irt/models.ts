@@ -47,6 +47,8 @@ export interface ItemModel {
   score(v: Float64Array, nodes: Float64Array, out: Float64Array): void;
   /** Standard errors of the reported parameters from the covariance of the free entries (delta method). */
   standardErrors(v: Float64Array, cov: Float64Array): Record<string, number>;
+  /** Optional: true when log P(x | θ) is concave in θ for every category (enables the windowed E-step). */
+  isLogConcave?(v: Float64Array): boolean;
   /** Optional: mirt's start values (for the mirt-compatible path); falls back to `start`. */
   mirtStart?(catFreq: Float64Array, v: Float64Array): void;
   /**
@@ -111,6 +113,11 @@ class Logistic implements ItemModel {
     const cp = this.priors.c;
     const c = this.name !== '3PL' ? 0 : cp ? (cp.alpha - 1) / (cp.alpha + cp.beta - 2) : 0.15;
     v[G] = c === 0 ? Number.NEGATIVE_INFINITY : Math.log(c / (1 - c));
+  }
+
+  /** log σ(z) and log(1 − σ(z)) are concave; with guessing (c > 0) log P is not. */
+  isLogConcave(v: Float64Array): boolean {
+    return v[G] === Number.NEGATIVE_INFINITY;
   }
 
   emObjective(v: Float64Array, nodes: Float64Array, counts: Float64Array): number {

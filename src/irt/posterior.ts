@@ -18,12 +18,24 @@ export interface PosteriorSinks {
   /** Posterior mean (EAP) and standard deviation per person (written). */
   theta?: Float64Array;
   se?: Float64Array;
+  /**
+   * Per-person posterior windows carried between passes (2 bytes per person, 255 = none yet): enables
+   * the windowed E-step of personPosterior. Only for tables that are concave in θ, Q ≤ 255.
+   */
+  windows?: Uint8Array;
 }
 
 /**
  * Posterior of person i over the Q nodes into `post` (sums to 1), from `table` laid out as
  * [(j·nCat + x)·Q + k] = log P(x | θ_k) and the log prior weights; returns the log marginal
  * likelihood. `win` receives the first and last node with non-zero posterior (see normalizeLog).
+ *
+ * `hint` (optional, 2 bytes per person: first and last node of the previous pass) enables the
+ * windowed E-step, valid only when every row of the table and the log prior are concave in θ (the
+ * logistic models without guessing): only the nodes of the previous window are summed, and the
+ * window is widened node by node while an edge node is within 37 log units of the maximum or is
+ * the maximum. By concavity every node outside is then more than 37 below the maximum — exactly
+ * the nodes the full computation sets to 0 — so the result is bit-identical to the full one.
  */
 export function personPosterior(
   data: PersonResponses,
@@ -33,13 +45,69 @@ export function personPosterior(
   logPrior: Float64Array,
   post: Float64Array,
   win: Int32Array,
+  hint?: Uint8Array,
 ): number {
   const Q = logPrior.length;
   const { personPtr, personItem, personValue } = data;
-  post.set(logPrior);
+  const from = personPtr[i];
   const end = personPtr[i + 1];
-  let o = personPtr[i];
-  // Four (then two) responses per sweep over the nodes: fewer loads and stores of `post`.
+  let a = 0;
+  let b = Q - 1;
+  if (hint && hint[2 * i] <= hint[2 * i + 1] && hint[2 * i + 1] < Q) {
+    a = hint[2 * i];
+    b = hint[2 * i + 1];
+  }
+  for (let k = a; k <= b; k++) post[k] = logPrior[k];
+  addRows(personItem, personValue, from, end, table, nCat, Q, post, a, b);
+  if (hint) {
+    let max = Number.NEGATIVE_INFINITY;
+    let km = a;
+    for (let k = a; k <= b; k++) {
+      if (post[k] > max) {
+        max = post[k];
+        km = k;
+      }
+    }
+    while (a > 0 && (km === a || post[a] - max >= NEGLIGIBLE)) {
+      a--;
+      post[a] = nodeValue(personItem, personValue, from, end, table, nCat, Q, logPrior, a);
+      if (post[a] > max) {
+        max = post[a];
+        km = a;
+      }
+    }
+    while (b < Q - 1 && (km === b || post[b] - max >= NEGLIGIBLE)) {
+      b++;
+      post[b] = nodeValue(personItem, personValue, from, end, table, nCat, Q, logPrior, b);
+      if (post[b] > max) {
+        max = post[b];
+        km = b;
+      }
+    }
+  }
+  const ll = normalizeLogRange(post, a, b, win);
+  if (hint) {
+    hint[2 * i] = win[0];
+    hint[2 * i + 1] = win[1];
+  }
+  return ll;
+}
+
+/** post[k] += Σ_o table[row(o) + k] over the responses o ∈ [from, end) and the nodes k ∈ [k0, k1]. */
+function addRows(
+  personItem: Int32Array,
+  personValue: Uint8Array,
+  from: number,
+  end: number,
+  table: Float64Array,
+  nCat: number,
+  Q: number,
+  post: Float64Array,
+  k0: number,
+  k1: number,
+): void {
+  let o = from;
+  // Eight (then four, two) responses per sweep over the nodes: fewer loads and stores of `post`.
   for (; o + 7 < end; o += 8) {
     const f1 = (personItem[o] * nCat + personValue[o]) * Q;
     const f2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
@@ -49,7 +117,7 @@ export function personPosterior(
     const f6 = (personItem[o + 5] * nCat + personValue[o + 5]) * Q;
     const f7 = (personItem[o + 6] * nCat + personValue[o + 6]) * Q;
     const f8 = (personItem[o + 7] * nCat + personValue[o + 7]) * Q;
-    for (let k = 0; k < Q; k++)
+    for (let k = k0; k <= k1; k++)
       post[k] +=
         table[f1 + k] +
         table[f2 + k] +
@@ -61,19 +129,59 @@ export function personPosterior(
     const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
     const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
     const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
-    for (let k = 0; k < Q; k++)
+    for (let k = k0; k <= k1; k++)
       post[k] += table[off1 + k] + table[off2 + k] + (table[off3 + k] + table[off4 + k]);
   }
   for (; o + 1 < end; o += 2) {
     const off1 = (personItem[o] * nCat + personValue[o]) * Q;
     const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
-    for (let k = 0; k < Q; k++) post[k] += table[off1 + k] + table[off2 + k];
+    for (let k = k0; k <= k1; k++) post[k] += table[off1 + k] + table[off2 + k];
   }
   if (o < end) {
     const off = (personItem[o] * nCat + personValue[o]) * Q;
-    for (let k = 0; k < Q; k++) post[k] += table[off + k];
+    for (let k = k0; k <= k1; k++) post[k] += table[off + k];
   }
-  return normalizeLog(post, win);
+}
+
+/** The log posterior (unnormalised) of one node, with the additions grouped exactly as in addRows. */
+function nodeValue(
+  personItem: Int32Array,
+  personValue: Uint8Array,
+  from: number,
+  end: number,
+  table: Float64Array,
+  nCat: number,
+  Q: number,
+  logPrior: Float64Array,
+  k: number,
+): number {
+  let o = from;
+  let v = logPrior[k];
+  for (; o + 7 < end; o += 8) {
+    v +=
+      table[(personItem[o] * nCat + personValue[o]) * Q + k] +
+      table[(personItem[o + 1] * nCat + personValue[o + 1]) * Q + k] +
+      (table[(personItem[o + 2] * nCat + personValue[o + 2]) * Q + k] +
+        table[(personItem[o + 3] * nCat + personValue[o + 3]) * Q + k]) +
+      (table[(personItem[o + 4] * nCat + personValue[o + 4]) * Q + k] +
+        table[(personItem[o + 5] * nCat + personValue[o + 5]) * Q + k] +
+        (table[(personItem[o + 6] * nCat + personValue[o + 6]) * Q + k] +
+          table[(personItem[o + 7] * nCat + personValue[o + 7]) * Q + k]));
+  }
+  for (; o + 3 < end; o += 4) {
+    v +=
+      table[(personItem[o] * nCat + personValue[o]) * Q + k] +
+      table[(personItem[o + 1] * nCat + personValue[o + 1]) * Q + k] +
+      (table[(personItem[o + 2] * nCat + personValue[o + 2]) * Q + k] +
+        table[(personItem[o + 3] * nCat + personValue[o + 3]) * Q + k]);
+  }
+  for (; o + 1 < end; o += 2) {
+    v +=
+      table[(personItem[o] * nCat + personValue[o]) * Q + k] +
+      table[(personItem[o + 1] * nCat + personValue[o + 1]) * Q + k];
+  }
+  if (o < end) v += table[(personItem[o] * nCat + personValue[o]) * Q + k];
+  return v;
 }
 
 /** Below max − 37 a log value contributes less than 1e-16 (relative): it is set to exactly 0. */
@@ -103,6 +211,35 @@ export function normalizeLog(post: Float64Array, win: Int32Array): number {
     if (lo === Q) lo = k;
     hi = k;
   }
+  const inv = 1 / sum;
+  for (let k = lo; k <= hi; k++) post[k] *= inv;
+  win[0] = lo;
+  win[1] = hi;
+  return max + Math.log(sum);
+}
+
+/** normalizeLog restricted to the nodes [a, b]; every other node of `post` is set to 0. */
+export function normalizeLogRange(post: Float64Array, a: number, b: number, win: Int32Array): number {
+  const Q = post.length;
+  let max = Number.NEGATIVE_INFINITY;
+  for (let k = a; k <= b; k++) if (post[k] > max) max = post[k];
+  let sum = 0;
+  let lo = Q;
+  let hi = -1;
+  for (let k = a; k <= b; k++) {
+    const d = post[k] - max;
+    if (d < NEGLIGIBLE) {
+      post[k] = 0;
+      continue;
+    }
+    const e = Math.exp(d);
+    post[k] = e;
+    sum += e;
+    if (lo === Q) lo = k;
+    hi = k;
+  }
+  for (let k = 0; k < a; k++) post[k] = 0;
+  for (let k = b + 1; k < Q; k++) post[k] = 0;
   const inv = 1 / sum;
   for (let k = lo; k <= hi; k++) post[k] *= inv;
   win[0] = lo;
@@ -140,7 +277,7 @@ export function posteriorPass(
   const { personPtr, personItem, personValue } = data;
   let logLik = 0;
   for (let i = 0; i < data.nPersons; i++) {
-    logLik += personPosterior(data, i, table, nCat, logPrior, post, win);
+    logLik += personPosterior(data, i, table, nCat, logPrior, post, win, sinks.windows);
     const lo = win[0];
     const hi = win[1];
     if (nk) for (let k = lo; k <= hi; k++) nk[k] += post[k];
@@ -179,6 +316,222 @@ export function posteriorPass(
       posteriorMoments(post, nodes, mom);
       theta[i] = mom[0];
       if (se) se[i] = mom[1];
+    }
+  }
+  return logLik;
+}
+
+/**
+ * Persons grouped by identical item sets ("booklets"; dense data is one booklet) with their correct
+ * responses listed separately. For dichotomous items the log posterior of a person is then
+ * base_b(θ) + Σ_{correct j} [log P_j(θ) − log Q_j(θ)] with base_b = log prior + Σ_{j ∈ b} log Q_j,
+ * and the expected counts are S1_j = Σ post over persons correct on j, S0_j = N_j − S1_j with N_j the
+ * posterior mass of the booklets containing j: the E-step touches only the correct responses.
+ */
+export interface BookletDesign {
+  nBooklets: number;
+  personBooklet: Int32Array;
+  /** Items of booklet b: bookletItem[bookletPtr[b] .. bookletPtr[b+1]). */
+  bookletPtr: Int32Array;
+  bookletItem: Int32Array;
+  /** The correct responses as CSR data (value 0: row j of the log-odds table). */
+  correct: PersonResponses;
+}
+
+/**
+ * Booklet design of dichotomous data, or null when persons share item sets too little (fewer than 4
+ * persons per booklet on average) for the grouped E-step to pay.
+ */
+export function bookletDesign(data: PersonResponses, nItems: number): BookletDesign | null {
+  const { nPersons, personPtr, personItem, personValue } = data;
+  // Order-independent hash of each person's item set, verified against the booklet's first person.
+  const h1 = new Uint32Array(nItems);
+  const h2 = new Uint32Array(nItems);
+  let s = 0x9e3779b9;
+  for (let j = 0; j < nItems; j++) {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + j) >>> 0;
+    h1[j] = s;
+    s = (Math.imul(s ^ (s >>> 12), 0x297a2d39) + 0x6b43a9b5) >>> 0;
+    h2[j] = s;
+  }
+  const index = new Map<string, number>();
+  const first: number[] = [];
+  const personBooklet = new Int32Array(nPersons);
+  const stamp = new Int32Array(nItems).fill(-1);
+  let nCorrect = 0;
+  for (let i = 0; i < nPersons; i++) {
+    let a = 0;
+    let b = 0;
+    for (let o = personPtr[i]; o < personPtr[i + 1]; o++) {
+      a = (a + h1[personItem[o]]) >>> 0;
+      b ^= h2[personItem[o]];
+      nCorrect += personValue[o];
+    }
+    const key = `${personPtr[i + 1] - personPtr[i]}:${a}:${b}`;
+    let id = index.get(key);
+    if (id !== undefined) {
+      // Verify (hash collisions are possible in principle): same size and every item in the set.
+      const f = first[id];
+      for (let o = personPtr[f]; o < personPtr[f + 1]; o++) stamp[personItem[o]] = i;
+      for (let o = personPtr[i]; o < personPtr[i + 1]; o++) if (stamp[personItem[o]] !== i) return null;
+    } else {
+      id = first.length;
+      index.set(key, id);
+      first.push(i);
+      // Give up early when most persons open a booklet of their own (adaptive/sparse designs).
+      if (first.length * 4 > nPersons || (i >= 255 && first.length * 2 > i + 1)) return null;
+    }
+    personBooklet[i] = id;
+  }
+  const nBooklets = first.length;
+  const bookletPtr = new Int32Array(nBooklets + 1);
+  for (let b = 0; b < nBooklets; b++)
+    bookletPtr[b + 1] = bookletPtr[b] + personPtr[first[b] + 1] - personPtr[first[b]];
+  const bookletItem = new Int32Array(bookletPtr[nBooklets]);
+  for (let b = 0; b < nBooklets; b++)
+    bookletItem.set(personItem.subarray(personPtr[first[b]], personPtr[first[b] + 1]), bookletPtr[b]);
+  const cPtr = new Int32Array(nPersons + 1);
+  const cItem = new Int32Array(nCorrect);
+  let c = 0;
+  for (let i = 0; i < nPersons; i++) {
+    for (let o = personPtr[i]; o < personPtr[i + 1]; o++)
+      if (personValue[o] === 1) cItem[c++] = personItem[o];
+    cPtr[i + 1] = c;
+  }
+  return {
+    nBooklets,
+    personBooklet,
+    bookletPtr,
+    bookletItem,
+    correct: { nPersons, personPtr: cPtr, personItem: cItem, personValue: new Uint8Array(nCorrect) },
+  };
+}
+
+/** Work arrays of the grouped E-step, reused across cycles. */
+export interface GroupedState {
+  design: BookletDesign;
+  /** Log-odds table: [j·Q + k] = log P(1 | θ_k) − log P(0 | θ_k). */
+  logOdds: Float64Array;
+  /** Per booklet: log prior + Σ_{j ∈ b} log P(0 | θ_k), and the posterior mass per node. */
+  base: Float64Array;
+  mass: Float64Array;
+  /** N_jk of the pass (posterior mass of the persons who answered j). */
+  total: Float64Array;
+}
+
+export function groupedState(design: BookletDesign, nItems: number, Q: number): GroupedState {
+  return {
+    design,
+    logOdds: new Float64Array(nItems * Q),
+    base: new Float64Array(design.nBooklets * Q),
+    mass: new Float64Array(design.nBooklets * Q),
+    total: new Float64Array(nItems * Q),
+  };
+}
+
+/**
+ * posteriorPass for dichotomous items through the booklet design (same sinks, same results up to
+ * rounding): log posterior = base of the booklet + log-odds rows of the correct responses; counts
+ * of category 1 scattered for the correct responses only, category 0 from the booklet masses.
+ */
+export function groupedPass(
+  state: GroupedState,
+  table: Float64Array,
+  logPrior: Float64Array,
+  nodes: Float64Array,
+  sinks: PosteriorSinks,
+): number {
+  const Q = nodes.length;
+  const { design, logOdds, base, mass, total } = state;
+  const { nBooklets, personBooklet, bookletPtr, bookletItem, correct } = design;
+  const nItems = logOdds.length / Q;
+  for (let j = 0; j < nItems; j++) {
+    const r0 = 2 * j * Q;
+    for (let k = 0; k < Q; k++) logOdds[j * Q + k] = table[r0 + Q + k] - table[r0 + k];
+  }
+  for (let b = 0; b < nBooklets; b++) {
+    const row = base.subarray(b * Q, (b + 1) * Q);
+    row.set(logPrior);
+    for (let q = bookletPtr[b]; q < bookletPtr[b + 1]; q++) {
+      const r0 = 2 * bookletItem[q] * Q;
+      for (let k = 0; k < Q; k++) row[k] += table[r0 + k];
+    }
+  }
+  mass.fill(0);
+  const post = new Float64Array(Q);
+  const win = new Int32Array(2);
+  const mom = new Float64Array(2);
+  const { counts, nk, theta, se } = sinks;
+  const { personPtr, personItem } = correct;
+  let logLik = 0;
+  for (let i = 0; i < correct.nPersons; i++) {
+    const b = personBooklet[i];
+    logLik += personPosterior(
+      correct,
+      i,
+      logOdds,
+      1,
+      base.subarray(b * Q, (b + 1) * Q),
+      post,
+      win,
+      sinks.windows,
+    );
+    const lo = win[0];
+    const hi = win[1];
+    const m0 = b * Q;
+    for (let k = lo; k <= hi; k++) mass[m0 + k] += post[k];
+    if (counts) {
+      const end = personPtr[i + 1];
+      let o = personPtr[i];
+      for (; o + 3 < end; o += 4) {
+        const off1 = (2 * personItem[o] + 1) * Q;
+        const off2 = (2 * personItem[o + 1] + 1) * Q;
+        const off3 = (2 * personItem[o + 2] + 1) * Q;
+        const off4 = (2 * personItem[o + 3] + 1) * Q;
+        for (let k = lo; k <= hi; k++) {
+          const p = post[k];
+          counts[off1 + k] += p;
+          counts[off2 + k] += p;
+          counts[off3 + k] += p;
+          counts[off4 + k] += p;
+        }
+      }
+      for (; o + 1 < end; o += 2) {
+        const off1 = (2 * personItem[o] + 1) * Q;
+        const off2 = (2 * personItem[o + 1] + 1) * Q;
+        for (let k = lo; k <= hi; k++) {
+          const p = post[k];
+          counts[off1 + k] += p;
+          counts[off2 + k] += p;
+        }
+      }
+      if (o < end) {
+        const off = (2 * personItem[o] + 1) * Q;
+        for (let k = lo; k <= hi; k++) counts[off + k] += post[k];
+      }
+    }
+    if (theta) {
+      posteriorMoments(post, nodes, mom);
+      theta[i] = mom[0];
+      if (se) se[i] = mom[1];
+    }
+  }
+  if (nk) for (let b = 0; b < nBooklets; b++) for (let k = 0; k < Q; k++) nk[k] += mass[b * Q + k];
+  if (counts) {
+    total.fill(0);
+    for (let b = 0; b < nBooklets; b++) {
+      for (let q = bookletPtr[b]; q < bookletPtr[b + 1]; q++) {
+        const t0 = bookletItem[q] * Q;
+        for (let k = 0; k < Q; k++) total[t0 + k] += mass[b * Q + k];
+      }
+    }
+    // S0 = N − S1, never below 0 (the subtraction can leave −1e-13 where everyone is correct).
+    for (let j = 0; j < nItems; j++) {
+      const r0 = 2 * j * Q;
+      for (let k = 0; k < Q; k++) {
+        const s0 = total[j * Q + k] - counts[r0 + Q + k];
+        counts[r0 + k] += s0 > 0 ? s0 : 0;
+      }
     }
   }
   return logLik;
