@@ -530,7 +530,7 @@ export function groupedPass(
       const r0 = 2 * j * Q;
       for (let k = 0; k < Q; k++) {
         const s0 = total[j * Q + k] - counts[r0 + Q + k];
-        counts[r0 + k] += s0 > 0 ? s0 : 0;
+        counts[r0 + k] += Math.max(s0, 0);
       }
     }
   }

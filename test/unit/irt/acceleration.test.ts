@@ -43,3 +43,45 @@ describe('SQUAREM acceleration', () => {
     }
   });
 });
+
+describe('E-step variants and the mirt-compatible path', () => {
+  test('booklet-grouped E-step (dense data) gives the per-person E-step results up to rounding', () => {
+    const sim = simulate({ model: '2PL', nPersons: 1500, nItems: 25, seed: 41 });
+    const data = fromIndexed(sim.responses);
+    const grouped = calibrate(data, { model: '2PL' });
+    const persons = calibrate(data, { model: '2PL', groupedEstep: false });
+    assert.equal(grouped.iterations, persons.iterations);
+    assert.ok(Math.abs(grouped.logLik - persons.logLik) < 1e-8);
+    for (let j = 0; j < grouped.items.length; j++) {
+      assert.ok(Math.abs(grouped.items[j].a - persons.items[j].a) < 1e-9);
+      assert.ok(Math.abs(grouped.items[j].d - persons.items[j].d) < 1e-9);
+    }
+    for (let i = 0; i < data.nPersons; i++)
+      assert.ok(Math.abs(grouped.abilities!.theta[i] - persons.abilities!.theta[i]) < 1e-9);
+  });
+
+  test('3PL (not log-concave) and sparse designs take the per-person path and still converge', () => {
+    const sim = simulate({ model: '3PL', nPersons: 2000, nItems: 40, perPerson: 20, seed: 42 });
+    const cal = calibrate(fromIndexed(sim.responses), {
+      model: '3PL',
+      priors: { c: { alpha: 5, beta: 17 } },
+    });
+    assert.equal(cal.converged, true);
+  });
+
+  test('mirtCompat converges near the maximum on simulated data; refuses banks too large for its BFGS', () => {
+    const sim = simulate({ model: '2PL', nPersons: 2000, nItems: 30, seed: 43 });
+    const data = fromIndexed(sim.responses);
+    const compat = calibrate(data, { model: '2PL', mirtCompat: true });
+    const tight = calibrate(data, { model: '2PL', tol: 1e-8, maxCycles: 5000 });
+    assert.equal(compat.converged, true);
+    assert.ok(compat.logLik <= tight.logLik + 1e-9 && tight.logLik - compat.logLik < 1e-2);
+    for (let j = 0; j < compat.items.length; j++)
+      assert.ok(Math.abs(compat.items[j].a - tight.items[j].a) < 2e-2);
+    const big = simulate({ model: '2PL', nPersons: 2000, nItems: 2100, perPerson: 50, seed: 44 });
+    assert.throws(
+      () => calibrate(fromIndexed(big.responses), { model: '2PL', mirtCompat: true }),
+      /limited to 4000/,
+    );
+  });
+});
