@@ -1,6 +1,8 @@
 // `seedtest job run|list`.
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { mintToken } from '../api/tokens.js';
+import { type Config, loadConfig } from '../config.js';
+import { readDataDirLock } from '../db/connection.js';
 import { nextFireTime } from '../jobs/cron.js';
 import { runDays } from '../jobs/dates.js';
 import { findJob, JOBS } from '../jobs/registry.js';
@@ -18,6 +20,77 @@ interface RunFlags {
   dryRun?: boolean;
   shard?: string;
   user?: string[];
+}
+
+interface HandOff {
+  /** The running server's API base URL. */
+  base: string;
+  pid: number;
+  secret: string;
+  issuer?: string;
+  audience?: string;
+}
+
+/**
+ * On the embedded database, while `seedtest serve` holds the data directory, a CLI run is handed
+ * to that server (it alone may open the directory) when this process can mint an admin token for
+ * it (HS256 secret). Otherwise opening the database refuses with a message saying what to do.
+ */
+function handOffTarget(config: Config): HandOff | undefined {
+  if (config.databaseUrl || config.auth.algorithm !== 'HS256' || !config.auth.secret) return undefined;
+  const holder = readDataDirLock(config.dataDir);
+  if (!holder?.port) return undefined;
+  return {
+    base: `http://127.0.0.1:${holder.port}/api/seedtest`,
+    pid: holder.pid,
+    secret: config.auth.secret,
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+  };
+}
+
+const POLL_MS = 500;
+
+async function runOnServer(target: HandOff, name: string, o: RunFlags): Promise<string> {
+  const token = await mintToken({
+    secret: target.secret,
+    sub: 'seedtest-cli',
+    scope: 'admin',
+    ttl: '1h',
+    issuer: target.issuer,
+    audience: target.audience,
+  });
+  const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
+  const call = async (path: string, init?: RequestInit) => {
+    const res = await fetch(`${target.base}${path}`, { ...init, headers });
+    const body = (await res.json()) as Record<string, unknown>;
+    if (!res.ok)
+      throw new Error(`the server (pid ${target.pid}) refused: ${JSON.stringify(body.error ?? body)}`);
+    return body;
+  };
+  const { run_id: runId } = await call(`/jobs/${name}/run`, {
+    method: 'POST',
+    body: JSON.stringify({
+      ...(o.date ? { date: o.date } : {}),
+      ...(o.from ? { from: o.from, to: o.to } : {}),
+      ...(o.dryRun ? { dry_run: true } : {}),
+      ...(o.shard ? { shard: o.shard } : {}),
+      ...(o.user ? { users: o.user } : {}),
+    }),
+  });
+  console.error(
+    `the embedded database is held by seedtest serve (pid ${target.pid}): run ${runId} handed to it`,
+  );
+  for (;;) {
+    const run = await call(`/jobs/runs/${runId}`);
+    if (run.status !== 'running') {
+      console.log(
+        `${name} run ${runId} ${run.status}: ${JSON.stringify(run.stats)}${run.error ? ` (${run.error})` : ''}`,
+      );
+      return String(run.status);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
 }
 
 export function registerJobCommands(program: Command): void {
@@ -50,6 +123,12 @@ export function registerJobCommands(program: Command): void {
       const stop = (signal: NodeJS.Signals) => abort.abort(signal);
       process.once('SIGTERM', stop).once('SIGINT', stop);
       try {
+        const handOff = handOffTarget(config);
+        if (handOff) {
+          const status = await runOnServer(handOff, name, o);
+          if (status !== 'succeeded') process.exitCode = 1;
+          return;
+        }
         const outcome = await withDatabase(config, `job run ${name}`, (database) =>
           runJob(database.db, definition, days, config, {
             dryRun: o.dryRun,

@@ -53,7 +53,8 @@ export async function serveApi(config: Config, database: Database, logger: Logge
     await app.close();
     throw err;
   }
-  if (database.kind === 'embedded') announcePort(config.dataDir, config.port);
+  // The bound port (PORT=0 picks a free one), for CLI commands that hand their work to this process.
+  if (database.kind === 'embedded') announcePort(config.dataDir, Number(new URL(address).port));
   installShutdownHandlers(app, database, logger);
   logger.info(
     { address, database: database.kind === 'embedded' ? `${config.dataDir}/db` : 'DATABASE_URL' },

@@ -4,6 +4,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { runDays } from '../../jobs/dates.js';
 import { JOBS } from '../../jobs/registry.js';
 import { runJob } from '../../jobs/runner.js';
+import { parseShard, type Shard, WHOLE } from '../../jobs/shard.js';
 import { requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
@@ -11,12 +12,24 @@ import type { RouteDeps } from '../server.js';
 const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
 const security = [{ bearerAuth: [] }];
 
+function toJobRun<R extends { started_at: Date; finished_at: Date | null }>(r: R) {
+  return { ...r, started_at: r.started_at.toISOString(), finished_at: r.finished_at?.toISOString() ?? null };
+}
+
 const RunBody = Type.Object(
   {
     date: Type.Optional(Day),
     from: Type.Optional(Day),
     to: Type.Optional(Day),
     dry_run: Type.Optional(Type.Boolean()),
+    shard: Type.Optional(Type.String({ pattern: '^\\d+/\\d+$', description: 'i/n, 0-based' })),
+    users: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+        minItems: 1,
+        maxItems: 1000,
+        uniqueItems: true,
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -55,13 +68,16 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       }
       const body = request.body ?? {};
       let days: string[];
+      let shard: Shard;
       try {
         days = runDays(body, job.defaultDate(new Date()), job.period);
+        shard = body.shard ? parseShard(body.shard) : WHOLE;
       } catch (err) {
         throw new ApiError(400, 'INVALID_INPUT', (err as Error).message);
       }
+      const options = { dryRun: body.dry_run, shard, users: body.users, metrics };
       const runId = await new Promise<string>((resolve, reject) => {
-        runJob(database.db, job, days, config, { dryRun: body.dry_run, metrics, onStart: resolve }).then(
+        runJob(database.db, job, days, config, { ...options, onStart: resolve }).then(
           (outcome) => request.log.info({ runId: outcome.runId, status: outcome.status }, outcome.summary),
           reject,
         );
@@ -96,13 +112,33 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
         .orderBy('run_id', 'desc');
       if (request.query.job) q = q.where('job', '=', request.query.job);
       const rows = await q.limit(request.query.limit).execute();
-      return {
-        runs: rows.map((r) => ({
-          ...r,
-          started_at: r.started_at.toISOString(),
-          finished_at: r.finished_at?.toISOString() ?? null,
-        })),
-      };
+      return { runs: rows.map(toJobRun) };
+    },
+  );
+
+  app.get(
+    '/jobs/runs/:run_id',
+    {
+      preHandler: requireScope('admin'),
+      schema: {
+        tags: ['jobs'],
+        summary: 'One job run (poll it to follow a run started with POST /jobs/{name}/run)',
+        security,
+        params: Type.Object(
+          { run_id: Type.String({ pattern: '^[0-9]{1,18}$' }) },
+          { additionalProperties: false },
+        ),
+        response: { 200: JobRun },
+      },
+    },
+    async (request) => {
+      const row = await database.db
+        .selectFrom('job_run')
+        .selectAll()
+        .where('run_id', '=', request.params.run_id)
+        .executeTakeFirst();
+      if (!row) throw new ApiError(404, 'NOT_FOUND', `no job run ${request.params.run_id}`);
+      return toJobRun(row);
     },
   );
 };

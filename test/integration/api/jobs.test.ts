@@ -11,14 +11,15 @@ after(async () => {
 });
 
 async function waitForRun(runId: string, admin: string) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 200; i++) {
     const res = await f.app.inject({
       method: 'GET',
-      url: '/api/seedtest/jobs/runs?limit=10',
+      url: `/api/seedtest/jobs/runs/${runId}`,
       headers: bearer(admin),
     });
-    const run = res.json().runs.find((r: { run_id: string }) => r.run_id === runId);
-    if (run && run.status !== 'running') return run;
+    assert.equal(res.statusCode, 200, res.body);
+    const run = res.json();
+    if (run.status !== 'running') return run;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`run ${runId} did not finish`);
@@ -37,6 +38,49 @@ test('an admin starts a job run over HTTP and follows it in the run list', async
   assert.equal(run.status, 'succeeded');
   assert.equal(run.job, 'aggregate-features-daily');
   assert.deepEqual(run.params, { dates: '2026-11-20', dry_run: true });
+  const list = await f.app.inject({
+    method: 'GET',
+    url: '/api/seedtest/jobs/runs?limit=10',
+    headers: bearer(admin),
+  });
+  assert.deepEqual(
+    list.json().runs.find((r: { run_id: string }) => r.run_id === run.run_id),
+    run,
+    'the run list shows the same run',
+  );
+});
+
+test('a shard and a list of learners reach the run; a bad shard or an unknown run id is refused', async () => {
+  const admin = await token('ops', 'admin');
+  const res = await f.app.inject({
+    method: 'POST',
+    url: '/api/seedtest/jobs/aggregate-features-daily/run',
+    headers: bearer(admin),
+    payload: { date: '2026-11-20', shard: '1/4', users: ['u1', 'u2'] },
+  });
+  assert.equal(res.statusCode, 202, res.body);
+  const run = await waitForRun(res.json().run_id, admin);
+  assert.deepEqual(run.params, { dates: '2026-11-20', dry_run: false, shard: '1/4', users: ['u1', 'u2'] });
+  const bad = await f.app.inject({
+    method: 'POST',
+    url: '/api/seedtest/jobs/aggregate-features-daily/run',
+    headers: bearer(admin),
+    payload: { shard: '4/4' },
+  });
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.json().error.message, /shard must be i\/n with 0 <= i < n/);
+  const missing = await f.app.inject({
+    method: 'GET',
+    url: '/api/seedtest/jobs/runs/999999',
+    headers: bearer(admin),
+  });
+  assert.equal(missing.statusCode, 404);
+  const malformed = await f.app.inject({
+    method: 'GET',
+    url: '/api/seedtest/jobs/runs/abc',
+    headers: bearer(admin),
+  });
+  assert.equal(malformed.statusCode, 400);
 });
 
 test('job routes refuse non-admins, unknown jobs and bad dates', async () => {
