@@ -33,6 +33,8 @@ export interface CalibrateCliOptions {
   anchors?: string;
   linking?: string;
   se?: boolean;
+  /** mirt's own iteration (Ramsay, joint BFGS M-step, mirt's start values): stops where mirt stops. */
+  mirtCompat?: boolean;
   itemsOut: string;
   abilitiesOut: string;
   json?: boolean;
@@ -130,6 +132,7 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
     itemSE: !!o.se,
     anchors: o.anchors ? readItems(o.anchors) : undefined,
     linking: o.linking as LinkingMethod | undefined,
+    mirtCompat: !!o.mirtCompat,
   });
   writeItems(o.itemsOut, cal, !!o.se);
   writeAbilities(o.abilitiesOut, data, cal.abilities!.theta, cal.abilities!.se);
@@ -288,6 +291,7 @@ export function registerIrtCommands(program: Command): void {
       'fixed | mean-sigma | stocking-lord | none (default: fixed with >= 5 anchors)',
     )
     .option('--se', 'compute item standard errors (se_* columns)')
+    .option('--mirt-compat', "iterate as mirt does (stops at mirt's printed estimates; small banks only)")
     .requiredOption('--items-out <file>', 'item parameters CSV: item_id,a,b,c,d,n[,se_*]')
     .requiredOption('--abilities-out <file>', 'abilities CSV: user_id,theta,se')
     .option('--json', 'print a JSON summary on stdout')

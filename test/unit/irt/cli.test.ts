@@ -31,6 +31,22 @@ writeFileSync(
 );
 
 describe('irt CLI', () => {
+  test('calibrate --mirt-compat: 28 cycles, mirt 1.45+ estimates (a1 0.9879254, d3 1.804219)', () => {
+    const items = join(dir, 'items-compat.csv');
+    const s = runCalibrate({
+      responses: lsatCsv,
+      model: '2PL',
+      mirtCompat: true,
+      itemsOut: items,
+      abilitiesOut: join(dir, 'abilities-compat.csv'),
+    });
+    assert.equal(s.iterations, 28);
+    const rows = csv(items);
+    const col = (name: string) => rows[0].indexOf(name);
+    assert.equal(Number(rows[1][col('a')]).toFixed(7), '0.9879254');
+    assert.equal(Number(rows[3][col('d')]).toFixed(6), '1.804219');
+  });
+
   test('calibrate LSAT7 2PL: files written, --json summary', () => {
     const items = join(dir, 'items.csv');
     const abilities = join(dir, 'abilities.csv');
