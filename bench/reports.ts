@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CONTENT_TYPES, renderReport } from '../src/reports/render.js';
-import { FsReportStore, reportKey } from '../src/reports/storage.js';
+import { renderReport } from '../src/reports/render.js';
+import { CONTENT_TYPES, FsReportStore, reportKey } from '../src/reports/storage.js';
 import { syntheticViewModel } from '../test/unit/reports/fixtures.js';
 
 const BATCH = 10;

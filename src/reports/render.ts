@@ -17,6 +17,7 @@ import {
 import { renderHtml } from './html.js';
 import { formatNumber, formatPercent, formatTimestamp, type Messages, messages } from './messages.js';
 import { renderPdf } from './pdf.js';
+import type { ReportFormat } from './storage.js';
 import {
   churnBand,
   KPI_KEYS,
@@ -277,13 +278,6 @@ export function layoutReport(vm: ReportViewModel): ReportLayout {
   };
 }
 
-export type ReportFormat = 'html' | 'pdf';
-
-export const CONTENT_TYPES: Record<ReportFormat, string> = {
-  html: 'text/html; charset=utf-8',
-  pdf: 'application/pdf',
-};
-
 const require = createRequire(import.meta.url);
 /** Noto Sans KR from npm (covers Hangul, Latin, Greek θ/τ and the arrows), so `npm ci` is enough. */
 export const REPORT_FONTS = {
@@ -291,8 +285,23 @@ export const REPORT_FONTS = {
   bold: require.resolve('@expo-google-fonts/noto-sans-kr/700Bold/NotoSansKR_700Bold.ttf'),
 };
 
-/** Renders one report; the entry point of the batch job and the CLI. */
-export async function renderReport(vm: ReportViewModel, format: ReportFormat): Promise<Buffer> {
+/** Renders a report in several formats from one layout (the charts are drawn once); the batch job's entry point. */
+export async function renderReports(
+  vm: ReportViewModel,
+  formats: readonly ReportFormat[],
+): Promise<Map<ReportFormat, Buffer>> {
   const layout = layoutReport(vm);
-  return format === 'html' ? Buffer.from(renderHtml(layout), 'utf8') : renderPdf(layout, REPORT_FONTS);
+  const out = new Map<ReportFormat, Buffer>();
+  for (const format of formats) {
+    out.set(
+      format,
+      format === 'html' ? Buffer.from(renderHtml(layout), 'utf8') : await renderPdf(layout, REPORT_FONTS),
+    );
+  }
+  return out;
+}
+
+/** Renders one report in one format (the CLI, tests). */
+export async function renderReport(vm: ReportViewModel, format: ReportFormat): Promise<Buffer> {
+  return (await renderReports(vm, [format])).get(format)!;
 }

@@ -8,7 +8,13 @@ import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { ReportFormat } from './render.js';
+
+export type ReportFormat = 'html' | 'pdf';
+
+export const CONTENT_TYPES: Record<ReportFormat, string> = {
+  html: 'text/html; charset=utf-8',
+  pdf: 'application/pdf',
+};
 
 export interface ReportStore {
   /** Stores the whole object or nothing: a reader never sees a partial report. */
@@ -17,6 +23,8 @@ export interface ReportStore {
   get(key: string): Promise<Readable>;
   /** A time-limited URL for a direct download (object stores only). */
   presignedUrl?(key: string, ttlSeconds: number): Promise<string>;
+  /** Releases pooled connections (object stores only). */
+  close?(): void;
 }
 
 export class ReportNotFoundError extends Error {

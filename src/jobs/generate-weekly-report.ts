@@ -1,0 +1,195 @@
+// generate-weekly-report: a report per learner for one ISO week (spec/reports.md, pipeline.md).
+// Learners are taken a page at a time (bounded memory however large the batch): the page's missing
+// KPIs are computed first, its view-models are read with a fixed number of queries, and its
+// learners are rendered and stored by a bounded pool. Per learner: every format's object is stored
+// first, then the report_artifacts rows are upserted in one transaction, so there is never a row
+// without an object. A failing learner is recorded and the batch goes on.
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { kpiAsOf } from '../analytics/kpis.js';
+import type { Db } from '../db/connection.js';
+import { buildViewModels, learnersWithoutKpis, reportLearners } from '../reports/build.js';
+import { renderReports } from '../reports/render.js';
+import {
+  CONTENT_TYPES,
+  createReportStore,
+  type ReportFormat,
+  type ReportStore,
+  reportKey,
+} from '../reports/storage.js';
+import type { ReportViewModel } from '../reports/view-model.js';
+import { computeWeeklyKpis } from './compute-daily-kpis.js';
+import { utcToday } from './dates.js';
+import type { JobContext, JobResult } from './registry.js';
+
+/** Learners whose view-models are held at once. */
+export const REPORT_PAGE = 100;
+
+export interface WeeklyReportDeps {
+  /** Default: the store the configuration selects (filesystem, or S3 with S3_BUCKET). */
+  store?: ReportStore;
+  /** The clock of the header's generation time and of the KPIs' as-of day. */
+  now?: () => Date;
+}
+
+class DryRunRollback extends Error {}
+
+/** The stable download URL of a report (the API authorises, then streams or redirects). */
+export function downloadUrl(publicBaseUrl: string, id: string): string {
+  return `${publicBaseUrl}/api/seedtest/reports/${id}/download`;
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; rejects with the first error. */
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+interface StoredReport {
+  format: ReportFormat;
+  key: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Stores every format's object, then records them; returns the number of rows upserted. */
+async function storeReport(
+  db: Db,
+  store: ReportStore,
+  vm: ReportViewModel,
+  rendered: Map<ReportFormat, Buffer>,
+  publicBaseUrl: string,
+): Promise<number> {
+  const stored: StoredReport[] = [];
+  for (const [format, bytes] of rendered) {
+    const key = reportKey(vm.learner.user_id, vm.week.start, format);
+    await store.put(key, bytes, CONTENT_TYPES[format]);
+    stored.push({
+      format,
+      key,
+      bytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+    });
+  }
+  return db.transaction().execute(async (trx) => {
+    const rows = await sql<{ id: string }>`
+      INSERT INTO report_artifacts (user_id, week_start, format, url, storage_key, bytes, sha256, generated_at)
+      SELECT ${vm.learner.user_id}, ${vm.week.start}::date, f, '', k, b, h, ${new Date(vm.generated_at)}
+      FROM unnest(${stored.map((s) => s.format)}::text[], ${stored.map((s) => s.key)}::text[],
+                  ${stored.map((s) => s.bytes)}::int[], ${stored.map((s) => s.sha256)}::text[]) AS x(f, k, b, h)
+      ON CONFLICT (user_id, week_start, format) DO UPDATE SET storage_key = excluded.storage_key,
+        bytes = excluded.bytes, sha256 = excluded.sha256, generated_at = excluded.generated_at
+      RETURNING id`.execute(trx);
+    // The URL names the row's id, known only once the row exists.
+    for (const { id } of rows.rows) {
+      await trx
+        .updateTable('report_artifacts')
+        .set({ url: downloadUrl(publicBaseUrl, id) })
+        .where('id', '=', id)
+        .execute();
+    }
+    return rows.rows.length;
+  });
+}
+
+export async function generateWeeklyReports(
+  db: Db,
+  ctx: JobContext,
+  deps: WeeklyReportDeps = {},
+): Promise<JobResult> {
+  const { config, date: weekStart, metrics } = ctx;
+  const now = deps.now ?? (() => new Date());
+  const formats = config.reports.formats;
+  const learners = await reportLearners(db, weekStart, ctx.shard, ctx.users);
+  const skipped = ctx.users ? ctx.users.filter((u) => !learners.includes(u)) : [];
+  const skippedNote = skipped.length
+    ? `skipped ${skipped.length} (no weekly_kpi row and no attempt that week): ${skipped.join(', ')}`
+    : undefined;
+  if (learners.length === 0) {
+    return {
+      written: {},
+      note:
+        skippedNote ??
+        `nothing to do: no learner with a weekly_kpi row or an attempt in the week of ${weekStart}`,
+    };
+  }
+  const ownStore = deps.store === undefined;
+  const store = deps.store ?? createReportStore({ dataDir: config.dataDir, ...config.reports });
+  const failed: string[] = [];
+  const reasons: string[] = [];
+  let rows = 0;
+  let rendered = 0;
+  let kpisComputed = 0;
+  let done = 0;
+  const fail = (userId: string, reason: string) => {
+    failed.push(userId);
+    reasons.push(`${userId}: ${reason}`);
+  };
+  const count = (format: ReportFormat, result: 'success' | 'failure') => {
+    if (!ctx.dryRun) metrics?.reportsGeneratedTotal.inc({ format, result });
+  };
+  try {
+    for (let i = 0; i < learners.length; i += REPORT_PAGE) {
+      ctx.signal.throwIfAborted();
+      const page = learners.slice(i, i + REPORT_PAGE);
+      const generatedAt = now();
+      // The page's missing KPIs and its view-models in one transaction: a dry run rolls the KPIs back.
+      let vms = new Map<string, ReportViewModel>();
+      await db
+        .transaction()
+        .execute(async (trx) => {
+          const missing = await learnersWithoutKpis(trx, weekStart, page);
+          if (missing.length > 0) {
+            const asOf = kpiAsOf(weekStart, utcToday(generatedAt));
+            const { rows: computed } = await computeWeeklyKpis(trx, { asOf, config, userIds: missing });
+            kpisComputed += computed.length;
+          }
+          vms = await buildViewModels(trx, page, {
+            weekStart,
+            defaultTarget: config.kpi.defaultTarget,
+            generatedAt,
+          });
+          if (ctx.dryRun) throw new DryRunRollback();
+        })
+        .catch((err: unknown) => {
+          if (!(err instanceof DryRunRollback)) throw err;
+        });
+      await forEachLimit(page, config.reports.concurrency, async (userId) => {
+        ctx.signal.throwIfAborted();
+        const vm = vms.get(userId);
+        vms.delete(userId);
+        if (!vm) {
+          fail(userId, 'no learner row');
+        } else {
+          let stored = 0;
+          try {
+            const output = await renderReports(vm, formats);
+            rendered++;
+            if (!ctx.dryRun) stored = await storeReport(db, store, vm, output, config.publicBaseUrl);
+            rows += stored;
+            for (const format of formats) count(format, 'success');
+          } catch (err) {
+            for (const format of formats) count(format, 'failure');
+            fail(userId, (err as Error).message);
+          }
+        }
+        ctx.progress(++done, learners.length);
+      });
+    }
+  } finally {
+    if (ownStore) store.close?.();
+  }
+  const notes = [
+    ...(reasons.length ? [`first failure: ${reasons[0]}`] : []),
+    ...(skippedNote ? [skippedNote] : []),
+  ];
+  return {
+    written: ctx.dryRun ? {} : { report_artifacts: rows },
+    counts: { learners: learners.length, rendered, kpis_computed: kpisComputed },
+    ...(failed.length ? { failedIds: failed } : {}),
+    ...(notes.length ? { note: notes.join('; ') } : {}),
+  };
+}
