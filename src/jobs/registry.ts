@@ -5,7 +5,7 @@ import type { Db } from '../db/connection.js';
 import type { Metrics } from '../observability/metrics.js';
 import { aggregateFeaturesDaily } from './aggregate-features-daily.js';
 import { computeDailyKpis } from './compute-daily-kpis.js';
-import { addDays, utcToday } from './dates.js';
+import { addDays, isoWeekStart, utcToday } from './dates.js';
 import { detectInactivity } from './detect-inactivity.js';
 import { mirtCalibrate } from './mirt-calibrate.js';
 import type { Shard } from './shard.js';
@@ -100,6 +100,17 @@ export const JOBS: readonly JobDefinition[] = [
     mode: 'transaction',
     defaultDate: (now) => utcToday(now),
     run: detectInactivity,
+  },
+  {
+    name: 'generate-weekly-report',
+    schedule: '0 4 * * 1',
+    description:
+      'a report per learner (HTML and PDF, REPORT_FORMATS) for the ISO week that ended yesterday, stored and recorded in report_artifacts',
+    period: 'week',
+    mode: 'connection',
+    defaultDate: (now) => isoWeekStart(addDays(utcToday(now), -7)),
+    // Loaded on first use: the renderers (Plot, pdfmake) stay out of every other command's start-up.
+    run: async (db, ctx) => (await import('./generate-weekly-report.js')).generateWeeklyReports(db, ctx),
   },
 ];
 
