@@ -18,6 +18,7 @@ import { renderDocsPage } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
 import { jobRoutes } from './routes/jobs.js';
+import { reportRoutes } from './routes/reports.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export const API_PREFIX = '/api/seedtest';
@@ -139,6 +140,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(analysisIrtRoutes, { prefix: API_PREFIX, ...deps });
   app.register(analysisMetricsRoutes, { prefix: API_PREFIX, ...deps });
   app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(irtCompatRoutes, deps);
   return app;
 }

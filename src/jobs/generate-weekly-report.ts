@@ -13,6 +13,7 @@ import { renderReports } from '../reports/render.js';
 import {
   CONTENT_TYPES,
   createReportStore,
+  downloadUrl,
   type ReportFormat,
   type ReportStore,
   reportKey,
@@ -33,11 +34,6 @@ export interface WeeklyReportDeps {
 }
 
 class DryRunRollback extends Error {}
-
-/** The stable download URL of a report (the API authorises, then streams or redirects). */
-export function downloadUrl(publicBaseUrl: string, id: string): string {
-  return `${publicBaseUrl}/api/seedtest/reports/${id}/download`;
-}
 
 /** Runs `fn` over `items` with at most `limit` in flight; rejects with the first error. */
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>) {

@@ -16,6 +16,11 @@ export const CONTENT_TYPES: Record<ReportFormat, string> = {
   pdf: 'application/pdf',
 };
 
+/** The stable download URL of a report row (the API authorises, then streams or redirects). */
+export function downloadUrl(publicBaseUrl: string, id: string): string {
+  return `${publicBaseUrl}/api/seedtest/reports/${id}/download`;
+}
+
 export interface ReportStore {
   /** Stores the whole object or nothing: a reader never sees a partial report. */
   put(key: string, bytes: Buffer, contentType: string): Promise<void>;

@@ -1,0 +1,133 @@
+// Report routes: list a learner's stored reports, and download one (streamed from the filesystem
+// store, or a redirect to a presigned URL when the reports live in S3; buckets stay private).
+import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import {
+  CONTENT_TYPES,
+  createReportStore,
+  downloadUrl,
+  type ReportFormat,
+  ReportNotFoundError,
+} from '../../reports/storage.js';
+import { assertOwnOrScope, principalOfRequest, requireScope } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { RouteDeps } from '../server.js';
+import { Id } from './sessions.js';
+
+const security = [{ bearerAuth: [] }];
+
+const Report = Type.Object({
+  id: Type.String(),
+  user_id: Type.String(),
+  week_start: Type.String({ format: 'date' }),
+  format: Type.Union([Type.Literal('html'), Type.Literal('pdf')]),
+  bytes: Type.Union([Type.Integer(), Type.Null()]),
+  sha256: Type.Union([Type.String(), Type.Null()]),
+  generated_at: Type.String({ format: 'date-time' }),
+  download_url: Type.String({ description: 'the stable URL of GET /reports/{id}/download' }),
+});
+
+const ListQuery = Type.Object(
+  {
+    user_id: Type.Optional(
+      Id('whose reports; default the token subject (another learner needs analysis:run)'),
+    ),
+    week_start: Type.Optional(
+      Type.String({
+        pattern: '^\\d{4}-\\d{2}-\\d{2}$',
+        description: 'the ISO week (its Monday), YYYY-MM-DD',
+      }),
+    ),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+const DownloadParams = Type.Object(
+  { id: Type.String({ pattern: '^[1-9][0-9]{0,17}$', description: 'the report_artifacts id' }) },
+  { additionalProperties: false },
+);
+
+export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { config, database }) => {
+  const store = createReportStore({ dataDir: config.dataDir, ...config.reports });
+  app.addHook('onClose', async () => store.close?.());
+
+  app.get(
+    '/reports',
+    {
+      preHandler: requireScope('reports:view', 'analysis:run'),
+      schema: {
+        tags: ['reports'],
+        summary: 'Stored weekly reports of a learner, newest week first, each with its download URL',
+        security,
+        querystring: ListQuery,
+        response: { 200: Type.Object({ reports: Type.Array(Report) }) },
+      },
+    },
+    async (request) => {
+      const principal = principalOfRequest(request);
+      const userId = request.query.user_id ?? principal.sub;
+      assertOwnOrScope(principal, userId, 'analysis:run');
+      let q = database.db
+        .selectFrom('report_artifacts')
+        .select(['id', 'user_id', 'week_start', 'format', 'bytes', 'sha256', 'generated_at'])
+        .where('user_id', '=', userId)
+        .orderBy('week_start', 'desc')
+        .orderBy('format');
+      if (request.query.week_start) q = q.where('week_start', '=', request.query.week_start);
+      const rows = await q.limit(request.query.limit).execute();
+      return {
+        reports: rows.map(
+          (r): Static<typeof Report> => ({
+            ...r,
+            generated_at: r.generated_at.toISOString(),
+            download_url: downloadUrl(config.publicBaseUrl, r.id),
+          }),
+        ),
+      };
+    },
+  );
+
+  app.get(
+    '/reports/:id/download',
+    {
+      preHandler: requireScope('reports:view', 'analysis:run'),
+      schema: {
+        tags: ['reports'],
+        summary: 'The report file (filesystem storage) or a 302 to a presigned URL (S3)',
+        security,
+        params: DownloadParams,
+      },
+    },
+    async (request, reply) => {
+      const row = await database.db
+        .selectFrom('report_artifacts')
+        .select(['user_id', 'week_start', 'format', 'storage_key'])
+        .where('id', '=', request.params.id)
+        .executeTakeFirst();
+      if (!row) throw new ApiError(404, 'REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
+      assertOwnOrScope(principalOfRequest(request), row.user_id, 'analysis:run');
+      if (store.presignedUrl) {
+        return reply.redirect(await store.presignedUrl(row.storage_key, config.reports.urlTtlSeconds), 302);
+      }
+      const format = row.format as ReportFormat;
+      try {
+        const body = await store.get(row.storage_key);
+        const filename = `report-${row.user_id}-${row.week_start}.${format}`.replace(/[^\w.-]/g, '_');
+        return reply
+          .type(CONTENT_TYPES[format])
+          .header('content-disposition', `inline; filename="${filename}"`)
+          .header('cache-control', 'private, no-store')
+          .send(body);
+      } catch (err) {
+        if (err instanceof ReportNotFoundError) {
+          throw new ApiError(
+            404,
+            'REPORT_NOT_FOUND',
+            `report ${request.params.id} is recorded but its file is missing`,
+          );
+        }
+        throw err;
+      }
+    },
+  );
+};

@@ -1,0 +1,245 @@
+// GET /reports and GET /reports/{id}/download over real HTTP (inject) on reports the job stored:
+// own data for learners, any learner's for analysts, files streamed with their content type from
+// the filesystem store, and a redirect to a presigned URL when the reports live in S3 (s3rver).
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { insertAttempts, upsertLearners, upsertSessions } from '../../../src/db/ingest.js';
+import { generateWeeklyReports } from '../../../src/jobs/generate-weekly-report.js';
+import { findJob } from '../../../src/jobs/registry.js';
+import { runJob } from '../../../src/jobs/runner.js';
+import { reportKey } from '../../../src/reports/storage.js';
+import { bearer, createFixture, type Fixture, seedItems, testConfig, token } from './setup.js';
+
+const WEEK = '2026-11-16';
+const BASE_URL = 'https://analytics.example.test';
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+/** Two learners with a few attempts in the week, and their reports stored by the job. */
+async function seedReports(f: Fixture, env: Record<string, string>): Promise<void> {
+  const { db } = f.database;
+  await seedItems(f.database);
+  await upsertLearners(db, [
+    { user_id: 'u1', display_name: 'Learner One', locale: 'en' },
+    { user_id: 'u2', locale: 'ko' },
+  ]);
+  await upsertSessions(
+    db,
+    ['u1', 'u2'].map((u) => ({
+      session_id: `s-${u}`,
+      user_id: u,
+      status: 'completed' as const,
+      started_at: new Date('2026-11-17T09:00:00Z'),
+      completed_at: new Date('2026-11-17T09:30:00Z'),
+    })),
+  );
+  await insertAttempts(
+    db,
+    ['u1', 'u2'].flatMap((u) =>
+      ['i1', 'i2', 'i3'].map((item, k) => ({
+        session_id: `s-${u}`,
+        user_id: u,
+        item_id: item,
+        correct: k !== 1,
+        response_time_ms: 20_000 + 5_000 * k,
+        answered_at: new Date(`2026-11-17T09:0${k}:00Z`),
+        client_attempt_id: `c${k}`,
+      })),
+    ),
+  );
+  const job = findJob('generate-weekly-report');
+  const outcome = await runJob(
+    db,
+    {
+      ...job,
+      run: (conn, ctx) => generateWeeklyReports(conn, ctx, { now: () => new Date('2026-11-23T04:00:00Z') }),
+    },
+    [WEEK],
+    testConfig(env),
+  );
+  assert.equal(outcome.status, 'succeeded', outcome.summary);
+}
+
+describe('report routes on the filesystem store', () => {
+  let f: Fixture;
+  let dataDir: string;
+
+  before(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), 'reports-api-'));
+    const env = { DATA_DIR: dataDir, PUBLIC_BASE_URL: BASE_URL };
+    f = await createFixture(env);
+    await seedReports(f, env);
+  });
+  after(async () => {
+    await f.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  const get = (url: string, t: string) => f.app.inject({ method: 'GET', url, headers: bearer(t) });
+
+  it('lists a learner its own reports, each with its download URL', async () => {
+    const res = await get('/api/seedtest/reports', await token('u1', 'reports:view'));
+    assert.equal(res.statusCode, 200, res.body);
+    const { reports } = res.json();
+    assert.deepEqual(
+      reports.map((r: { format: string; week_start: string; user_id: string }) => [
+        r.user_id,
+        r.week_start,
+        r.format,
+      ]),
+      [
+        ['u1', WEEK, 'html'],
+        ['u1', WEEK, 'pdf'],
+      ],
+    );
+    const rows = await f.database.db
+      .selectFrom('report_artifacts')
+      .select(['id', 'url'])
+      .where('user_id', '=', 'u1')
+      .orderBy('format')
+      .execute();
+    for (const [i, r] of reports.entries()) {
+      assert.equal(r.id, rows[i].id);
+      assert.equal(r.download_url, `${BASE_URL}/api/seedtest/reports/${r.id}/download`);
+      assert.equal(r.download_url, rows[i].url);
+    }
+    const filtered = await get(
+      `/api/seedtest/reports?user_id=u1&week_start=2026-11-09`,
+      await token('u1', 'reports:view'),
+    );
+    assert.deepEqual(filtered.json().reports, []);
+  });
+
+  it("refuses another learner's list (403) and a token without the scope; analysts see anyone's", async () => {
+    const other = await get('/api/seedtest/reports?user_id=u1', await token('u2', 'reports:view'));
+    assert.equal(other.statusCode, 403);
+    assert.equal(other.json().error.code, 'NOT_YOUR_DATA');
+    const noScope = await get('/api/seedtest/reports', await token('u1', 'exam:write'));
+    assert.equal(noScope.statusCode, 403);
+    assert.equal(noScope.json().error.code, 'INSUFFICIENT_SCOPE');
+    const analyst = await get('/api/seedtest/reports?user_id=u1', await token('ana', 'analysis:run'));
+    assert.equal(analyst.statusCode, 200);
+    assert.equal(analyst.json().reports.length, 2);
+    const bad = await get('/api/seedtest/reports?week_start=last-week', await token('u1', 'reports:view'));
+    assert.equal(bad.statusCode, 400);
+  });
+
+  it('streams the file with its content type to the owner and to analysts; another learner gets 403', async () => {
+    const rows = await f.database.db
+      .selectFrom('report_artifacts')
+      .selectAll()
+      .where('user_id', '=', 'u1')
+      .orderBy('format')
+      .execute();
+    const owner = await token('u1', 'reports:view');
+    for (const row of rows) {
+      const url = `/api/seedtest/reports/${row.id}/download`;
+      const res = await get(url, owner);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(
+        res.headers['content-type'],
+        row.format === 'html' ? 'text/html; charset=utf-8' : 'application/pdf',
+      );
+      const body = res.rawPayload;
+      assert.equal(sha256(body), row.sha256);
+      assert.deepEqual(body, await readFile(join(dataDir, reportKey('u1', WEEK, row.format))));
+      assert.match(String(res.headers['content-disposition']), /^inline; filename="report-u1-2026-11-16\./);
+      const admin = await get(url, await token('ops', 'admin'));
+      assert.equal(admin.statusCode, 200);
+      assert.equal(sha256(admin.rawPayload), row.sha256);
+      const other = await get(url, await token('u2', 'reports:view'));
+      assert.equal(other.statusCode, 403);
+      assert.equal(other.json().error.code, 'NOT_YOUR_DATA');
+    }
+    const missing = await get('/api/seedtest/reports/999999/download', await token('ops', 'admin'));
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'REPORT_NOT_FOUND');
+    const bad = await get('/api/seedtest/reports/abc/download', owner);
+    assert.equal(bad.statusCode, 400);
+  });
+});
+
+interface S3rverInstance {
+  run(): Promise<AddressInfo>;
+  close(): Promise<void>;
+  httpServer: Server;
+}
+const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
+
+describe('report download from S3 (s3rver)', () => {
+  let f: Fixture;
+  let dir: string;
+  let server: S3rverInstance;
+  const credentials = {
+    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
+    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
+  };
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'reports-api-s3-'));
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory: dir,
+      configureBuckets: [{ name: 'reports' }],
+    });
+    const { port } = await server.run();
+    // The route's store takes credentials from the SDK's provider chain, as in production.
+    process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
+    process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
+    const env = {
+      DATA_DIR: dir,
+      PUBLIC_BASE_URL: BASE_URL,
+      S3_BUCKET: 'reports',
+      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_FORCE_PATH_STYLE: 'true',
+      REPORT_URL_TTL_SECONDS: '120',
+    };
+    f = await createFixture(env);
+    await seedReports(f, env);
+  });
+  after(async () => {
+    await f.close();
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+    for (const [k, v] of Object.entries(credentials)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  it('redirects the owner to a presigned URL that serves the stored bytes; another learner gets 403', async () => {
+    const row = await f.database.db
+      .selectFrom('report_artifacts')
+      .selectAll()
+      .where('user_id', '=', 'u2')
+      .where('format', '=', 'pdf')
+      .executeTakeFirstOrThrow();
+    const url = `/api/seedtest/reports/${row.id}/download`;
+    const res = await f.app.inject({
+      method: 'GET',
+      url,
+      headers: bearer(await token('u2', 'reports:view')),
+    });
+    assert.equal(res.statusCode, 302, res.body);
+    const location = String(res.headers.location);
+    assert.match(location, /X-Amz-Expires=120/);
+    assert.ok(location.includes(`/reports/${row.storage_key}`), location);
+    const file = await fetch(location);
+    assert.equal(file.status, 200);
+    assert.equal(sha256(Buffer.from(await file.arrayBuffer())), row.sha256);
+    const other = await f.app.inject({
+      method: 'GET',
+      url,
+      headers: bearer(await token('u1', 'reports:view')),
+    });
+    assert.equal(other.statusCode, 403);
+  });
+});
