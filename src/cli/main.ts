@@ -12,6 +12,7 @@ import { CsvError } from './csv.js';
 import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 import { registerJobCommands } from './jobs.js';
+import { registerReportCommand } from './report.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
 
@@ -75,6 +76,7 @@ program
 registerIrtCommands(program);
 registerDataCommands(program);
 registerJobCommands(program);
+registerReportCommand(program);
 registerServeCommand(program);
 registerWorkerCommand(program);
 
