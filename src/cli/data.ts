@@ -2,6 +2,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { mintToken } from '../api/tokens.js';
 import { loadConfig } from '../config.js';
@@ -9,10 +10,10 @@ import { openDatabase } from '../db/connection.js';
 import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
+import { runDemoPipeline } from '../demo/pipeline.js';
 import { ImportError, type ParsedImport, parseAttemptsCsv, parseExamResults } from '../ingest/parse.js';
-import { findJob } from '../jobs/registry.js';
-import { runJob } from '../jobs/runner.js';
 import { createLogger } from '../observability/logger.js';
+import { reportKey } from '../reports/storage.js';
 import { streamPlatform } from '../synthetic/platform.js';
 import { readCsv } from './csv.js';
 import { withDatabase } from './database.js';
@@ -38,6 +39,9 @@ function mondayWeeksAgo(now: Date, weeksBack: number): Date {
   d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7) - 7 * weeksBack);
   return d;
 }
+
+/** The learner whose report and token the demo points to. */
+const learnerToShow = 'u-00001';
 
 export function registerDataCommands(program: Command): void {
   program
@@ -76,7 +80,8 @@ export function registerDataCommands(program: Command): void {
       const [learners, weeks, items, seed] = [o.learners, o.weeks, o.items, o.seed].map((v) =>
         Number.parseInt(v, 10),
       );
-      const start = mondayWeeksAgo(new Date(), weeks - 1);
+      const now = new Date();
+      const start = mondayWeeksAgo(now, weeks - 1);
       const platform = streamPlatform({ seed, learners, weeks, items, start });
       const base = loadConfig();
       // Without a configured key the demo signs its own tokens with a secret made for this process.
@@ -91,30 +96,37 @@ export function registerDataCommands(program: Command): void {
       try {
         await ensureSchema(database);
         const t0 = performance.now();
-        const summary = await loadPlatform(database.db, platform, (done) => {
-          if (done % 1000 === 0 || done === learners) console.log(`  loaded ${done}/${learners} learners`);
-        });
+        const summary = await loadPlatform(
+          database.db,
+          platform,
+          (done) => {
+            if (done % 1000 === 0 || done === learners) console.log(`  loaded ${done}/${learners} learners`);
+          },
+          now,
+        );
         console.log(
           `demo platform loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s from ${start.toISOString().slice(0, 10)}: ` +
             `${summary.topics} topics, ${summary.items} items, ${summary.learners} learners, ${summary.sessions} sessions, ` +
             `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
         );
-        const today = new Date().toISOString().slice(0, 10);
-        const features = await runJob(database.db, findJob('aggregate-features-daily'), [today], {
-          ...config,
-          aggLookbackDays: weeks * 7,
+        const { reportWeek } = await runDemoPipeline(database.db, config, {
+          firstMonday: start.toISOString().slice(0, 10),
+          weeks,
+          today: now.toISOString().slice(0, 10),
+          log: (line) => console.log(line),
         });
-        console.log(features.summary);
-        const calibration = await runJob(database.db, findJob('mirt-calibrate'), [today], {
-          ...config,
-          mirt: { ...config.mirt, lookbackDays: weeks * 7 },
-        });
-        console.log(calibration.summary);
+        if (reportWeek) {
+          const key = reportKey(learnerToShow, reportWeek, 'html');
+          console.log(
+            config.reports.s3Bucket
+              ? `a report: s3://${config.reports.s3Bucket}/${key} (and report.pdf beside it)`
+              : `a report: open ${join(config.dataDir, key)} in a browser (report.pdf beside it)`,
+          );
+        }
         if (!o.serve) {
           await database.close();
           return;
         }
-        const learner = 'u-00001';
         const address = await serveApi(config, database, createLogger(config.logLevel));
         if (config.auth.secret && config.auth.algorithm === 'HS256') {
           const mint = (sub: string, scope: string) =>
@@ -127,7 +139,7 @@ export function registerDataCommands(program: Command): void {
               audience: config.auth.audience,
             });
           console.log(`\nTry it (tokens valid for 8 hours):
-  learner ${learner}: export TOKEN=${await mint(learner, 'exam:write exam:read reports:view')}
+  learner ${learnerToShow}: export TOKEN=${await mint(learnerToShow, 'exam:write exam:read reports:view')}
   admin:            export ADMIN=${await mint('demo-admin', 'admin')}
   curl -s -XPOST ${address}/api/seedtest/sessions -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{}'
   OpenAPI: ${address}/docs   metrics: ${address}/metrics`);

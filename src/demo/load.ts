@@ -23,6 +23,8 @@ export async function loadPlatform(
   db: Db,
   platform: PlatformStream,
   onProgress: (learnersDone: number) => void = () => {},
+  /** Sessions starting at or after this time are left out (the demo's current week ends now). */
+  until?: Date,
 ): Promise<LoadSummary> {
   await db.transaction().execute(async (trx) => {
     await upsertTopics(trx, platform.topics);
@@ -62,10 +64,18 @@ export async function loadPlatform(
     if (inFlight.length >= WRITES_IN_FLIGHT) await inFlight.shift();
   };
   for (const records of platform.learners()) {
-    pending.push(records);
+    pending.push(until ? beforeTime(records, until) : records);
     if (pending.length >= LEARNERS_PER_BATCH) await flush();
   }
   await flush();
   for (const write of inFlight) await write;
   return summary;
+}
+
+function beforeTime(records: LearnerRecords, until: Date): LearnerRecords {
+  // A session is kept only when it had ended (or, never completed, begun) before `until`.
+  const sessions = records.sessions.filter((s) => (s.completed_at ?? s.started_at) < until);
+  const kept = new Set(sessions.map((s) => s.session_id));
+  const attempts = records.attempts.filter((a) => kept.has(a.session_id) && a.answered_at < until);
+  return { ...records, sessions, attempts };
 }
