@@ -330,11 +330,15 @@ export function posteriorPass(
  */
 export interface BookletDesign {
   nBooklets: number;
-  personBooklet: Int32Array;
+  /** Distinct response patterns (booklet and set of correct items) and their frequencies. */
+  nPatterns: number;
+  patternBooklet: Int32Array;
+  patternWeight: Float64Array;
+  personPattern: Int32Array;
   /** Items of booklet b: bookletItem[bookletPtr[b] .. bookletPtr[b+1]). */
   bookletPtr: Int32Array;
   bookletItem: Int32Array;
-  /** The correct responses as CSR data (value 0: row j of the log-odds table). */
+  /** The correct items of each pattern as CSR data (value 0: row j of the log-odds table). */
   correct: PersonResponses;
 }
 
@@ -358,14 +362,12 @@ export function bookletDesign(data: PersonResponses, nItems: number): BookletDes
   const first: number[] = [];
   const personBooklet = new Int32Array(nPersons);
   const stamp = new Int32Array(nItems).fill(-1);
-  let nCorrect = 0;
   for (let i = 0; i < nPersons; i++) {
     let a = 0;
     let b = 0;
     for (let o = personPtr[i]; o < personPtr[i + 1]; o++) {
       a = (a + h1[personItem[o]]) >>> 0;
       b ^= h2[personItem[o]];
-      nCorrect += personValue[o];
     }
     const key = `${personPtr[i + 1] - personPtr[i]}:${a}:${b}`;
     let id = index.get(key);
@@ -390,20 +392,66 @@ export function bookletDesign(data: PersonResponses, nItems: number): BookletDes
   const bookletItem = new Int32Array(bookletPtr[nBooklets]);
   for (let b = 0; b < nBooklets; b++)
     bookletItem.set(personItem.subarray(personPtr[first[b]], personPtr[first[b] + 1]), bookletPtr[b]);
-  const cPtr = new Int32Array(nPersons + 1);
-  const cItem = new Int32Array(nCorrect);
-  let c = 0;
+  // Collapse identical response patterns (same booklet, same correct items) into one with a weight.
+  const patIndex = new Map<string, number>();
+  const patFirst: number[] = [];
+  const patternBookletList: number[] = [];
+  const weights: number[] = [];
+  const personPattern = new Int32Array(nPersons);
+  let nPatCorrect = 0;
   for (let i = 0; i < nPersons; i++) {
-    for (let o = personPtr[i]; o < personPtr[i + 1]; o++)
+    let a = 0;
+    let b = 0;
+    let n1 = 0;
+    for (let o = personPtr[i]; o < personPtr[i + 1]; o++) {
+      if (personValue[o] !== 1) continue;
+      a = (a + h1[personItem[o]]) >>> 0;
+      b ^= h2[personItem[o]];
+      n1++;
+    }
+    const key = `${personBooklet[i]}:${n1}:${a}:${b}`;
+    let id = patIndex.get(key);
+    if (id !== undefined) {
+      const f = patFirst[id];
+      for (let o = personPtr[f]; o < personPtr[f + 1]; o++)
+        if (personValue[o] === 1) stamp[personItem[o]] = -2 - i;
+      for (let o = personPtr[i]; o < personPtr[i + 1]; o++)
+        if (personValue[o] === 1 && stamp[personItem[o]] !== -2 - i) return null;
+      weights[id]++;
+    } else {
+      id = patFirst.length;
+      patIndex.set(key, id);
+      patFirst.push(i);
+      patternBookletList.push(personBooklet[i]);
+      weights.push(1);
+      nPatCorrect += n1;
+    }
+    personPattern[i] = id;
+  }
+  const nPatterns = patFirst.length;
+  const cPtr = new Int32Array(nPatterns + 1);
+  const cItem = new Int32Array(nPatCorrect);
+  let c = 0;
+  for (let t = 0; t < nPatterns; t++) {
+    const f = patFirst[t];
+    for (let o = personPtr[f]; o < personPtr[f + 1]; o++)
       if (personValue[o] === 1) cItem[c++] = personItem[o];
-    cPtr[i + 1] = c;
+    cPtr[t + 1] = c;
   }
   return {
     nBooklets,
-    personBooklet,
+    nPatterns,
+    patternBooklet: Int32Array.from(patternBookletList),
+    patternWeight: Float64Array.from(weights),
+    personPattern,
     bookletPtr,
     bookletItem,
-    correct: { nPersons, personPtr: cPtr, personItem: cItem, personValue: new Uint8Array(nCorrect) },
+    correct: {
+      nPersons: nPatterns,
+      personPtr: cPtr,
+      personItem: cItem,
+      personValue: new Uint8Array(nPatCorrect),
+    },
   };
 }
 
@@ -443,7 +491,8 @@ export function groupedPass(
 ): number {
   const Q = nodes.length;
   const { design, logOdds, base, mass, total } = state;
-  const { nBooklets, personBooklet, bookletPtr, bookletItem, correct } = design;
+  const { nBooklets, bookletPtr, bookletItem, correct, patternBooklet, patternWeight, personPattern } =
+    design;
   const nItems = logOdds.length / Q;
   for (let j = 0; j < nItems; j++) {
     const r0 = 2 * j * Q;
@@ -463,26 +512,28 @@ export function groupedPass(
   const mom = new Float64Array(2);
   const { counts, nk, theta, se } = sinks;
   const { personPtr, personItem } = correct;
+  const patTheta = theta ? new Float64Array(correct.nPersons) : undefined;
+  const patSe = theta ? new Float64Array(correct.nPersons) : undefined;
   let logLik = 0;
-  for (let i = 0; i < correct.nPersons; i++) {
-    const b = personBooklet[i];
-    logLik += personPosterior(
-      correct,
-      i,
-      logOdds,
-      1,
-      base.subarray(b * Q, (b + 1) * Q),
-      post,
-      win,
-      sinks.windows,
-    );
+  for (let t = 0; t < correct.nPersons; t++) {
+    const b = patternBooklet[t];
+    const w = patternWeight[t];
+    logLik +=
+      w *
+      personPosterior(correct, t, logOdds, 1, base.subarray(b * Q, (b + 1) * Q), post, win, sinks.windows);
     const lo = win[0];
     const hi = win[1];
+    if (patTheta && patSe) {
+      posteriorMoments(post, nodes, mom);
+      patTheta[t] = mom[0];
+      patSe[t] = mom[1];
+    }
+    if (w !== 1) for (let k = lo; k <= hi; k++) post[k] *= w;
     const m0 = b * Q;
     for (let k = lo; k <= hi; k++) mass[m0 + k] += post[k];
     if (counts) {
-      const end = personPtr[i + 1];
-      let o = personPtr[i];
+      const end = personPtr[t + 1];
+      let o = personPtr[t];
       for (; o + 3 < end; o += 4) {
         const off1 = (2 * personItem[o] + 1) * Q;
         const off2 = (2 * personItem[o + 1] + 1) * Q;
@@ -510,10 +561,11 @@ export function groupedPass(
         for (let k = lo; k <= hi; k++) counts[off + k] += post[k];
       }
     }
-    if (theta) {
-      posteriorMoments(post, nodes, mom);
-      theta[i] = mom[0];
-      if (se) se[i] = mom[1];
+  }
+  if (theta && patTheta && patSe) {
+    for (let i = 0; i < personPattern.length; i++) {
+      theta[i] = patTheta[personPattern[i]];
+      if (se) se[i] = patSe[personPattern[i]];
     }
   }
   if (nk) for (let b = 0; b < nBooklets; b++) for (let k = 0; k < Q; k++) nk[k] += mass[b * Q + k];
