@@ -12,6 +12,7 @@ import {
   type KpiKey,
   type ReportViewModel,
   type TargetItem,
+  topicOrder,
 } from './view-model.js';
 
 /** Drawing width of every chart in SVG units; the HTML scales it to the page, the PDF to 515 pt. */
@@ -209,12 +210,9 @@ export function topicChart(vm: ReportViewModel, m: Messages): Chart | null {
   const data = vm.topics
     .filter((t) => t.accuracy !== null)
     .map((t) => ({ ...t, label: truncate(t.name, 18) }))
-    .sort(
-      (a, b) =>
-        a.accuracy! - b.accuracy! || a.name.localeCompare(b.name) || a.topic_id.localeCompare(b.topic_id),
-    )
-    .slice(0, TOPIC_CHART_MAX)
-    .reverse();
+    .sort(topicOrder)
+    // The weakest topics when there are too many to draw; the table lists all.
+    .slice(-TOPIC_CHART_MAX);
   if (data.length === 0) return null;
   // Distinct ids can share a (truncated) name: the y domain is keyed by id, the label looked up.
   const labels = new Map(data.map((t) => [t.topic_id, t.label]));
@@ -289,20 +287,26 @@ export function dailyChart(vm: ReportViewModel, m: Messages): Chart {
 const BIN = 0.5;
 
 /** Histogram of this week's item difficulties b, with the learner's θ and the fit zone θ±1 behind it. */
+/** Difficulties beyond ±B_LIMIT (degenerate estimates of items nearly everyone gets right or wrong) are drawn at the edge. */
+export const B_LIMIT = 4;
+
 export function targetingChart(vm: ReportViewModel, m: Messages): Chart | null {
   const items = vm.targeting;
   if (items.length === 0) return null;
   const theta = vm.theta?.value ?? null;
-  const bs = items.map((i) => i.b);
-  const reach = theta === null ? bs : [...bs, theta - 1.5, theta + 1.5];
+  const clip = (b: number) => Math.min(B_LIMIT, Math.max(-B_LIMIT, b));
+  const bs = items.map((i) => clip(i.b));
+  const reach = theta === null ? bs : [...bs, clip(theta - 1.5), clip(theta + 1.5)];
   const lo = Math.floor(Math.min(...reach) / BIN) * BIN;
-  const hi = Math.max(lo + BIN, Math.ceil(Math.max(...reach) / BIN) * BIN);
+  // The upper edge is a bin boundary strictly above the largest value, so it falls inside a bin.
+  const hi = Math.max(lo + BIN, (Math.floor(Math.max(...reach) / BIN) + 1) * BIN);
   const thresholds = Array.from({ length: Math.round((hi - lo) / BIN) + 1 }, (_, i) => lo + i * BIN);
-  const zone =
+  const zone = theta === null ? [] : [Plot.rectX([0], { x1: theta - 1, x2: theta + 1, fill: PALE })];
+  // The θ line is drawn over the bars so a full bin cannot hide it.
+  const line =
     theta === null
       ? []
       : [
-          Plot.rectX([0], { x1: theta - 1, x2: theta + 1, fill: PALE }),
           Plot.ruleX([theta], { stroke: INK, strokeWidth: 2 }),
           Plot.text([theta], {
             x: (d: number) => d,
@@ -336,12 +340,13 @@ export function targetingChart(vm: ReportViewModel, m: Messages): Chart | null {
     marks: [
       ...zone,
       Plot.rectY(
-        items,
+        bs,
         Plot.binX<Plot.RectYOptions>(
           { y: 'count' },
-          { x: (i: TargetItem) => i.b, thresholds, fill: DARK, stroke: 'white', inset: 0.5 },
+          { x: (b: number) => b, thresholds, fill: DARK, stroke: 'white', inset: 0.5 },
         ),
       ),
+      ...line,
       Plot.ruleY([0], { stroke: INK }),
     ],
   });

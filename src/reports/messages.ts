@@ -64,7 +64,8 @@ export interface Messages {
   dailyTotal: (attempts: number, correct: number, days: number) => string;
   targeting: (inZone: number, total: number, easy: number, hard: number) => string;
   targetingNoTheta: (total: number) => string;
-  noItems: string;
+  /** Items were answered, but none has a calibrated difficulty on the report's scale yet. */
+  noDifficulties: string;
   recommendation: (r: Recommendation) => string;
   seconds: (s: string) => string;
   date: (isoDate: string) => string;
@@ -137,7 +138,7 @@ const ko: Messages = {
     thetaCaption: '실선과 점: 능력 추정치 · 음영과 세로 막대: ±1 표준오차 · 점선: 목표 τ',
     dailyCaption: '연한 테두리 막대: 시도한 문항 · 진한 안쪽 막대: 맞힌 문항 · 숫자: 정답/시도',
     targetingCaption:
-      '막대: 난이도 구간별 문항 수 · 굵은 세로선: 현재 능력 θ · 연한 영역: θ±1 (알맞은 난이도)',
+      '막대: 난이도 구간별 문항 수 (±4 밖은 양 끝 구간에) · 굵은 세로선: 현재 능력 θ · 연한 영역: θ±1 (알맞은 난이도)',
     topicsShown: (shown, total) =>
       `주제 ${total}개 중 정확도가 낮은 ${shown}개만 그렸습니다. 전체는 아래 표에 있습니다.`,
   },
@@ -147,7 +148,8 @@ const ko: Messages = {
   goal: (p, tau) => `목표 능력 τ = ${tau}에 이미 도달했을 확률은 ${p}입니다.`,
   goalNoTheta: '능력 추정치가 없어 목표 달성 확률을 계산할 수 없습니다.',
   churnBands: { low: '낮음', medium: '보통', high: '높음' },
-  churn: (s, band) => `이탈 위험은 ${s}로 「${band}」 단계입니다.`,
+  // No particle after the number: 로/으로 would depend on how the number is read.
+  churn: (s, band) => `이탈 위험 지수 ${s}: 「${band}」 단계입니다.`,
   topicTable: {
     topic: '주제',
     attempts: '시도',
@@ -162,7 +164,7 @@ const ko: Messages = {
     `이번 주 문항 ${total}개 중 ${inZone}개가 능력에 알맞은 난이도(θ±1)였습니다. 쉬운 문항 ${easy}개, 어려운 문항 ${hard}개.`,
   targetingNoTheta: (total) =>
     `이번 주 문항 ${total}개의 난이도입니다. 능력 추정치가 없어 적합성은 판단할 수 없습니다.`,
-  noItems: '이번 주에 푼 문항이 없습니다.',
+  noDifficulties: '이번 주에 푼 문항의 난이도가 아직 추정되지 않아 적합성을 보여 줄 수 없습니다.',
   recommendation: (r) => {
     switch (r.kind) {
       case 'come_back':
@@ -254,7 +256,7 @@ const en: Messages = {
     dailyCaption:
       'Pale outlined bars: items attempted · dark inner bars: items correct · numbers: correct/attempted',
     targetingCaption:
-      'Bars: items per difficulty range · thick vertical line: current ability θ · pale area: θ±1 (fitting difficulty)',
+      'Bars: items per difficulty range (beyond ±4 in the end ranges) · thick vertical line: current ability θ · pale area: θ±1 (fitting difficulty)',
     topicsShown: (shown, total) =>
       `The ${shown} weakest of ${total} topics are drawn; the table below lists all.`,
   },
@@ -279,7 +281,8 @@ const en: Messages = {
     `${inZone} of this week's ${total} items were at a fitting difficulty (θ±1); ${easy} easier, ${hard} harder.`,
   targetingNoTheta: (total) =>
     `Difficulties of this week's ${total} items. Without an ability estimate their fit cannot be judged.`,
-  noItems: 'No items were answered this week.',
+  noDifficulties:
+    "The difficulties of this week's items have not been calibrated yet, so their fit cannot be shown.",
   recommendation: (r) => {
     switch (r.kind) {
       case 'come_back':

@@ -24,6 +24,7 @@ import {
   type Locale,
   type ReportViewModel,
   recommendations,
+  topicOrder,
   trend,
 } from './view-model.js';
 
@@ -164,7 +165,7 @@ function topicSection(vm: ReportViewModel, m: Messages): Section {
   const t = m.topicTable;
   const dash = '–';
   const rows = [...vm.topics]
-    .sort((a, b) => (b.accuracy ?? -1) - (a.accuracy ?? -1) || a.name.localeCompare(b.name))
+    .sort(topicOrder)
     .map((r) => [
       r.name,
       String(r.attempts),
@@ -223,7 +224,8 @@ function dailySection(vm: ReportViewModel, m: Messages): Section {
 function targetingSection(vm: ReportViewModel, m: Messages): Section {
   const chart = targetingChart(vm, m);
   const n = vm.targeting.length;
-  let text = m.noItems;
+  // The section exists only for a week with attempts, so no items means no calibrated difficulties.
+  let text = m.noDifficulties;
   if (n > 0 && vm.theta) {
     const fit = targetingFit(vm.targeting, vm.theta.value);
     text = m.targeting(fit.inZone, n, fit.easy, fit.hard);

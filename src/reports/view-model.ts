@@ -111,6 +111,15 @@ export type Recommendation =
   | { kind: 'praise_improvement' }
   | { kind: 'keep_going' };
 
+/** Display order of topics in the chart and the table: highest accuracy first, then by name. */
+export function topicOrder(a: TopicRow, b: TopicRow): number {
+  return (
+    (b.accuracy ?? -1) - (a.accuracy ?? -1) ||
+    a.name.localeCompare(b.name) ||
+    a.topic_id.localeCompare(b.topic_id)
+  );
+}
+
 /** The weakest topic by accuracy (ties: more attempts first, then name), among topics with attempts. */
 export function weakestTopic(topics: readonly TopicRow[]): TopicRow | undefined {
   return topics
