@@ -71,7 +71,9 @@ export const dayStart = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 
 /** W(end, n): the n whole UTC days ending with day `end`, [end − n + 1 at 00:00, end + 1 at 00:00). */
 export function window(end: string, n: number): Window {
-  return { start: dayStart(addDays(end, 1 - n)), end: dayStart(addDays(end, 1)) };
+  // UTC days are all 24 hours long: plain arithmetic, no calendar objects (this runs per learner).
+  const next = dayStart(end) + DAY_MS;
+  return { start: next - n * DAY_MS, end: next };
 }
 
 const inside = (t: number, w: Window) => t >= w.start && t < w.end;
@@ -90,7 +92,7 @@ export function kpiAsOf(weekStart: string, today: string): string {
 /** The median; an even count takes the mean of the two middle values. null for no values. */
 export function median(values: readonly number[]): number | null {
   if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = Float64Array.from(values).sort(); // typed arrays sort numerically
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
@@ -211,16 +213,17 @@ export function engagement(input: LearnerKpiInput, s: KpiSettings): number | nul
   const hintsNorm = clamp(1 - attempts.reduce((n, a) => n + a.hints, 0) / attempts.length / 3);
   // An unfinished session's duration is the sum of its known response times up to as_of.
   const asOfEnd = window(s.asOf, 1).end;
+  const knownTime = new Map<string, number>();
+  for (const a of input.attempts) {
+    if (a.at < asOfEnd && a.responseTimeMs !== null) {
+      knownTime.set(a.sessionId, (knownTime.get(a.sessionId) ?? 0) + a.responseTimeMs);
+    }
+  }
   const durations: number[] = [];
   for (const session of sessions) {
-    if (session.completedAt !== null) {
-      durations.push((session.completedAt - session.startedAt) / 1000);
-      continue;
-    }
-    const known = input.attempts.filter(
-      (a) => a.sessionId === session.id && a.at < asOfEnd && a.responseTimeMs !== null,
-    );
-    if (known.length > 0) durations.push(known.reduce((t, a) => t + a.responseTimeMs!, 0) / 1000);
+    const ms =
+      session.completedAt !== null ? session.completedAt - session.startedAt : knownTime.get(session.id);
+    if (ms !== undefined) durations.push(ms / 1000);
   }
   const dwellNorm =
     durations.length === 0 ? 0.5 : clamp(durations.reduce((t, d) => t + d, 0) / durations.length / 900);

@@ -71,9 +71,17 @@ export async function computeWeeklyKpis(db: Db, req: WeeklyKpiRequest): Promise<
   };
   const learners = await activeLearners(db, asOf, config.kpi.lookbackDays, req.shard ?? WHOLE, req.userIds);
   const rows: WeeklyKpiRow[] = [];
+  // The next batch is read while this one is computed, so the database and the process overlap.
+  const load = (i: number) => {
+    const p = loadKpiInputs(db, learners.slice(i, i + KPI_BATCH), asOf);
+    p.catch(() => {}); // awaited below; an abort between batches must not leave it unhandled
+    return p;
+  };
+  let next = learners.length > 0 ? load(0) : undefined;
   for (let i = 0; i < learners.length; i += KPI_BATCH) {
+    const inputs = await next!;
     req.signal?.throwIfAborted();
-    const inputs = await loadKpiInputs(db, learners.slice(i, i + KPI_BATCH), asOf);
+    next = i + KPI_BATCH < learners.length ? load(i + KPI_BATCH) : undefined;
     for (const [userId, input] of inputs) {
       rows.push({ user_id: userId, week_start: weekStart, as_of: asOf, kpis: computeKpis(input, settings) });
     }

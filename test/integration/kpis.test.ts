@@ -73,6 +73,13 @@ before(async () => {
         start: '2026-10-27T00:00:00Z',
         attempts: [['i1', true, 1000, 0, '2026-10-27T00:00:00.000Z']],
       },
+      // A session opened long before the 56-day window that still gets attempts (loaded by id).
+      {
+        id: 'old',
+        user: 'u-old',
+        start: '2026-09-25T10:00:00Z',
+        attempts: [['i2', true, 1000, 0, '2026-11-24T10:00:00Z']],
+      },
       // Only after as_of: not active as of 11-25.
       {
         id: 'next',
@@ -122,10 +129,10 @@ test('every KPI of the current week, as of the run date, from hand-built activit
   // u-out's only attempt is 1 ms before the lookback; u-next's is after as_of.
   assert.deepEqual(
     all.map((r) => r.user_id),
-    ['u-edge', 'u1', 'u3'],
+    ['u-edge', 'u-old', 'u1', 'u3'],
   );
   assert.ok(all.every((r) => r.week_start === WEEK && r.as_of === AS_OF));
-  assert.equal(outcome.result.written.weekly_kpi, 3);
+  assert.equal(outcome.result.written.weekly_kpi, 4);
 
   // u1 — I_t (accuracy mode, 3 recent attempts < 5): W14 = ✓ ✗ ✓ (the 11-26 one is outside), p_r = 2/3;
   // previous W14 = the 10-29 00:00 attempt ✓, p_p = 1; exposure 3/30; 1.96·sqrt((2/9)/3) = 0.53 → factor 0.5.
@@ -155,6 +162,15 @@ test('every KPI of the current week, as of the run date, from hand-built activit
     S: 0.6 * (10 / 14) + 0.15 * 0.9,
   });
   // u-edge — one attempt at 10-27 00:00: inside the lookback, before W28, so only S: d = 29 → 0.6.
+  // u-old — its open session started 09-25 (one second of known time); d = 1.
+  close(await kpisOf('u-old'), {
+    I_t: null,
+    E_t: null,
+    R_t: null,
+    A_t: 0.35 / 28 + 0.25 * 0.5 + 0.2 + 0.2 * (1 / 900),
+    P: null,
+    S: 0.6 * (1 / 14) + 0.15 * 0.9,
+  });
   close(await kpisOf('u-edge'), { I_t: null, E_t: null, R_t: null, A_t: null, P: null, S: 0.6 + 0.15 * 0.9 });
 });
 
@@ -232,7 +248,7 @@ test('shards partition the learners: 0/2 and 1/2 are disjoint and together all o
     (await computeWeeklyKpis(database.db, { asOf: AS_OF, config, shard })).rows.map((r) => r.user_id).sort();
   const all = await users();
   const [s0, s1] = [await users({ index: 0, count: 2 }), await users({ index: 1, count: 2 })];
-  assert.equal(all.length, 33);
+  assert.equal(all.length, 34);
   assert.ok(s0.length > 0 && s1.length > 0);
   assert.ok(
     s0.every((u) => !s1.includes(u)),
