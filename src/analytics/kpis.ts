@@ -2,7 +2,6 @@
 // clock. Each function applies its own windows to the attempts it is given, so an input may hold
 // more than a KPI needs. A KPI whose data condition fails is null, never 0.
 import type { Kpis } from '../db/schema.js';
-import { addDays } from '../jobs/dates.js';
 
 const DAY_MS = 86_400_000;
 
@@ -71,10 +70,16 @@ export const dayStart = (day: string): number => Date.parse(`${day}T00:00:00Z`);
 
 /** W(end, n): the n whole UTC days ending with day `end`, [end − n + 1 at 00:00, end + 1 at 00:00). */
 export function window(end: string, n: number): Window {
-  // UTC days are all 24 hours long: plain arithmetic, no calendar objects (this runs per learner).
-  const next = dayStart(end) + DAY_MS;
+  return windowBefore(end, 0, n);
+}
+
+/** W(end − back, n). UTC days are all 24 hours long: plain arithmetic (this runs per learner). */
+function windowBefore(end: string, back: number, n: number): Window {
+  const next = dayStart(end) + (1 - back) * DAY_MS;
   return { start: next - n * DAY_MS, end: next };
 }
+
+const dayText = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 const inside = (t: number, w: Window) => t >= w.start && t < w.end;
 const clamp = (x: number) => Math.min(1, Math.max(0, x));
@@ -85,7 +90,7 @@ export function kpiAsOf(weekStart: string, today: string): string {
   if (weekStart > today) {
     throw new RangeError(`week ${weekStart} has not started yet (today is ${today}); KPIs exist up to today`);
   }
-  const sunday = addDays(weekStart, 6);
+  const sunday = dayText(dayStart(weekStart) + 6 * DAY_MS);
   return sunday < today ? sunday : today;
 }
 
@@ -159,7 +164,7 @@ function meanGapDays(sessions: readonly KpiSession[]): number | null {
 /** I_t: θ change over 14 days when both estimates were made in their windows, else accuracy change. */
 export function improvement(input: LearnerKpiInput, s: KpiSettings): number | null {
   const recentWindow = window(s.asOf, 14);
-  const previousWindow = window(addDays(s.asOf, -14), 14);
+  const previousWindow = windowBefore(s.asOf, 14, 14);
   const recent = attemptsIn(input, recentWindow);
   const exposure = Math.min(1, recent.length / 30);
   if (s.useIrtTheta && recent.length >= 5) {
@@ -185,7 +190,7 @@ export function efficiency(input: LearnerKpiInput, s: KpiSettings): number | nul
       .filter((a) => a.correct && a.responseTimeMs !== null)
       .map((a) => a.responseTimeMs!);
   const mR = median(times(window(s.asOf, 28)));
-  const mP = median(times(window(addDays(s.asOf, -28), 28)));
+  const mP = median(times(windowBefore(s.asOf, 28, 28)));
   if (mR === null || mP === null || mP <= 0) return null;
   return clamp((mP - mR) / mP);
 }
@@ -193,7 +198,7 @@ export function efficiency(input: LearnerKpiInput, s: KpiSettings): number | nul
 /** R_t: accuracy in the last 28 days on the items missed at least once in the 28 days before. */
 export function recovery(input: LearnerKpiInput, s: KpiSettings): number | null {
   const missed = new Set(
-    attemptsIn(input, window(addDays(s.asOf, -28), 28))
+    attemptsIn(input, windowBefore(s.asOf, 28, 28))
       .filter((a) => !a.correct)
       .map((a) => a.itemId),
   );
@@ -244,8 +249,7 @@ export function churnRisk(input: LearnerKpiInput, s: KpiSettings): number | null
   const attempts = attemptsIn(input, window(s.asOf, KPI_HISTORY_DAYS));
   if (attempts.length === 0) return input.attemptedBefore ? 1 : null;
   const last = attempts.reduce((t, a) => Math.max(t, a.at), Number.NEGATIVE_INFINITY);
-  const lastDay = new Date(last).toISOString().slice(0, 10);
-  const d = (dayStart(s.asOf) - dayStart(lastDay)) / DAY_MS;
+  const d = (dayStart(s.asOf) - dayStart(dayText(last))) / DAY_MS;
   const sessions = sessionsOf(input, attempts);
   const gap = meanGapDays(sessions) ?? 0;
   return clamp(

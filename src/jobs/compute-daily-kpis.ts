@@ -3,12 +3,12 @@
 // batch of learners, the KPIs are pure functions (src/analytics/kpis.ts), and the rows are written
 // by one set-based upsert on (user_id, week_start) that replaces the whole kpis object.
 import { sql } from 'kysely';
-import { KPI_BATCH, loadKpiInputs } from '../analytics/kpi-inputs.js';
 import { computeKpis, window } from '../analytics/kpis.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Kpis } from '../db/schema.js';
 import { isoWeekStart } from './dates.js';
+import { KPI_BATCH, loadKpiInputs } from './kpi-inputs.js';
 import type { JobContext, JobResult } from './registry.js';
 import { inShard, type Shard, WHOLE } from './shard.js';
 

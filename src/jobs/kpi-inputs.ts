@@ -2,8 +2,6 @@
 // set-based queries per batch of learners (facts, attempts, sessions), never a query per learner.
 // Batches bound the memory: a batch holds its learners' attempts of the last 56 days only.
 import { sql } from 'kysely';
-import type { Db } from '../db/connection.js';
-import { addDays } from '../jobs/dates.js';
 import {
   type AbilityEstimate,
   KPI_HISTORY_DAYS,
@@ -11,7 +9,9 @@ import {
   type KpiSession,
   type LearnerKpiInput,
   window,
-} from './kpis.js';
+} from '../analytics/kpis.js';
+import type { Db } from '../db/connection.js';
+import { addDays } from './dates.js';
 
 /** Learners per batch: about 200 attempts each in 56 days keeps a batch near half a million rows. */
 export const KPI_BATCH = 2500;
