@@ -1,5 +1,6 @@
 // IRT analysis routes: the online θ update of one learner and the θ history.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
 import { ThetaUpdateError, ThetaUpdater } from '../../analysis/theta-update.js';
 import { assertOwnOrScope, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -10,7 +11,7 @@ const security = [{ bearerAuth: [] }];
 const IsoTime = Type.String({ format: 'date-time' });
 /** A date, or a date-time with an optional zone (UTC when absent). */
 export const ISO_INSTANT =
-  '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
+  '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
 
 export const ModelName = Type.Union([
   Type.Literal('Rasch'),
@@ -59,8 +60,40 @@ const STATUS: Record<ThetaUpdateError['code'], number> = {
   SESSION_NOT_FOUND: 404,
 };
 
-/** Parses an ISO 8601 date or date-time; 400 naming the field otherwise. */
-export function parseInstant(value: string, field: string): Date {
+type Path = readonly (string | number)[];
+
+const pathName = (path: Path) =>
+  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+
+/**
+ * A preValidation hook: 400 naming the first null in the body outside `allowed` paths. The server's
+ * validator coerces types (for query strings), which would turn a null into 0 or false.
+ */
+export function rejectNulls(allowed: (path: Path) => boolean = () => false) {
+  return async (request: FastifyRequest): Promise<void> => {
+    // Iterative: a deeply nested body cannot exhaust the stack.
+    const stack: [unknown, Path][] = [[request.body, []]];
+    while (stack.length > 0) {
+      const [value, path] = stack.pop()!;
+      if (value === null) {
+        if (path.length === 0 || allowed(path)) continue;
+        const field = pathName(path);
+        throw new ApiError(400, 'INVALID_INPUT', `${field} must not be null`, {
+          fields: [{ field, in: 'body', message: 'must not be null' }],
+        });
+      }
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) stack.push([value[i], [...path, i]]);
+      } else if (typeof value === 'object') {
+        for (const [k, v] of Object.entries(value as object)) stack.push([v, [...path, k]]);
+      }
+    }
+  };
+}
+
+/** Parses an ISO 8601 date or date-time (a space for the T is accepted); 400 naming the field otherwise. */
+export function parseInstant(given: string, field: string): Date {
+  const value = given.replace(' ', 'T');
   const zoned = /(Z|[+-]\d{2}:\d{2})$/.test(value);
   const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : zoned ? value : `${value}Z`);
   if (Number.isNaN(d.getTime())) {
@@ -78,6 +111,7 @@ export const analysisIrtRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     '/analysis/irt/update-theta',
     {
       preHandler: requireScope('exam:write', 'analysis:run'),
+      preValidation: rejectNulls(),
       schema: {
         tags: ['analysis'],
         summary: "Re-estimate a learner's θ now (EAP on the latest response per item of the window)",

@@ -7,10 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
+import { MAX_BFGS_PARAMS } from '../../irt/estimate.js';
 import {
   calibrateLinked,
   fromTriples,
   type ItemParams,
+  itemModel,
   type LinkingMethod,
   OnlineScorer,
   scorePositional,
@@ -18,7 +20,7 @@ import {
 import { requireInternalToken } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { type RouteDeps, SERVICE_VERSION } from '../server.js';
-import { ISO_INSTANT, ModelName, parseInstant } from './analysis-irt.js';
+import { ISO_INSTANT, ModelName, parseInstant, rejectNulls } from './analysis-irt.js';
 import { Id } from './sessions.js';
 
 const MIB = 1024 * 1024;
@@ -35,8 +37,12 @@ export const LIMITS = {
 
 const security = [{ internalToken: [] }];
 
-const Correct = Type.Union([Type.Boolean(), Type.Literal(0), Type.Literal(1)], {
-  description: 'true/false or 1/0',
+// Enums, not typed unions: the server's validator coerces across types (0 ↔ null ↔ false, "1" → 1),
+// which an enum (compared as is) never does.
+const Correct = Type.Unsafe<boolean | 0 | 1>({ enum: [true, false, 0, 1], description: 'true/false or 1/0' });
+const Cell = Type.Unsafe<0 | 1 | null>({
+  enum: [0, 1, null],
+  description: '1 correct, 0 wrong, null not presented',
 });
 
 const Params = Type.Object(
@@ -70,7 +76,7 @@ const ScoreBody = Type.Object(
     ),
     responses: Type.Union(
       [
-        Type.Array(Type.Array(Type.Union([Type.Literal(0), Type.Literal(1), Type.Null()])), {
+        Type.Array(Type.Array(Cell), {
           maxItems: LIMITS.scoreRows,
         }),
         Type.Array(
@@ -165,7 +171,20 @@ function tooLarge(what: string, count: number, limit: number): ApiError {
   });
 }
 
-/** Count limits before validation, so an oversized array is a 413 and is never validated. */
+/** Null means "not presented" only in positional response rows. */
+const nullsOf = rejectNulls(
+  (path) => path.length === 3 && path[0] === 'responses' && typeof path[2] === 'number',
+);
+
+/**
+ * Before validation: count limits (an oversized array is a 413 and is never validated), then nulls
+ * where the contract has none.
+ */
+async function bounded(request: FastifyRequest): Promise<void> {
+  boundCounts(request);
+  await nullsOf(request);
+}
+
 function boundCounts(request: FastifyRequest): void {
   const body = request.body as Record<string, unknown> | null;
   if (typeof body !== 'object' || body === null) return;
@@ -272,24 +291,28 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
   const t0 = performance.now();
   const model = body.model === '1PL' ? 'Rasch' : (body.model ?? '2PL');
   const opts = gridOf(body, { quadpts: 61, thetaLim: [-6, 6] });
-  // The engine keeps the last of duplicate (person, item) responses: order by responded_at when sent.
+  // One response per (person, item): the latest by responded_at, else the last sent. Persons and
+  // items keep the order of the input.
   const at = body.observations.map((o, i) =>
     o.responded_at === undefined
       ? Number.NEGATIVE_INFINITY
-      : parseInstant(o.responded_at.replace(' ', 'T'), `observations[${i}].responded_at`).getTime(),
+      : parseInstant(o.responded_at, `observations[${i}].responded_at`).getTime(),
   );
-  const order = body.observations.map((_, i) => i);
-  if (at.some((t) => t !== Number.NEGATIVE_INFINITY)) order.sort((x, y) => at[x]! - at[y]! || x - y);
+  const keyOf = (i: number) => `${body.observations[i]!.user_id}\u0000${body.observations[i]!.item_id}`;
+  const winner = new Map<string, number>();
+  for (let i = 0; i < at.length; i++) {
+    const w = winner.get(keyOf(i));
+    if (w === undefined || at[i]! >= at[w]!) winner.set(keyOf(i), i);
+  }
   const data = fromTriples(
-    order.map((i) => {
-      const o = body.observations[i]!;
-      return { userId: o.user_id, itemId: o.item_id, correct: asBit(o.is_correct) };
-    }),
+    body.observations
+      .filter((_, i) => winner.get(keyOf(i)) === i)
+      .map((o) => ({ userId: o.user_id, itemId: o.item_id, correct: asBit(o.is_correct) })),
   );
   const excluded = {
     excluded_items: data.excludedItems,
     excluded_persons: data.excludedPersons,
-    duplicates_dropped: data.duplicatesDropped,
+    duplicates_dropped: body.observations.length - winner.size,
   };
   if (data.nItems === 0 || data.nPersons === 0) {
     throw new ApiError(
@@ -303,11 +326,14 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
   const fixed = anchors.filter((a) => a.fixed !== false);
   const linkWith = fixed.length > 0 ? fixed : anchors;
   const linking: LinkingMethod = anchors.length === 0 ? 'none' : fixed.length > 0 ? 'fixed' : 'mean-sigma';
+  // A drop-in for mirt: its iteration (same stopping point) wherever its joint M-step is affordable.
+  const mirtCompat = itemModel(model).free.length * data.nItems <= MAX_BFGS_PARAMS;
   let fit: ReturnType<typeof calibrateLinked>;
   try {
     fit = calibrateLinked(data, {
       model,
       ...opts,
+      mirtCompat,
       anchors: new Map(linkWith.map((a) => [a.item_id, toParams(a.params)])),
       linking,
     });
@@ -340,6 +366,7 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
         n_obs: data.nObs,
         quadpts: opts.quadpts,
         theta_lim: opts.thetaLim,
+        iteration: mirtCompat ? 'mirt-compatible' : 'engine',
         ...excluded,
       },
       metrics: {
@@ -405,7 +432,7 @@ export const irtCompatRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     '/irt/score',
     {
       onRequest,
-      preValidation: async (request) => boundCounts(request),
+      preValidation: bounded,
       bodyLimit: LIMITS.scoreBodyBytes,
       schema: {
         tags: ['irt-compat'],
@@ -423,7 +450,7 @@ export const irtCompatRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     '/irt/calibrate',
     {
       onRequest,
-      preValidation: async (request) => boundCounts(request),
+      preValidation: bounded,
       bodyLimit: LIMITS.calibrateBodyBytes,
       schema: {
         tags: ['irt-compat'],

@@ -30,11 +30,16 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export async function createFixture(extra: Record<string, string> = {}): Promise<Fixture> {
+/** `hook`: called after `completed` records a completion (the θ-update queue in its tests). */
+export async function createFixture(
+  extra: Record<string, string> = {},
+  hook?: SessionCompletedHook,
+): Promise<Fixture> {
   const database = await createTestDatabase();
   const completed: Array<[string, string]> = [];
-  const onSessionCompleted: SessionCompletedHook = (userId, sessionId) => {
+  const onSessionCompleted: SessionCompletedHook = async (userId, sessionId) => {
     completed.push([userId, sessionId]);
+    await hook?.(userId, sessionId);
   };
   const app = buildServer({
     config: testConfig(extra),
