@@ -6,6 +6,7 @@ import {
   churnGauge,
   dailyChart,
   kpiChart,
+  mergeStrokes,
   targetingChart,
   thetaChart,
   topicChart,
@@ -140,6 +141,22 @@ describe('charts', () => {
       chart.kind === 'chart' && chart.chart.svg.includes('Topic 0') && !chart.chart.svg.includes('Topic 19'),
     );
     assert.equal(section.blocks[1].kind === 'table' && section.blocks[1].rows.length, 20);
+  });
+});
+
+describe('merged strokes', () => {
+  it('turns a group of bare grid lines or tick marks into one path, and leaves styled ones alone', () => {
+    const grid =
+      '<g stroke="currentColor"><line y2="170" y1="170" x2="538" x1="50" /><line y2="145.00000000000003" y1="145.00000000000003" x2="538" x1="50" /></g>';
+    assert.equal(
+      mergeStrokes(grid),
+      '<g stroke="currentColor"><path fill="none" d="M50,170L538,170M50,145L538,145" /></g>',
+    );
+    const ticks = '<g fill="none"><path d="M0,0L0,6" transform="translate(102.5,170)" /></g>';
+    assert.equal(mergeStrokes(ticks), '<g fill="none"><path fill="none" d="M102.5,170L102.5,176" /></g>');
+    const styled =
+      '<g><line x1="0" y1="0" x2="1" y2="1" stroke="red" /><line x1="0" y1="1" x2="1" y2="1" /></g>';
+    assert.equal(mergeStrokes(styled), styled);
   });
 });
 
