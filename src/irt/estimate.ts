@@ -10,6 +10,7 @@ import {
   type ModelName,
 } from './models.js';
 import { variableMetric } from './optim.js';
+import { defaultThreads, EstepPool } from './parallel.js';
 import {
   bookletDesign,
   groupedPass,
@@ -66,6 +67,12 @@ export interface CalibrateOptions {
    * sets (≥ 4 per booklet on average); false forces the per-person E-step. Same results up to rounding.
    */
   groupedEstep?: boolean;
+  /**
+   * Worker threads for the per-person E-step (parallel.ts). Default: 2 from 4M responses on (1
+   * below; the booklet-grouped E-step always runs on one thread). Results equal the one-thread
+   * E-step up to rounding and are deterministic for a given number of threads.
+   */
+  threads?: number;
 }
 
 /** Largest number of free item parameters the joint BFGS M-step accepts (dense n×n matrix). */
@@ -151,311 +158,323 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   let mean = 0;
   let variance = 1;
 
-  const table = new Float64Array(J * stride);
-  const counts = new Float64Array(J * stride);
-  const nk = new Float64Array(Q);
-  const weights = new Float64Array(Q);
-  const logPrior = new Float64Array(Q);
-  const prev = new Float64Array(J * nPar);
-  const setPrior = () => {
-    normalWeights(nodes, mean, variance, weights);
-    for (let k = 0; k < Q; k++) logPrior[k] = Math.log(weights[k]);
-  };
   const design = nCat === 2 && (opts.groupedEstep ?? true) ? bookletDesign(data, J) : null;
-  const grouped = design ? groupedState(design, J, Q) : null;
-  const pass = (sinks: PosteriorSinks): number =>
-    grouped
-      ? groupedPass(grouped, table, logPrior, nodes, sinks)
-      : posteriorPass(data, table, nCat, logPrior, nodes, sinks);
-  // Windowed E-step (posterior.ts) when every item curve is log-concave in θ and Q fits a byte.
-  const windows = Q <= 255 ? new Uint8Array(2 * data.nPersons).fill(255) : undefined;
-  let concave = false;
-  const fillTable = () => {
-    concave = !!windows && !!model.isLogConcave;
-    for (let j = 0; j < J; j++) {
-      if (concave && !model.isLogConcave!(V.subarray(j * nPar, (j + 1) * nPar))) concave = false;
-      model.logProb(
-        V.subarray(j * nPar, (j + 1) * nPar),
-        nodes,
-        table.subarray(j * stride, (j + 1) * stride),
-      );
-    }
-  };
-
-  // mirt's M-step: one joint BFGS minimisation of −Σ_j (expected complete-data log-likelihood of
-  // item j) over the free entries of all estimated items, from the current values, with at most
-  // max(⌈50·Mrate⌉, 15) iterations (Mrate = e^(ΔlogLik) once the log-likelihood rises, 0.4 before).
-  const hasPriors = !!(opts.priors?.a || opts.priors?.b || (opts.priors?.c && model.name === '3PL'));
-  let useBfgs = false;
-  let mrate = 0.4;
-  let llPrevCycle = Number.POSITIVE_INFINITY;
-  const bfgsIdx: number[] = [];
-  if (mstepKind === 'bfgs' && !hasPriors) {
-    for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) bfgsIdx.push(j * nPar + p);
-    if (!model.emObjective || !model.emGradient)
-      throw new RangeError(`mstep 'bfgs' needs a model with emObjective/emGradient (${model.name})`);
-    if (bfgsIdx.length > MAX_BFGS_PARAMS)
-      throw new RangeError(
-        `mstep 'bfgs' (mirtCompat) is limited to ${MAX_BFGS_PARAMS} free item parameters, got ${bfgsIdx.length}`,
-      );
+  const threads = design ? 1 : Math.max(1, Math.floor(opts.threads ?? defaultThreads(data.nObs)));
+  const pool = threads > 1 ? new EstepPool(data, nodes, J * stride, nCat, threads) : null;
+  try {
+    return run();
+  } finally {
+    pool?.close();
   }
-  const bfgsX = new Float64Array(bfgsIdx.length);
-  const itemGrad = new Float64Array(free.length);
-  const bfgsMstep = () => {
-    const emObjective = model.emObjective!.bind(model);
-    const emGradient = model.emGradient!.bind(model);
-    const m = free.length;
-    const load = (x: Float64Array) => {
-      for (let i = 0; i < bfgsIdx.length; i++) V[bfgsIdx[i]] = x[i];
-    };
-    const fn = (x: Float64Array) => {
-      load(x);
-      let f = 0;
-      for (let j = 0; j < J; j++) {
-        if (isFixed[j]) continue;
-        f += emObjective(
-          V.subarray(j * nPar, (j + 1) * nPar),
-          nodes,
-          counts.subarray(j * stride, (j + 1) * stride),
-        );
-      }
-      return Number.isFinite(f) ? -f : 1e100;
-    };
-    const gr = (x: Float64Array, g: Float64Array) => {
-      load(x);
-      let o = 0;
-      for (let j = 0; j < J; j++) {
-        if (isFixed[j]) continue;
-        emGradient(
-          V.subarray(j * nPar, (j + 1) * nPar),
-          nodes,
-          counts.subarray(j * stride, (j + 1) * stride),
-          itemGrad,
-        );
-        for (let i = 0; i < m; i++) g[o++] = -itemGrad[i];
-      }
-    };
-    for (let i = 0; i < bfgsIdx.length; i++) bfgsX[i] = V[bfgsIdx[i]];
-    variableMetric(bfgsX, fn, gr, Math.max(Math.ceil(mrate * 50), 15));
-    load(bfgsX);
-  };
 
-  // One EM cycle (E-step at V, mean, variance; M-step in place); returns the log-likelihood at the
-  // input and the largest absolute change of the free parameters.
-  const emCycle = (): { logLik: number; change: number } => {
+  function run(): Calibration {
+    const table = pool ? pool.table : new Float64Array(J * stride);
+    const counts = new Float64Array(J * stride);
+    const nk = new Float64Array(Q);
+    const weights = new Float64Array(Q);
+    const logPrior = pool ? pool.logPrior : new Float64Array(Q);
+    const prev = new Float64Array(J * nPar);
+    const setPrior = () => {
+      normalWeights(nodes, mean, variance, weights);
+      for (let k = 0; k < Q; k++) logPrior[k] = Math.log(weights[k]);
+    };
+    const grouped = design ? groupedState(design, J, Q) : null;
+    const pass = (sinks: PosteriorSinks): number =>
+      grouped
+        ? groupedPass(grouped, table, logPrior, nodes, sinks)
+        : pool
+          ? pool.pass(sinks, !!sinks.windows)
+          : posteriorPass(data, table, nCat, logPrior, nodes, sinks);
+    // Windowed E-step (posterior.ts) when every item curve is log-concave in θ and Q fits a byte.
+    const windows = Q <= 255 ? new Uint8Array(2 * data.nPersons).fill(255) : undefined;
+    let concave = false;
+    const fillTable = () => {
+      concave = !!windows && !!model.isLogConcave;
+      for (let j = 0; j < J; j++) {
+        if (concave && !model.isLogConcave!(V.subarray(j * nPar, (j + 1) * nPar))) concave = false;
+        model.logProb(
+          V.subarray(j * nPar, (j + 1) * nPar),
+          nodes,
+          table.subarray(j * stride, (j + 1) * stride),
+        );
+      }
+    };
+
+    // mirt's M-step: one joint BFGS minimisation of −Σ_j (expected complete-data log-likelihood of
+    // item j) over the free entries of all estimated items, from the current values, with at most
+    // max(⌈50·Mrate⌉, 15) iterations (Mrate = e^(ΔlogLik) once the log-likelihood rises, 0.4 before).
+    const hasPriors = !!(opts.priors?.a || opts.priors?.b || (opts.priors?.c && model.name === '3PL'));
+    let useBfgs = false;
+    let mrate = 0.4;
+    let llPrevCycle = Number.POSITIVE_INFINITY;
+    const bfgsIdx: number[] = [];
+    if (mstepKind === 'bfgs' && !hasPriors) {
+      for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) bfgsIdx.push(j * nPar + p);
+      if (!model.emObjective || !model.emGradient)
+        throw new RangeError(`mstep 'bfgs' needs a model with emObjective/emGradient (${model.name})`);
+      if (bfgsIdx.length > MAX_BFGS_PARAMS)
+        throw new RangeError(
+          `mstep 'bfgs' (mirtCompat) is limited to ${MAX_BFGS_PARAMS} free item parameters, got ${bfgsIdx.length}`,
+        );
+    }
+    const bfgsX = new Float64Array(bfgsIdx.length);
+    const itemGrad = new Float64Array(free.length);
+    const bfgsMstep = () => {
+      const emObjective = model.emObjective!.bind(model);
+      const emGradient = model.emGradient!.bind(model);
+      const m = free.length;
+      const load = (x: Float64Array) => {
+        for (let i = 0; i < bfgsIdx.length; i++) V[bfgsIdx[i]] = x[i];
+      };
+      const fn = (x: Float64Array) => {
+        load(x);
+        let f = 0;
+        for (let j = 0; j < J; j++) {
+          if (isFixed[j]) continue;
+          f += emObjective(
+            V.subarray(j * nPar, (j + 1) * nPar),
+            nodes,
+            counts.subarray(j * stride, (j + 1) * stride),
+          );
+        }
+        return Number.isFinite(f) ? -f : 1e100;
+      };
+      const gr = (x: Float64Array, g: Float64Array) => {
+        load(x);
+        let o = 0;
+        for (let j = 0; j < J; j++) {
+          if (isFixed[j]) continue;
+          emGradient(
+            V.subarray(j * nPar, (j + 1) * nPar),
+            nodes,
+            counts.subarray(j * stride, (j + 1) * stride),
+            itemGrad,
+          );
+          for (let i = 0; i < m; i++) g[o++] = -itemGrad[i];
+        }
+      };
+      for (let i = 0; i < bfgsIdx.length; i++) bfgsX[i] = V[bfgsIdx[i]];
+      variableMetric(bfgsX, fn, gr, Math.max(Math.ceil(mrate * 50), 15));
+      load(bfgsX);
+    };
+
+    // One EM cycle (E-step at V, mean, variance; M-step in place); returns the log-likelihood at the
+    // input and the largest absolute change of the free parameters.
+    const emCycle = (): { logLik: number; change: number } => {
+      setPrior();
+      fillTable();
+      counts.fill(0);
+      nk.fill(0);
+      const ll = pass({
+        counts,
+        nk,
+        windows: concave ? windows : undefined,
+      });
+      prev.set(V);
+      // mirt: Mrate = e^(LL_prev − LL) whenever the log-likelihood rose; it only sets the BFGS budget.
+      if (ll > llPrevCycle) mrate = Math.exp(llPrevCycle - ll);
+      llPrevCycle = ll;
+      if (useBfgs) bfgsMstep();
+      else {
+        for (let j = 0; j < J; j++) {
+          if (isFixed[j]) continue;
+          model.maximize(
+            V.subarray(j * nPar, (j + 1) * nPar),
+            nodes,
+            counts.subarray(j * stride, (j + 1) * stride),
+          );
+        }
+      }
+      let change = 0;
+      for (let j = 0; j < J; j++) {
+        if (isFixed[j]) continue;
+        for (const p of free) change = Math.max(change, Math.abs(V[j * nPar + p] - prev[j * nPar + p]));
+      }
+      if (estVar) {
+        // M-step of the latent distribution: the moments of the expected node counts.
+        let n = 0;
+        let m1 = 0;
+        for (let k = 0; k < Q; k++) {
+          n += nk[k];
+          m1 += nk[k] * nodes[k];
+        }
+        const newMean = estMean ? m1 / n : 0;
+        let m2 = 0;
+        for (let k = 0; k < Q; k++) m2 += nk[k] * (nodes[k] - newMean) ** 2;
+        const newVar = m2 / n;
+        change = Math.max(change, Math.abs(newMean - mean), Math.abs(newVar - variance));
+        mean = newMean;
+        variance = newVar;
+      }
+      return { logLik: ll, change };
+    };
+    // The full state (item vectors, then latent mean and variance) for the acceleration.
+    const NS = J * nPar + 2;
+    const save = (out: Float64Array) => {
+      out.set(V);
+      out[NS - 2] = mean;
+      out[NS - 1] = variance;
+    };
+    const load = (src: Float64Array) => {
+      V.set(src.subarray(0, J * nPar));
+      mean = src[NS - 2];
+      variance = src[NS - 1];
+    };
+    // Free state entries (the ones the acceleration extrapolates).
+    const freeIdx: number[] = [];
+    for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) freeIdx.push(j * nPar + p);
+    if (estMean) freeIdx.push(NS - 2);
+    if (estVar) freeIdx.push(NS - 1);
+    const x0 = new Float64Array(NS);
+    const x1 = new Float64Array(NS);
+    const x2 = new Float64Array(NS);
+    useBfgs = bfgsIdx.length > 0 && !estVar;
+
+    let iterations = 0;
+    let converged = false;
+    let maxChange = Number.POSITIVE_INFINITY;
+    // One EM cycle with bookkeeping; true when the loop must stop (converged, non-finite or maxCycles).
+    let lastLL = Number.NaN;
+    const step = (): boolean => {
+      iterations++;
+      const { logLik: ll, change } = emCycle();
+      lastLL = ll;
+      maxChange = change;
+      if (!Number.isFinite(change)) return true;
+      if (change < tol) {
+        converged = true;
+        return true;
+      }
+      return iterations >= maxCycles;
+    };
+    if (accelerate === 'none' && !useBfgs) {
+      while (iterations < maxCycles) if (step()) break;
+    } else if (accelerate === 'none' || accelerate === 'ramsay') {
+      // mirt's loop: Mrate from the log-likelihood increase (it sets the BFGS iteration limit), and
+      // on every third cycle Ramsay's (1975) extrapolation x ← (1 − α)·F(x) + α·x with
+      // α = max(1 − |Δ|/|Δ − Δ₋₁|, −5) over the whole state, applied to the item parameters only
+      // (not the latent mean and variance) and skipped while Mrate ≤ 0.01.
+      save(x1);
+      while (iterations < maxCycles) {
+        save(x0); // input of this cycle (x1 keeps the input of the previous one)
+        if (step()) break;
+        if (accelerate === 'ramsay' && iterations % 3 === 0 && mrate > 0.01) {
+          save(x2);
+          let dd = 0;
+          let d2 = 0;
+          for (const i of freeIdx) {
+            const dX = x2[i] - x0[i];
+            const dX2 = x0[i] - x1[i];
+            dd += dX * dX;
+            d2 += (dX - dX2) * (dX - dX2);
+          }
+          let accel = 1 - Math.sqrt(dd / d2);
+          if (accel < -5) accel = -5;
+          if (Number.isFinite(accel)) {
+            for (const i of freeIdx) if (i < J * nPar) V[i] = (1 - accel) * x2[i] + accel * x0[i];
+          }
+        }
+        x1.set(x0);
+      }
+    } else {
+      // SQUAREM (Varadhan & Roland 2008, scheme S3) with a monotonicity safeguard: from x0, two EM
+      // cycles give x1, x2; the extrapolated point x' = x0 − 2α r + α² v (r = x1 − x0, v = x2 − 2x1 + x0,
+      // α = −|r|/|v| ≤ −1) is taken only if it is valid and the next EM cycle finds logLik(x') ≥
+      // logLik(x1); otherwise EM continues from x2. Convergence is always judged on a plain EM cycle
+      // (|F(x) − x| < tol), so the fixed point and the stopping rule are those of plain EM.
+      while (iterations < maxCycles) {
+        save(x0);
+        if (step()) break;
+        save(x1);
+        if (step()) break;
+        const ll1 = lastLL; // logLik at x1
+        const change2 = maxChange;
+        save(x2);
+        let rr = 0;
+        let vv = 0;
+        for (const i of freeIdx) {
+          const r = x1[i] - x0[i];
+          const v = x2[i] - 2 * x1[i] + x0[i];
+          rr += r * r;
+          vv += v * v;
+        }
+        if (!(vv > 0)) continue;
+        let alpha = -Math.sqrt(rr / vv);
+        if (alpha > -1) alpha = -1;
+        for (const i of freeIdx) {
+          const r = x1[i] - x0[i];
+          const v = x2[i] - 2 * x1[i] + x0[i];
+          x0[i] = x0[i] - 2 * alpha * r + alpha * alpha * v;
+        }
+        // x0 now holds the extrapolated point (fixed entries unchanged).
+        let valid = true;
+        for (const i of freeIdx) if (!Number.isFinite(x0[i])) valid = false;
+        if (estVar && !(x0[NS - 1] > 0)) valid = false;
+        if (!valid || alpha === -1) {
+          load(x2);
+          continue;
+        }
+        load(x0);
+        const stop = step();
+        if (lastLL >= ll1) {
+          if (stop) break;
+          continue;
+        }
+        // The extrapolation lowered the likelihood: discard it and continue EM from x2.
+        converged = false;
+        load(x2);
+        maxChange = change2;
+        if (iterations >= maxCycles) break;
+      }
+    }
+
     setPrior();
     fillTable();
-    counts.fill(0);
-    nk.fill(0);
-    const ll = pass({
-      counts,
-      nk,
+    const wantAbilities = opts.abilities ?? true;
+    const theta = wantAbilities ? new Float64Array(data.nPersons) : undefined;
+    const se = wantAbilities ? new Float64Array(data.nPersons) : undefined;
+    const logLik = pass({
+      theta,
+      se,
       windows: concave ? windows : undefined,
     });
-    prev.set(V);
-    // mirt: Mrate = e^(LL_prev − LL) whenever the log-likelihood rose; it only sets the BFGS budget.
-    if (ll > llPrevCycle) mrate = Math.exp(llPrevCycle - ll);
-    llPrevCycle = ll;
-    if (useBfgs) bfgsMstep();
-    else {
-      for (let j = 0; j < J; j++) {
-        if (isFixed[j]) continue;
-        model.maximize(
-          V.subarray(j * nPar, (j + 1) * nPar),
-          nodes,
-          counts.subarray(j * stride, (j + 1) * stride),
-        );
-      }
-    }
-    let change = 0;
+
+    const items: ItemEstimate[] = [];
     for (let j = 0; j < J; j++) {
-      if (isFixed[j]) continue;
-      for (const p of free) change = Math.max(change, Math.abs(V[j * nPar + p] - prev[j * nPar + p]));
+      const given = opts.fixed?.get(data.itemIds[j]);
+      // Anchors are reported exactly as given, not through the internal (a, d) round trip.
+      const p = given ?? model.toParams(V.subarray(j * nPar, (j + 1) * nPar));
+      items.push({
+        itemId: data.itemIds[j],
+        a: p.a,
+        b: p.b,
+        c: p.c,
+        d: -p.a * p.b,
+        n: data.itemPtr[j + 1] - data.itemPtr[j],
+        fixed: !!given,
+      });
     }
-    if (estVar) {
-      // M-step of the latent distribution: the moments of the expected node counts.
-      let n = 0;
-      let m1 = 0;
-      for (let k = 0; k < Q; k++) {
-        n += nk[k];
-        m1 += nk[k] * nodes[k];
-      }
-      const newMean = estMean ? m1 / n : 0;
-      let m2 = 0;
-      for (let k = 0; k < Q; k++) m2 += nk[k] * (nodes[k] - newMean) ** 2;
-      const newVar = m2 / n;
-      change = Math.max(change, Math.abs(newMean - mean), Math.abs(newVar - variance));
-      mean = newMean;
-      variance = newVar;
-    }
-    return { logLik: ll, change };
-  };
-  // The full state (item vectors, then latent mean and variance) for the acceleration.
-  const NS = J * nPar + 2;
-  const save = (out: Float64Array) => {
-    out.set(V);
-    out[NS - 2] = mean;
-    out[NS - 1] = variance;
-  };
-  const load = (src: Float64Array) => {
-    V.set(src.subarray(0, J * nPar));
-    mean = src[NS - 2];
-    variance = src[NS - 1];
-  };
-  // Free state entries (the ones the acceleration extrapolates).
-  const freeIdx: number[] = [];
-  for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) freeIdx.push(j * nPar + p);
-  if (estMean) freeIdx.push(NS - 2);
-  if (estVar) freeIdx.push(NS - 1);
-  const x0 = new Float64Array(NS);
-  const x1 = new Float64Array(NS);
-  const x2 = new Float64Array(NS);
-  useBfgs = bfgsIdx.length > 0 && !estVar;
+    if (opts.itemSE) itemStandardErrors(data, model, V, isFixed, table, logPrior, nodes, items);
 
-  let iterations = 0;
-  let converged = false;
-  let maxChange = Number.POSITIVE_INFINITY;
-  // One EM cycle with bookkeeping; true when the loop must stop (converged, non-finite or maxCycles).
-  let lastLL = Number.NaN;
-  const step = (): boolean => {
-    iterations++;
-    const { logLik: ll, change } = emCycle();
-    lastLL = ll;
-    maxChange = change;
-    if (!Number.isFinite(change)) return true;
-    if (change < tol) {
-      converged = true;
-      return true;
-    }
-    return iterations >= maxCycles;
-  };
-  if (accelerate === 'none' && !useBfgs) {
-    while (iterations < maxCycles) if (step()) break;
-  } else if (accelerate === 'none' || accelerate === 'ramsay') {
-    // mirt's loop: Mrate from the log-likelihood increase (it sets the BFGS iteration limit), and
-    // on every third cycle Ramsay's (1975) extrapolation x ← (1 − α)·F(x) + α·x with
-    // α = max(1 − |Δ|/|Δ − Δ₋₁|, −5) over the whole state, applied to the item parameters only
-    // (not the latent mean and variance) and skipped while Mrate ≤ 0.01.
-    save(x1);
-    while (iterations < maxCycles) {
-      save(x0); // input of this cycle (x1 keeps the input of the previous one)
-      if (step()) break;
-      if (accelerate === 'ramsay' && iterations % 3 === 0 && mrate > 0.01) {
-        save(x2);
-        let dd = 0;
-        let d2 = 0;
-        for (const i of freeIdx) {
-          const dX = x2[i] - x0[i];
-          const dX2 = x0[i] - x1[i];
-          dd += dX * dX;
-          d2 += (dX - dX2) * (dX - dX2);
-        }
-        let accel = 1 - Math.sqrt(dd / d2);
-        if (accel < -5) accel = -5;
-        if (Number.isFinite(accel)) {
-          for (const i of freeIdx) if (i < J * nPar) V[i] = (1 - accel) * x2[i] + accel * x0[i];
-        }
-      }
-      x1.set(x0);
-    }
-  } else {
-    // SQUAREM (Varadhan & Roland 2008, scheme S3) with a monotonicity safeguard: from x0, two EM
-    // cycles give x1, x2; the extrapolated point x' = x0 − 2α r + α² v (r = x1 − x0, v = x2 − 2x1 + x0,
-    // α = −|r|/|v| ≤ −1) is taken only if it is valid and the next EM cycle finds logLik(x') ≥
-    // logLik(x1); otherwise EM continues from x2. Convergence is always judged on a plain EM cycle
-    // (|F(x) − x| < tol), so the fixed point and the stopping rule are those of plain EM.
-    while (iterations < maxCycles) {
-      save(x0);
-      if (step()) break;
-      save(x1);
-      if (step()) break;
-      const ll1 = lastLL; // logLik at x1
-      const change2 = maxChange;
-      save(x2);
-      let rr = 0;
-      let vv = 0;
-      for (const i of freeIdx) {
-        const r = x1[i] - x0[i];
-        const v = x2[i] - 2 * x1[i] + x0[i];
-        rr += r * r;
-        vv += v * v;
-      }
-      if (!(vv > 0)) continue;
-      let alpha = -Math.sqrt(rr / vv);
-      if (alpha > -1) alpha = -1;
-      for (const i of freeIdx) {
-        const r = x1[i] - x0[i];
-        const v = x2[i] - 2 * x1[i] + x0[i];
-        x0[i] = x0[i] - 2 * alpha * r + alpha * alpha * v;
-      }
-      // x0 now holds the extrapolated point (fixed entries unchanged).
-      let valid = true;
-      for (const i of freeIdx) if (!Number.isFinite(x0[i])) valid = false;
-      if (estVar && !(x0[NS - 1] > 0)) valid = false;
-      if (!valid || alpha === -1) {
-        load(x2);
-        continue;
-      }
-      load(x0);
-      const stop = step();
-      if (lastLL >= ll1) {
-        if (stop) break;
-        continue;
-      }
-      // The extrapolation lowered the likelihood: discard it and continue EM from x2.
-      converged = false;
-      load(x2);
-      maxChange = change2;
-      if (iterations >= maxCycles) break;
-    }
+    const nFreeParams = (J - nFixed) * free.length + (estMean ? 1 : 0) + (estVar ? 1 : 0);
+    return {
+      model: model.name,
+      items,
+      latent: { mean, variance },
+      logLik,
+      AIC: -2 * logLik + 2 * nFreeParams,
+      BIC: -2 * logLik + nFreeParams * Math.log(data.nPersons),
+      nFreeParams,
+      iterations,
+      converged,
+      maxChange,
+      nPersons: data.nPersons,
+      nItems: J,
+      nObs: data.nObs,
+      nodes,
+      abilities: theta && se ? { theta, se } : undefined,
+    };
   }
-
-  setPrior();
-  fillTable();
-  const wantAbilities = opts.abilities ?? true;
-  const theta = wantAbilities ? new Float64Array(data.nPersons) : undefined;
-  const se = wantAbilities ? new Float64Array(data.nPersons) : undefined;
-  const logLik = pass({
-    theta,
-    se,
-    windows: concave ? windows : undefined,
-  });
-
-  const items: ItemEstimate[] = [];
-  for (let j = 0; j < J; j++) {
-    const given = opts.fixed?.get(data.itemIds[j]);
-    // Anchors are reported exactly as given, not through the internal (a, d) round trip.
-    const p = given ?? model.toParams(V.subarray(j * nPar, (j + 1) * nPar));
-    items.push({
-      itemId: data.itemIds[j],
-      a: p.a,
-      b: p.b,
-      c: p.c,
-      d: -p.a * p.b,
-      n: data.itemPtr[j + 1] - data.itemPtr[j],
-      fixed: !!given,
-    });
-  }
-  if (opts.itemSE) itemStandardErrors(data, model, V, isFixed, table, logPrior, nodes, items);
-
-  const nFreeParams = (J - nFixed) * free.length + (estMean ? 1 : 0) + (estVar ? 1 : 0);
-  return {
-    model: model.name,
-    items,
-    latent: { mean, variance },
-    logLik,
-    AIC: -2 * logLik + 2 * nFreeParams,
-    BIC: -2 * logLik + nFreeParams * Math.log(data.nPersons),
-    nFreeParams,
-    iterations,
-    converged,
-    maxChange,
-    nPersons: data.nPersons,
-    nItems: J,
-    nObs: data.nObs,
-    nodes,
-    abilities: theta && se ? { theta, se } : undefined,
-  };
 }
 
 /**
