@@ -1,15 +1,17 @@
 // generate-weekly-report: a report per learner for one ISO week (spec/reports.md, pipeline.md).
 // Learners are taken a page at a time (bounded memory however large the batch): the page's missing
 // KPIs are computed first, its view-models are read with a fixed number of queries, and its
-// learners are rendered and stored by a bounded pool. Per learner: every format's object is stored
+// learners are rendered (by one process per core for a batch larger than a page) and stored with at
+// most REPORT_CONCURRENCY learners in flight. Per learner: every format's object is stored
 // first, then the report_artifacts rows are upserted in one transaction, so there is never a row
 // without an object. A failing learner is recorded and the batch goes on.
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import { kpiAsOf } from '../analytics/kpis.js';
 import type { Db } from '../db/connection.js';
 import { buildViewModels, learnersWithoutKpis, reportLearners } from '../reports/build.js';
-import { renderReports } from '../reports/render.js';
+import { createRenderPool } from '../reports/render-pool.js';
 import {
   CONTENT_TYPES,
   createReportStore,
@@ -114,6 +116,10 @@ export async function generateWeeklyReports(
   }
   const ownStore = deps.store === undefined;
   const store = deps.store ?? createReportStore({ dataDir: config.dataDir, ...config.reports });
+  // One render process per core for a batch; a small run renders here (starting processes costs more).
+  const pool = createRenderPool(
+    learners.length > REPORT_PAGE ? Math.min(availableParallelism(), config.reports.concurrency) : 1,
+  );
   const failed: string[] = [];
   const reasons: string[] = [];
   let rows = 0;
@@ -162,7 +168,7 @@ export async function generateWeeklyReports(
         } else {
           let stored = 0;
           try {
-            const output = await renderReports(vm, formats);
+            const output = await pool.render(vm, formats);
             rendered++;
             if (!ctx.dryRun) stored = await storeReport(db, store, vm, output, config.publicBaseUrl);
             rows += stored;
@@ -176,6 +182,7 @@ export async function generateWeeklyReports(
       });
     }
   } finally {
+    pool.close();
     if (ownStore) store.close?.();
   }
   const notes = [
