@@ -15,6 +15,7 @@ import { createProgress } from './progress.js';
 
 interface RunFlags {
   date?: string;
+  week?: string;
   from?: string;
   to?: string;
   dryRun?: boolean;
@@ -103,6 +104,7 @@ export function registerJobCommands(program: Command): void {
       '--date <YYYY-MM-DD>',
       'the day (or, for weekly jobs, a day of the week) the run is for; default: what the schedule implies',
     )
+    .option('--week <YYYY-MM-DD>', 'for weekly jobs, the same as --date: a day of the week the run is for')
     .option('--from <YYYY-MM-DD>', 'backfill from this day (weekly jobs: from its week)')
     .option('--to <YYYY-MM-DD>', 'backfill to this day, inclusive')
     .option('--dry-run', 'compute everything, write nothing')
@@ -113,7 +115,11 @@ export function registerJobCommands(program: Command): void {
     .option('--user <id...>', 'only these learners (jobs over learners)')
     .action(async (name: string, o: RunFlags) => {
       const definition = findJob(name);
-      const days = runDays(o, definition.defaultDate(new Date()), definition.period);
+      const days = runDays(
+        { ...o, date: o.date ?? o.week },
+        definition.defaultDate(new Date()),
+        definition.period,
+      );
       const shard = o.shard ? parseShard(o.shard) : WHOLE;
       const config = loadConfig();
       const metrics = createMetrics();

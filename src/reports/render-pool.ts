@@ -19,6 +19,8 @@ type Answer = { id: number; output: [ReportFormat, Buffer][] } | { id: number; e
 
 export interface RenderPool {
   render(vm: ReportViewModel, formats: readonly ReportFormat[]): Promise<Map<ReportFormat, Buffer>>;
+  /** The child processes' ids (none when rendering in this process), for resource accounting. */
+  readonly pids: readonly number[];
   close(): void;
 }
 
@@ -42,7 +44,7 @@ interface Child {
 
 /** A pool of `processes` renderers (1: render in this process). */
 export function createRenderPool(processes: number): RenderPool {
-  if (processes <= 1) return { render: renderReports, close: () => {} };
+  if (processes <= 1) return { render: renderReports, pids: [], close: () => {} };
   const self = fileURLToPath(import.meta.url);
   // Under tsx (development, tests) the children need the same loader; built JS runs as is.
   const execArgv = self.endsWith('.ts') ? ['--import', 'tsx'] : [];
@@ -66,6 +68,7 @@ export function createRenderPool(processes: number): RenderPool {
     return child;
   });
   return {
+    pids: children.map((c) => c.process.pid!),
     render(vm, formats) {
       // The least busy child takes the report.
       const child = children.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
