@@ -1,5 +1,6 @@
 // Loads the plain per-learner inputs of the KPI functions for many learners at once: three
-// set-based queries per batch of learners (facts, attempts, sessions), never a query per learner.
+// set-based queries per batch of learners (facts, attempts, sessions; a fourth for the rare session
+// that started before the window), never a query per learner.
 // Batches bound the memory: a batch holds its learners' attempts of the last 56 days only.
 import { sql } from 'kysely';
 import {

@@ -156,3 +156,14 @@ test('re-running a day leaves identical rows; a failure after the writes leaves 
   assert.deepEqual(await alerts(), alertsBefore);
   assert.deepEqual(await kpiRows(), kpisBefore);
 });
+
+test('a run limited to some learners (--user) looks at those only', async () => {
+  const outcome = await run('2026-11-21', { users: ['v1', 'v3', 'nobody'] });
+  assert.equal(outcome.result.counts?.inactive, 2);
+  const days = Object.fromEntries(
+    (await alerts()).filter((a) => !a.resolved_at).map((a) => [a.user_id, a.days_inactive]),
+  );
+  // v1 and v3 moved on to 11-21; v4 stays at its 11-20 count.
+  assert.equal(days.v1, 11);
+  assert.equal(days.v4, 15);
+});
