@@ -81,11 +81,10 @@ export async function detectInactivity(db: Db, ctx: JobContext): Promise<JobResu
         days_inactive = greatest(inactivity_alert.days_inactive, excluded.days_inactive),
         churn_risk = CASE WHEN excluded.days_inactive >= inactivity_alert.days_inactive
           THEN excluded.churn_risk ELSE inactivity_alert.churn_risk END
-      WHERE (inactivity_alert.detected_on, inactivity_alert.days_inactive, inactivity_alert.churn_risk)
-        IS DISTINCT FROM (least(inactivity_alert.detected_on, excluded.detected_on),
-          greatest(inactivity_alert.days_inactive, excluded.days_inactive),
-          CASE WHEN excluded.days_inactive >= inactivity_alert.days_inactive
-            THEN excluded.churn_risk ELSE inactivity_alert.churn_risk END)
+      WHERE excluded.detected_on < inactivity_alert.detected_on
+        OR excluded.days_inactive > inactivity_alert.days_inactive
+        OR (excluded.days_inactive = inactivity_alert.days_inactive
+          AND excluded.churn_risk IS DISTINCT FROM inactivity_alert.churn_risk)
       RETURNING (xmax = 0) AS inserted`.execute(db);
     newAlerts = alerts.rows.filter((r) => r.inserted).length;
     updatedAlerts = alerts.rows.length - newAlerts;
