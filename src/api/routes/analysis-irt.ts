@@ -65,17 +65,32 @@ type Path = readonly (string | number)[];
 const pathName = (path: Path) =>
   path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
 
+/** A node of the body being walked; the path is rebuilt from the parents only when needed. */
+interface Node {
+  value: unknown;
+  key: string | number;
+  parent: Node | undefined;
+}
+
+function pathOf(node: Node): (string | number)[] {
+  const path: (string | number)[] = [];
+  for (let n: Node | undefined = node; n?.parent; n = n.parent) path.push(n.key);
+  return path.reverse();
+}
+
 /**
  * A preValidation hook: 400 naming the first null in the body outside `allowed` paths. The server's
  * validator coerces types (for query strings), which would turn a null into 0 or false.
  */
 export function rejectNulls(allowed: (path: Path) => boolean = () => false) {
   return async (request: FastifyRequest): Promise<void> => {
-    // Iterative: a deeply nested body cannot exhaust the stack.
-    const stack: [unknown, Path][] = [[request.body, []]];
+    // Iterative and linear in the size of the body, however deeply it nests.
+    const stack: Node[] = [{ value: request.body, key: '', parent: undefined }];
     while (stack.length > 0) {
-      const [value, path] = stack.pop()!;
+      const node = stack.pop()!;
+      const { value } = node;
       if (value === null) {
+        const path = pathOf(node);
         if (path.length === 0 || allowed(path)) continue;
         const field = pathName(path);
         throw new ApiError(400, 'INVALID_INPUT', `${field} must not be null`, {
@@ -83,9 +98,9 @@ export function rejectNulls(allowed: (path: Path) => boolean = () => false) {
         });
       }
       if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) stack.push([value[i], [...path, i]]);
+        for (let i = 0; i < value.length; i++) stack.push({ value: value[i], key: i, parent: node });
       } else if (typeof value === 'object') {
-        for (const [k, v] of Object.entries(value as object)) stack.push([v, [...path, k]]);
+        for (const [k, v] of Object.entries(value as object)) stack.push({ value: v, key: k, parent: node });
       }
     }
   };
