@@ -36,8 +36,8 @@ export async function detectInactivity(db: Db, ctx: JobContext): Promise<JobResu
   const inactive = await sql<{ user_id: string }>`
     SELECT l.user_id FROM learner l
     CROSS JOIN LATERAL (
-      SELECT a.answered_at FROM attempt a WHERE a.user_id = l.user_id AND a.answered_at < ${end}::timestamptz
-      ORDER BY a.answered_at DESC LIMIT 1
+      SELECT max(a.answered_at) AS answered_at FROM attempt a
+      WHERE a.user_id = l.user_id AND a.answered_at < ${end}::timestamptz
     ) last
     WHERE ${inShard(sql`l.user_id`, shard)} ${only} AND last.answered_at < ${cutoff}::timestamptz
     ORDER BY l.user_id`.execute(db);
