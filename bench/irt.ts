@@ -1,4 +1,4 @@
-// `npm run bench -- irt [--large] [--only sparse|dense|online|large] [--runs N] [--mirt]`: the
+// `npm run bench -- irt [--large] [--only sparse|dense|online|large] [--runs N] [--mirt] [--threads N]`: the
 // figures of spec/irt.md → Performance. Data come from the engine's seeded simulator; times are
 // medians of several runs, wall clock and (in brackets) the process's CPU time, which is the
 // figure to compare when other work shares the machine's 2 cores (the load average is printed).
@@ -65,19 +65,19 @@ function onlineCase(runs: number): void {
 }
 
 /** The 50M case: one run (it takes minutes); simulation is not counted, data building is. */
-function largeCase(): void {
+function largeCase(threads: number): void {
   const t0 = performance.now();
   const sim = simulate({ model: '2PL', nPersons: 1_000_000, nItems: 5_000, perPerson: 50, seed: 20250102 });
   const t1 = performance.now();
   const c0 = process.cpuUsage();
   const data = fromIndexed(sim.responses);
   const t2 = performance.now();
-  const cal = calibrate(data, { model: '2PL' });
+  const cal = calibrate(data, { model: '2PL', threads });
   const t3 = performance.now();
   const cpu = cpuMs(c0);
   const rssGB = (process.resourceUsage().maxRSS * 1024) / 1e9;
   console.log(
-    `2PL 1,000,000 x 5,000, 50 each (50M): engine ${((t3 - t1) / 1000).toFixed(1)} s [cpu ${(cpu / 1000).toFixed(1)} s] ` +
+    `2PL 1,000,000 x 5,000, 50 each (50M), ${threads} thread(s): engine ${((t3 - t1) / 1000).toFixed(1)} s [cpu ${(cpu / 1000).toFixed(1)} s] ` +
       `(target 120 s; data ${((t2 - t1) / 1000).toFixed(1)} s, calibration ${((t3 - t2) / 1000).toFixed(1)} s, ` +
       `${((t3 - t2) / (cal.iterations + 1) / 1000).toFixed(2)} s per pass; simulation ${((t1 - t0) / 1000).toFixed(1)} s), ` +
       `${cal.iterations} cycles, converged ${cal.converged}, peak RSS ${rssGB.toFixed(2)} GB (target 6 GB)`,
@@ -103,5 +103,5 @@ export async function benchIrt(args: string[]): Promise<void> {
   if (want('dense')) calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, false);
   if (mirt && want('dense')) calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, true);
   if (want('online')) onlineCase(runs);
-  if (want('large')) largeCase();
+  if (want('large')) largeCase(Number(opt('--threads') ?? 1));
 }

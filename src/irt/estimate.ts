@@ -10,7 +10,7 @@ import {
   type ModelName,
 } from './models.js';
 import { variableMetric } from './optim.js';
-import { defaultThreads, EstepPool } from './parallel.js';
+import { EstepPool } from './parallel.js';
 import {
   bookletDesign,
   groupedPass,
@@ -68,9 +68,9 @@ export interface CalibrateOptions {
    */
   groupedEstep?: boolean;
   /**
-   * Worker threads for the per-person E-step (parallel.ts). Default: 2 from 4M responses on (1
-   * below; the booklet-grouped E-step always runs on one thread). Results equal the one-thread
-   * E-step up to rounding and are deterministic for a given number of threads.
+   * Worker threads for the per-person E-step (parallel.ts); default 1 (the booklet-grouped E-step
+   * always runs on one thread). Results equal the one-thread E-step up to rounding and are
+   * deterministic for a given number of threads. Pays only when the cores are free (docs/irt.md).
    */
   threads?: number;
 }
@@ -159,7 +159,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   let variance = 1;
 
   const design = nCat === 2 && (opts.groupedEstep ?? true) ? bookletDesign(data, J) : null;
-  const threads = design ? 1 : Math.max(1, Math.floor(opts.threads ?? defaultThreads(data.nObs)));
+  const threads = design ? 1 : Math.max(1, Math.floor(opts.threads ?? 1));
   const pool = threads > 1 ? new EstepPool(data, nodes, J * stride, nCat, threads) : null;
   try {
     return run();

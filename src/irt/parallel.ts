@@ -4,7 +4,6 @@
 // until every worker has finished its fixed range of persons. Each worker accumulates into its own
 // counts and node masses, which the main thread adds in worker order, so the result is
 // deterministic for a given number of threads (and equal to the one-thread E-step up to rounding).
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { PersonResponses, PosteriorSinks } from './posterior.js';
 
@@ -33,11 +32,6 @@ export const CMD_EXIT = -1;
 export const FLAG_COUNTS = 1;
 export const FLAG_THETA = 2;
 export const FLAG_WINDOWS = 4;
-
-/** Threads used by default: 2 (or the machine's parallelism if lower) for at least 4M responses. */
-export function defaultThreads(nObs: number): number {
-  return nObs >= 4_000_000 ? Math.min(2, availableParallelism()) : 1;
-}
 
 const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
 
