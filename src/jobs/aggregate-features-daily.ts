@@ -17,41 +17,43 @@ export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange
     .where('date', '<=', to)
     .executeTakeFirst();
   // Day boundaries are UTC midnights: `date AT TIME ZONE 'UTC'` is the timestamptz of that midnight.
+  // One pass over the attempts of the covered days and the 27 before them: per (learner, topic, day)
+  // the counts every day needs for the improvement windows, and the day's own aggregates only for
+  // the covered days; the 14-day windows are then sums over the daily rows (missing days count 0).
   const inserted = await sql`
     INSERT INTO features_topic_daily (user_id, topic_id, date, attempts, correct, avg_time_ms, rt_median, hints,
       theta_estimate, theta_se, improvement, last_seen_at, computed_at)
-    WITH day_attempts AS (
-      SELECT a.user_id, a.topic_id, (a.answered_at AT TIME ZONE 'UTC')::date AS date, a.correct,
-             a.response_time_ms, a.hints, a.answered_at
+    WITH daily AS (
+      SELECT a.user_id, a.topic_id, (a.answered_at AT TIME ZONE 'UTC')::date AS date,
+             count(*)::int AS attempts, (count(*) FILTER (WHERE a.correct))::int AS correct,
+             round(avg(a.response_time_ms) FILTER (WHERE a.answered_at >= ${from}::date AT TIME ZONE 'UTC'))::int AS avg_time_ms,
+             round(percentile_cont(0.5) WITHIN GROUP (ORDER BY a.response_time_ms)
+               FILTER (WHERE a.answered_at >= ${from}::date AT TIME ZONE 'UTC'))::int AS rt_median,
+             sum(a.hints)::int AS hints, max(a.answered_at) AS last_seen_at
       FROM attempt a
-      WHERE a.answered_at >= (${from}::date AT TIME ZONE 'UTC') AND a.answered_at < ((${to}::date + 1) AT TIME ZONE 'UTC')
-    ), agg AS (
-      SELECT user_id, topic_id, date, count(*)::int AS attempts, (count(*) FILTER (WHERE correct))::int AS correct,
-             round(avg(response_time_ms))::int AS avg_time_ms,
-             round(percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms))::int AS rt_median,
-             sum(hints)::int AS hints, max(answered_at) AS last_seen_at
-      FROM day_attempts GROUP BY user_id, topic_id, date
+      WHERE a.answered_at >= ((${from}::date - 27) AT TIME ZONE 'UTC') AND a.answered_at < ((${to}::date + 1) AT TIME ZONE 'UTC')
+      GROUP BY 1, 2, 3
+    ), windowed AS (
+      SELECT d.*,
+             sum(d.attempts) OVER recent AS n_r, sum(d.correct) OVER recent AS c_r,
+             sum(d.attempts) OVER four_weeks - sum(d.attempts) OVER recent AS n_p,
+             sum(d.correct) OVER four_weeks - sum(d.correct) OVER recent AS c_p
+      FROM daily d
+      WINDOW recent AS (PARTITION BY d.user_id, d.topic_id ORDER BY d.date RANGE BETWEEN '13 days' PRECEDING AND CURRENT ROW),
+             four_weeks AS (PARTITION BY d.user_id, d.topic_id ORDER BY d.date RANGE BETWEEN '27 days' PRECEDING AND CURRENT ROW)
     )
-    SELECT agg.user_id, agg.topic_id, agg.date, agg.attempts, agg.correct, agg.avg_time_ms, agg.rt_median, agg.hints,
+    SELECT w.user_id, w.topic_id, w.date, w.attempts, w.correct, w.avg_time_ms, w.rt_median, w.hints,
            th.theta, th.se,
            CASE WHEN w.n_r > 0 AND w.n_p > 0
-             THEN greatest(-1, least(1, (w.p_r - w.p_p) * least(1, w.n_r / 30.0))) END,
-           agg.last_seen_at, now()
-    FROM agg
+             THEN greatest(-1, least(1, (w.c_r::float8 / w.n_r - w.c_p::float8 / w.n_p) * least(1, w.n_r / 30.0))) END,
+           w.last_seen_at, now()
+    FROM windowed w
     LEFT JOIN LATERAL (
       SELECT m.theta, m.se FROM mirt_ability m
-      WHERE m.user_id = agg.user_id AND m.fitted_at < ((agg.date + 1) AT TIME ZONE 'UTC')
+      WHERE m.user_id = w.user_id AND m.fitted_at < ((w.date + 1) AT TIME ZONE 'UTC')
       ORDER BY m.fitted_at DESC, m.id DESC LIMIT 1
     ) th ON true
-    CROSS JOIN LATERAL (
-      SELECT count(*) FILTER (WHERE a.answered_at >= ((agg.date - 13) AT TIME ZONE 'UTC')) AS n_r,
-             avg(a.correct::int) FILTER (WHERE a.answered_at >= ((agg.date - 13) AT TIME ZONE 'UTC'))::float8 AS p_r,
-             count(*) FILTER (WHERE a.answered_at < ((agg.date - 13) AT TIME ZONE 'UTC')) AS n_p,
-             avg(a.correct::int) FILTER (WHERE a.answered_at < ((agg.date - 13) AT TIME ZONE 'UTC'))::float8 AS p_p
-      FROM attempt a
-      WHERE a.user_id = agg.user_id AND a.topic_id = agg.topic_id
-        AND a.answered_at >= ((agg.date - 27) AT TIME ZONE 'UTC') AND a.answered_at < ((agg.date + 1) AT TIME ZONE 'UTC')
-    ) w`.execute(db);
+    WHERE w.date >= ${from}::date`.execute(db);
   return {
     written: { features_topic_daily: Number(inserted.numAffectedRows ?? 0) },
     counts: { rowsReplaced: Number(deleted.numDeletedRows) },
