@@ -61,7 +61,46 @@ function loadPdfmake(): PdfMake {
     parsedFonts.find((p) => p.bytes === bytes || p.bytes.equals(bytes))?.font ??
     fontkit.create(bytes, family);
   require.cache[fontkitPath]!.exports = Object.create(fontkit, { create: { value: create } });
-  return require('pdfmake') as PdfMake;
+  const pm = require('pdfmake') as PdfMake;
+  measureFromRootTag(require('pdfmake/js/SVGMeasure.js').default as SvgMeasureClass);
+  return pm;
+}
+
+interface SvgMeasureClass {
+  prototype: {
+    measureSVG(svg: unknown): { width?: number; height?: number };
+    writeDimensions(svg: unknown, dims: { width: number; height: number }): unknown;
+  };
+}
+
+/**
+ * pdfmake parses every chart's SVG twice as XML (to read its size, then to write the drawn size back
+ * into it) before svg-to-pdfkit parses it a third time: ~8 % of a report. Our charts always carry
+ * width, height and viewBox on the root element, so both steps work on that tag alone; any other SVG
+ * goes the original way.
+ */
+function measureFromRootTag(SVGMeasure: SvgMeasureClass): void {
+  const { measureSVG, writeDimensions } = SVGMeasure.prototype;
+  const root = (svg: unknown) => {
+    const tag = typeof svg === 'string' ? /^<svg [^>]*>/.exec(svg)?.[0] : undefined;
+    const width = tag && /\swidth="(\d+(?:\.\d+)?)"/.exec(tag);
+    const height = tag && /\sheight="(\d+(?:\.\d+)?)"/.exec(tag);
+    return tag && width && height && /\sviewBox="/.test(tag)
+      ? { tag, width: Number(width[1]), height: Number(height[1]) }
+      : undefined;
+  };
+  SVGMeasure.prototype.measureSVG = function (svg) {
+    const r = root(svg);
+    return r ? { width: r.width, height: r.height } : measureSVG.call(this, svg);
+  };
+  SVGMeasure.prototype.writeDimensions = function (svg, dims) {
+    const r = root(svg);
+    if (!r) return writeDimensions.call(this, svg, dims);
+    const tag = r.tag
+      .replace(/(\swidth=")[^"]*"/, `$1${dims.width}"`)
+      .replace(/(\sheight=")[^"]*"/, `$1${dims.height}"`);
+    return tag + (svg as string).slice(r.tag.length);
+  };
 }
 
 let pdfmake: PdfMake | undefined;
