@@ -286,7 +286,7 @@ describe('generate-weekly-report on the filesystem store', () => {
 
   it('a dry run renders everything and writes nothing: no object, no row, no KPI', async () => {
     const week = '2026-11-09';
-    const outcome = await run({ week, dryRun: true });
+    const outcome = await run({ week, dryRun: true, env: { REPORT_FORMATS: 'html' } });
     assert.equal(outcome.status, 'succeeded', outcome.summary);
     assert.ok((outcome.result.counts?.rendered ?? 0) > 0);
     assert.deepEqual(outcome.result.written, {});
@@ -325,7 +325,11 @@ describe('generate-weekly-report on the filesystem store', () => {
   it('shards split the learners without overlap', async () => {
     const counts = [];
     for (const index of [0, 1]) {
-      const outcome = await run({ dryRun: true, shard: { index, count: 2 } });
+      const outcome = await run({
+        dryRun: true,
+        shard: { index, count: 2 },
+        env: { REPORT_FORMATS: 'html' },
+      });
       counts.push(outcome.result.counts?.learners ?? 0);
     }
     assert.equal(counts[0] + counts[1], reportCount);
