@@ -102,7 +102,8 @@ export async function generateWeeklyReports(
   const now = deps.now ?? (() => new Date());
   const formats = config.reports.formats;
   const learners = await reportLearners(db, weekStart, ctx.shard, ctx.users);
-  const skipped = ctx.users ? ctx.users.filter((u) => !learners.includes(u)) : [];
+  const reported = new Set(learners);
+  const skipped = ctx.users ? ctx.users.filter((u) => !reported.has(u)) : [];
   const skippedNote = skipped.length
     ? `skipped ${skipped.length} (no weekly_kpi row and no attempt that week): ${skipped.join(', ')}`
     : undefined;
@@ -121,14 +122,14 @@ export async function generateWeeklyReports(
     learners.length > REPORT_PAGE ? Math.min(availableParallelism(), config.reports.concurrency) : 1,
   );
   const failed: string[] = [];
-  const reasons: string[] = [];
+  let firstFailure: string | undefined;
   let rows = 0;
   let rendered = 0;
   let kpisComputed = 0;
   let done = 0;
   const fail = (userId: string, reason: string) => {
     failed.push(userId);
-    reasons.push(`${userId}: ${reason}`);
+    firstFailure ??= `${userId}: ${reason}`;
   };
   const count = (format: ReportFormat, result: 'success' | 'failure') => {
     if (!ctx.dryRun) metrics?.reportsGeneratedTotal.inc({ format, result });
@@ -166,12 +167,10 @@ export async function generateWeeklyReports(
         if (!vm) {
           fail(userId, 'no learner row');
         } else {
-          let stored = 0;
           try {
             const output = await pool.render(vm, formats);
             rendered++;
-            if (!ctx.dryRun) stored = await storeReport(db, store, vm, output, config.publicBaseUrl);
-            rows += stored;
+            if (!ctx.dryRun) rows += await storeReport(db, store, vm, output, config.publicBaseUrl);
             for (const format of formats) count(format, 'success');
           } catch (err) {
             for (const format of formats) count(format, 'failure');
@@ -186,7 +185,7 @@ export async function generateWeeklyReports(
     if (ownStore) store.close?.();
   }
   const notes = [
-    ...(reasons.length ? [`first failure: ${reasons[0]}`] : []),
+    ...(firstFailure ? [`first failure: ${firstFailure}`] : []),
     ...(skippedNote ? [skippedNote] : []),
   ];
   return {
