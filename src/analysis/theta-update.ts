@@ -4,9 +4,9 @@
 //
 // Speed: one round trip reads the calibration, the learner's responses and a stamp of the
 // parameter tables; the item bank (an OnlineScorer with its log-probability tables) is cached per
-// stamp, so a request costs one read, microseconds of EAP and one insert.
-import { sql } from 'kysely';
-import type { Db } from '../db/connection.js';
+// stamp, so a request costs one read, microseconds of EAP and one insert, both prepared statements
+// (planning the read cost as much as running it).
+import type { Database } from '../db/connection.js';
 import { type ItemParams, OnlineScorer } from '../irt/index.js';
 
 export type ThetaUpdateErrorCode = 'NO_CALIBRATION' | 'NO_RESPONSES' | 'SESSION_NOT_FOUND';
@@ -56,6 +56,34 @@ interface Bank {
 /** Banks kept at once: the current parameters plus a few pinned runs. */
 const BANK_CACHE_SIZE = 8;
 
+/** $1 user, $2 lookback days, $3 run id or null, $4 model or null, $5 session id or null. */
+const SNAPSHOT_SQL = `
+  WITH fit AS (
+    SELECT run_id, model, fitted_at,
+      (model_spec->>'quadpts')::int AS quadpts, model_spec->'theta_lim' AS theta_lim,
+      (metrics->>'latent_mean')::float8 AS latent_mean,
+      (metrics->>'latent_variance')::float8 AS latent_variance
+    FROM mirt_fit_meta
+    WHERE status = 'succeeded' AND ($3::text IS NULL OR run_id = $3) AND ($4::text IS NULL OR model = $4)
+    ORDER BY fitted_at DESC, run_id DESC
+    LIMIT 1
+  ), resp AS (
+    SELECT DISTINCT ON (item_id) item_id, correct, session_id, answered_at, attempt_id
+    FROM attempt
+    WHERE user_id = $1 AND answered_at >= now() - make_interval(days => $2::int)
+    ORDER BY item_id, answered_at DESC, attempt_id DESC
+  )
+  SELECT f.run_id, f.model, f.fitted_at AS run_fitted_at, f.quadpts, f.theta_lim,
+    f.latent_mean, f.latent_variance, s.runs, s.latest, r.item_ids, r.correct, r.newest_session,
+    (SELECT user_id FROM exam_session WHERE session_id = $5) AS session_owner
+  FROM (SELECT count(*) AS runs, max(fitted_at) AS latest FROM mirt_fit_meta WHERE status = 'succeeded') s
+  LEFT JOIN fit f ON true
+  CROSS JOIN (
+    SELECT array_agg(item_id ORDER BY item_id) AS item_ids,
+      array_agg(correct ORDER BY item_id) AS correct,
+      (array_agg(session_id ORDER BY answered_at DESC, attempt_id DESC))[1] AS newest_session
+    FROM resp) r`;
+
 interface Snapshot {
   run_id: string | null;
   model: string | null;
@@ -90,40 +118,15 @@ export class ThetaUpdater {
   readonly #banks = new Map<string, Bank>();
   readonly #loading = new Map<string, Promise<Bank>>();
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly database: Database) {}
 
   async update(req: ThetaUpdateRequest): Promise<ThetaUpdate> {
     const pinned = req.model !== undefined || req.version !== undefined;
-    const { rows } = await sql<Snapshot>`
-      WITH fit AS (
-        SELECT run_id, model, fitted_at,
-          (model_spec->>'quadpts')::int AS quadpts, model_spec->'theta_lim' AS theta_lim,
-          (metrics->>'latent_mean')::float8 AS latent_mean,
-          (metrics->>'latent_variance')::float8 AS latent_variance
-        FROM mirt_fit_meta
-        WHERE status = 'succeeded'
-          AND (${req.version ?? null}::text IS NULL OR run_id = ${req.version ?? null})
-          AND (${req.model ?? null}::text IS NULL OR model = ${req.model ?? null})
-        ORDER BY fitted_at DESC, run_id DESC
-        LIMIT 1
-      ), resp AS (
-        SELECT DISTINCT ON (item_id) item_id, correct, session_id, answered_at, attempt_id
-        FROM attempt
-        WHERE user_id = ${req.userId}
-          AND answered_at >= now() - make_interval(days => ${req.lookbackDays}::int)
-        ORDER BY item_id, answered_at DESC, attempt_id DESC
-      )
-      SELECT f.run_id, f.model, f.fitted_at AS run_fitted_at, f.quadpts, f.theta_lim,
-        f.latent_mean, f.latent_variance, s.runs, s.latest, r.item_ids, r.correct, r.newest_session,
-        (SELECT user_id FROM exam_session WHERE session_id = ${req.sessionId ?? null}) AS session_owner
-      FROM (SELECT count(*) AS runs, max(fitted_at) AS latest
-            FROM mirt_fit_meta WHERE status = 'succeeded') s
-      LEFT JOIN fit f ON true
-      CROSS JOIN (
-        SELECT array_agg(item_id ORDER BY item_id) AS item_ids,
-          array_agg(correct ORDER BY item_id) AS correct,
-          (array_agg(session_id ORDER BY answered_at DESC, attempt_id DESC))[1] AS newest_session
-        FROM resp) r`.execute(this.db);
+    const { rows } = await this.database.query<Snapshot>(
+      SNAPSHOT_SQL,
+      [req.userId, req.lookbackDays, req.version ?? null, req.model ?? null, req.sessionId ?? null],
+      'theta-update-snapshot',
+    );
     const snap = rows[0]!;
     if (req.sessionId !== undefined && snap.session_owner !== req.userId) {
       throw new ThetaUpdateError('SESSION_NOT_FOUND', `no session ${req.sessionId} of user ${req.userId}`);
@@ -174,20 +177,18 @@ export class ThetaUpdater {
     }
     const { theta, se } = bank.scorer.eap(idx.subarray(0, n), x.subarray(0, n));
     const sessionId = req.sessionId ?? snap.newest_session;
-    const written = await this.db
-      .insertInto('mirt_ability')
-      .values({
-        user_id: req.userId,
-        theta,
-        se,
-        model: snap.model,
-        version: snap.run_id,
-        source: 'online',
-        session_id: sessionId,
-        n_responses: n,
-      })
-      .returning('fitted_at')
-      .executeTakeFirstOrThrow();
+    const [written] = (
+      await this.database.query<{ fitted_at: Date }>(
+        // Asynchronous commit (one statement, no extra round trip): a derived row, recomputed by the
+        // next update; a later synchronous commit (the queue's job completion) flushes it anyway.
+        `INSERT INTO mirt_ability (user_id, theta, se, model, version, source, session_id, n_responses)
+         SELECT $1, $2, $3, $4, $5, 'online', $6, $7
+         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+         RETURNING fitted_at`,
+        [req.userId, theta, se, snap.model, snap.run_id, sessionId, n],
+        'theta-update-insert',
+      )
+    ).rows;
     return {
       userId: req.userId,
       theta,
@@ -197,7 +198,7 @@ export class ThetaUpdater {
       sessionId,
       nResponses: n,
       nSkipped: skipped,
-      updatedAt: written.fitted_at,
+      updatedAt: written!.fitted_at,
     };
   }
 
@@ -217,8 +218,11 @@ export class ThetaUpdater {
   async #load(key: string, stamp: string, snap: Snapshot): Promise<Bank> {
     const rows =
       key === 'current'
-        ? await this.db.selectFrom('mirt_item_params_current').select(['item_id', 'params']).execute()
-        : await this.db
+        ? await this.database.db
+            .selectFrom('mirt_item_params_current')
+            .select(['item_id', 'params'])
+            .execute()
+        : await this.database.db
             .selectFrom('mirt_item_params')
             .select(['item_id', 'params'])
             .where('version', '=', snap.run_id!)

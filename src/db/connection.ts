@@ -20,8 +20,11 @@ export interface Database {
   readonly db: Db;
   /** Runs a multi-statement SQL script in one transaction (migrations): all of it or nothing. */
   exec(script: string): Promise<void>;
-  /** Runs one parameterised statement outside Kysely (the queue library's adapter). */
-  query<R = Record<string, unknown>>(text: string, params?: unknown[]): Promise<{ rows: R[] }>;
+  /**
+   * Runs one parameterised statement outside Kysely (the queue library's adapter). A `name` makes it
+   * a prepared statement on a server connection (planned once per connection: hot paths).
+   */
+  query<R = Record<string, unknown>>(text: string, params?: unknown[], name?: string): Promise<{ rows: R[] }>;
   /**
    * Runs SQL text as sent: one or several statements, no parameters, no wrapping transaction (the
    * text may carry its own BEGIN/COMMIT; one it leaves open by failing is rolled back). Returns the
@@ -164,8 +167,8 @@ export function openServer(url: string, poolSize = 10): Database {
         client.release();
       }
     },
-    async query<R>(text: string, params?: unknown[]) {
-      const res = await pool.query(text, params);
+    async query<R>(text: string, params?: unknown[], name?: string) {
+      const res = await pool.query(name ? { name, text, values: params } : { text, values: params });
       return { rows: res.rows as R[] };
     },
     async run<R>(text: string) {

@@ -56,7 +56,7 @@ export async function openThetaQueue(o: ThetaQueueOptions): Promise<ThetaQueue> 
     ...RETRY,
     expireInSeconds: EXPIRE_SECONDS,
   });
-  const updater = new ThetaUpdater(o.database.db);
+  const updater = new ThetaUpdater(o.database);
   let workerId: string | undefined;
   let depthTimer: NodeJS.Timeout | undefined;
 

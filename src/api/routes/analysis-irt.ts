@@ -120,7 +120,7 @@ export function parseInstant(given: string, field: string): Date {
 }
 
 export const analysisIrtRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { database }) => {
-  const updater = new ThetaUpdater(database.db);
+  const updater = new ThetaUpdater(database);
 
   app.post(
     '/analysis/irt/update-theta',
