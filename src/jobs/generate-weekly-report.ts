@@ -170,7 +170,9 @@ export async function generateWeeklyReports(
           try {
             const output = await pool.render(vm, formats);
             rendered++;
-            if (!ctx.dryRun) rows += await storeReport(db, store, vm, output, config.publicBaseUrl);
+            // Awaited before the sum: `rows += await …` would read `rows` before the other lanes' additions.
+            const stored = ctx.dryRun ? 0 : await storeReport(db, store, vm, output, config.publicBaseUrl);
+            rows += stored;
             for (const format of formats) count(format, 'success');
           } catch (err) {
             for (const format of formats) count(format, 'failure');
