@@ -203,7 +203,8 @@ export async function benchApi(args: string[]): Promise<void> {
         url: base,
         method: 'POST',
         headers: auth,
-        connections: 32,
+        // autocannon paces each connection at overallRate / connections per second (rounded down).
+        connections: 20,
         overallRate: rate,
         amount: completions,
         requests: [
