@@ -33,6 +33,11 @@ export interface WeeklyReportDeps {
   store?: ReportStore;
   /** The clock of the header's generation time and of the KPIs' as-of day. */
   now?: () => Date;
+  /**
+   * Render processes. Default: one per core up to REPORT_CONCURRENCY for a run of more than a page,
+   * else rendering in this process (starting processes costs more than a small run saves).
+   */
+  renderProcesses?: number;
 }
 
 class DryRunRollback extends Error {}
@@ -117,9 +122,9 @@ export async function generateWeeklyReports(
   }
   const ownStore = deps.store === undefined;
   const store = deps.store ?? createReportStore({ dataDir: config.dataDir, ...config.reports });
-  // One render process per core for a batch; a small run renders here (starting processes costs more).
   const pool = createRenderPool(
-    learners.length > REPORT_PAGE ? Math.min(availableParallelism(), config.reports.concurrency) : 1,
+    deps.renderProcesses ??
+      (learners.length > REPORT_PAGE ? Math.min(availableParallelism(), config.reports.concurrency) : 1),
   );
   const failed: string[] = [];
   let firstFailure: string | undefined;

@@ -284,6 +284,17 @@ describe('generate-weekly-report on the filesystem store', () => {
     );
   });
 
+  it('renders the same bytes in child processes (the path of a batch larger than a page)', async () => {
+    const before = await artifacts(full);
+    const outcome = await run({ users: [full, noTheta], deps: { renderProcesses: 2 } });
+    assert.equal(outcome.status, 'succeeded', outcome.summary);
+    const after = await artifacts(full);
+    assert.deepEqual(
+      after.map((r) => [r.id, r.sha256]),
+      before.map((r) => [r.id, r.sha256]),
+    );
+  });
+
   it('a dry run renders everything and writes nothing: no object, no row, no KPI', async () => {
     const week = '2026-11-09';
     const outcome = await run({ week, dryRun: true, env: { REPORT_FORMATS: 'html' } });
