@@ -18,6 +18,11 @@ const EXPIRE_SECONDS = 60;
 const BATCH_SIZE = 100;
 const POLL_SECONDS = 0.5;
 const DEPTH_INTERVAL_MS = 5000;
+/**
+ * A job becomes available this long after the completion that queued it, so that a burst of
+ * completions of one learner collapses into one update (the singleton key applies while it waits).
+ */
+const DEBOUNCE_MS = 200;
 
 type PgBossJob = PgBoss.JobWithMetadata<ThetaJob>;
 
@@ -92,9 +97,15 @@ export async function openThetaQueue(o: ThetaQueueOptions): Promise<ThetaQueue> 
   return {
     async enqueue(userId, sessionId) {
       const data: ThetaJob = { user_id: userId, session_id: sessionId, completed_at: Date.now() };
-      const id = await boss.send(THETA_QUEUE, data, { singletonKey: userId });
-      // A worker in this process fetches at once instead of at its next poll.
-      if (id && workerId) boss.notifyWorker(workerId);
+      const id = await boss.send(THETA_QUEUE, data, {
+        singletonKey: userId,
+        startAfter: `${DEBOUNCE_MS} milliseconds`,
+      });
+      // A worker in this process fetches when the job becomes available instead of at its next poll.
+      if (id && workerId) {
+        const wid = workerId;
+        setTimeout(() => boss.notifyWorker(wid), DEBOUNCE_MS + 10).unref();
+      }
       return id !== null;
     },
     async startWorker() {

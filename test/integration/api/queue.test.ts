@@ -155,6 +155,37 @@ describe('θ updates on session completion (durable queue)', () => {
     }
   });
 
+  it('ten completions at once with the worker running: fewer updates than ten, the last one sees every answer', async () => {
+    const metrics = createMetrics();
+    const worker = await startThetaWorker({ database: f.database, logger, metrics, lookbackDays: 30 });
+    target = undefined;
+    try {
+      const h = bearer(await token('gina', 'exam:write'));
+      const answers: [string, boolean][] = [];
+      for (let s = 0; s < 10; s++) {
+        const answer: [string, boolean] = [`i${(s % 3) + 1}`, s % 4 !== 0];
+        answers.push(answer);
+        assert.equal((await post('/sessions', h, { session_id: `g${s}` })).statusCode, 201);
+        const attempts = [{ item_id: answer[0], correct: answer[1] }];
+        assert.equal((await post(`/sessions/g${s}/attempts`, h, { attempts })).statusCode, 201);
+      }
+      target = worker.theta;
+      const done = await Promise.all(
+        Array.from({ length: 10 }, (_, s) => post(`/sessions/g${s}/complete`, h)),
+      );
+      assert.ok(done.every((d) => d.statusCode === 200));
+      await waitFor(async () => ((await pending(f)) === 0 ? true : undefined), 5000);
+      const rows = await online('gina');
+      assert.ok(rows.length >= 1 && rows.length < 10, `${rows.length} updates for 10 completions`);
+      // Sessions g7, g8, g9 hold the latest answers to i2, i3, i1.
+      const latest = [answers[9]!, answers[7]!, answers[8]!].map(([, c]) => (c ? 1 : 0));
+      const expected = engineEap([PARAMS.i1, PARAMS.i2, PARAMS.i3], latest);
+      assert.ok(Math.abs(rows.at(-1)!.theta - expected.theta) < 1e-12);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('a failed update is retried with backoff and then written', async () => {
     const metrics = createMetrics();
     const worker = await startThetaWorker({ database: f.database, logger, metrics, lookbackDays: 30 });
