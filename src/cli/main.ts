@@ -6,12 +6,14 @@ import { ConfigError, loadConfig } from '../config.js';
 import { DataDirLockedError, openDatabase } from '../db/connection.js';
 import { UnknownItemsError } from '../db/ingest.js';
 import { migrate, SchemaBehindError } from '../db/migrator.js';
+import { ManifestError } from '../deploy/k8s.js';
 import { ImportError } from '../ingest/parse.js';
 import { JobAlreadyRunningError } from '../jobs/runner.js';
 import { CsvError } from './csv.js';
 import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 import { registerJobCommands } from './jobs.js';
+import { registerK8sCommand } from './k8s.js';
 import { registerReportCommand } from './report.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
@@ -26,6 +28,7 @@ const USER_ERRORS = [
   ImportError,
   CsvError,
   UnknownItemsError,
+  ManifestError,
 ];
 
 const program = new Command('seedtest')
@@ -79,6 +82,7 @@ registerJobCommands(program);
 registerReportCommand(program);
 registerServeCommand(program);
 registerWorkerCommand(program);
+registerK8sCommand(program);
 
 try {
   await program.parseAsync(process.argv);

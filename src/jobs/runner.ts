@@ -127,6 +127,9 @@ export async function runJob(
   let error: string | undefined;
   try {
     for (const date of dates) {
+      // Let signal handlers run: on the embedded database a run can be all microtasks, and a
+      // SIGTERM would otherwise be handled only after the last day.
+      await new Promise((resolve) => setImmediate(resolve));
       signal.throwIfAborted();
       const ctx: JobContext = {
         date,

@@ -1,0 +1,166 @@
+// `seedtest k8s`: writes the Kubernetes manifests (src/deploy/k8s.ts) generated from the job
+// registry, removes generated files that no longer have a source (a job taken out of the registry),
+// or with --check only compares and exits 1 when the directory differs.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { loadConfig } from '../config.js';
+import {
+  DEFAULT_IMAGE_REPOSITORY,
+  DEFAULT_NAMESPACE,
+  GENERATED_HEADER,
+  indexedJob,
+  renderManifests,
+  toYaml,
+} from '../deploy/k8s.js';
+import { findJob, JOBS } from '../jobs/registry.js';
+
+/** The release version (package.json), the default image tag. */
+export function packageVersion(): string {
+  const path = new URL('../../package.json', import.meta.url);
+  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
+}
+
+export const defaultImage = () => `${DEFAULT_IMAGE_REPOSITORY}:${packageVersion()}`;
+
+export interface DirDiff {
+  changed: string[];
+  missing: string[];
+  /** Generated files in the directory that the generator no longer produces. */
+  stale: string[];
+}
+
+/** How the generated files differ from a directory's. */
+export function diffManifestDir(dir: string, files: ReadonlyMap<string, string>): DirDiff {
+  const present = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')) : [];
+  const diff: DirDiff = { changed: [], missing: [], stale: [] };
+  for (const [file, content] of files) {
+    if (!present.includes(file)) diff.missing.push(file);
+    else if (readFileSync(join(dir, file), 'utf8') !== content) diff.changed.push(file);
+  }
+  for (const file of present) {
+    if (!files.has(file) && readFileSync(join(dir, file), 'utf8').startsWith(GENERATED_HEADER)) {
+      diff.stale.push(file);
+    }
+  }
+  return diff;
+}
+
+export function registerK8sCommand(program: Command): void {
+  const k8s = program.command('k8s');
+  k8s
+    .command('indexed-job')
+    .description(
+      'print an Indexed Job that splits one run of a job over learners into shards (`--shard i/n`)',
+    )
+    .argument('<job>', `one of: ${JOBS.map((j) => j.name).join(', ')}`)
+    .requiredOption('--shards <n>', 'number of shards (pods)', (v) => positiveInt(v, '--shards'))
+    .option('--parallelism <n>', 'pods at once (default: all)', (v) => positiveInt(v, '--parallelism'))
+    .option('--date <YYYY-MM-DD>', 'the day the run is for')
+    .option('--from <YYYY-MM-DD>', 'backfill from this day')
+    .option('--to <YYYY-MM-DD>', 'backfill to this day (inclusive)')
+    .option('--dry-run', 'compute everything, write nothing')
+    .option('--name <name>', 'the Job name (default: <job>-sharded)')
+    .option('--image <repo:tag>', 'container image (default: seedtest-analytics:<version>)')
+    .option('--namespace <name>', 'namespace', DEFAULT_NAMESPACE)
+    .action(
+      (
+        name: string,
+        o: {
+          shards: number;
+          parallelism?: number;
+          date?: string;
+          from?: string;
+          to?: string;
+          dryRun?: boolean;
+          name?: string;
+          image?: string;
+          namespace: string;
+        },
+      ) => {
+        const runArgs = [
+          ...(o.date ? ['--date', o.date] : []),
+          ...(o.from ? ['--from', o.from] : []),
+          ...(o.to ? ['--to', o.to] : []),
+          ...(o.dryRun ? ['--dry-run'] : []),
+        ];
+        const manifest = indexedJob({
+          image: o.image ?? defaultImage(),
+          namespace: o.namespace,
+          job: findJob(name),
+          shards: o.shards,
+          parallelism: o.parallelism,
+          runArgs,
+          name: o.name,
+        });
+        process.stdout.write(toYaml(manifest));
+      },
+    );
+  k8s
+    .description('write the Kubernetes manifests generated from the job registry (kustomize-ready)')
+    .option('--out <dir>', 'output directory', 'deploy/k8s')
+    .option(
+      '--image <repo:tag>',
+      'container image, pinned by tag or digest (default: seedtest-analytics:<version>)',
+    )
+    .option('--namespace <name>', 'namespace', DEFAULT_NAMESPACE)
+    .option('--api-replicas <n>', 'API replicas', (v) => positiveInt(v, '--api-replicas'), 2)
+    .option(
+      '--worker-replicas <n>',
+      'θ-update worker replicas',
+      (v) => positiveInt(v, '--worker-replicas'),
+      1,
+    )
+    .option('--check', 'write nothing; exit 1 when the directory differs from what would be generated')
+    .action(
+      (o: {
+        out: string;
+        image?: string;
+        namespace: string;
+        apiReplicas: number;
+        workerReplicas: number;
+        check?: boolean;
+      }) => {
+        const { scheduleOverrides } = loadConfig();
+        for (const [job, cron] of Object.entries(scheduleOverrides)) {
+          console.error(`seedtest k8s: schedule of ${job} overridden by the environment: "${cron}"`);
+        }
+        const files = renderManifests({
+          image: o.image ?? defaultImage(),
+          namespace: o.namespace,
+          jobs: JOBS,
+          scheduleOverrides,
+          apiReplicas: o.apiReplicas,
+          workerReplicas: o.workerReplicas,
+        });
+        const diff = diffManifestDir(o.out, files);
+        const differs = diff.changed.length + diff.missing.length + diff.stale.length > 0;
+        if (o.check) {
+          if (!differs) {
+            console.log(`${o.out} is current (${files.size} files)`);
+            return;
+          }
+          for (const [what, list] of Object.entries(diff)) {
+            for (const f of list as string[]) console.log(`${what}: ${join(o.out, f)}`);
+          }
+          console.log('run `npm run k8s` to regenerate');
+          process.exitCode = 1;
+          return;
+        }
+        mkdirSync(o.out, { recursive: true });
+        for (const [file, content] of files) writeFileSync(join(o.out, file), content);
+        for (const file of diff.stale) rmSync(join(o.out, file));
+        console.log(
+          `wrote ${files.size} files to ${o.out} (${diff.changed.length + diff.missing.length} changed` +
+            `${diff.stale.length ? `, removed ${diff.stale.join(', ')}` : ''}); apply with kubectl apply -k ${o.out}`,
+        );
+      },
+    );
+}
+
+function positiveInt(value: string, what: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new RangeError(`${what} must be a positive integer, got "${value}"`);
+  return n;
+}
