@@ -17,23 +17,29 @@ interface Anchors {
   source: 'tagged' | 'shared-with-previous' | 'none';
 }
 
-async function previousRun(db: Db, runId: string) {
+/** The latest succeeded run fitted before `asOf` (a backfill links to the run before it, not the newest). */
+async function previousRun(db: Db, runId: string, asOf: Date) {
   return db
     .selectFrom('mirt_fit_meta')
     .select(['run_id'])
     .where('status', '=', 'succeeded')
     .where('run_id', '<>', runId)
+    .where('fitted_at', '<', asOf)
     .orderBy('fitted_at', 'desc')
     .executeTakeFirst();
 }
 
-/** Tagged anchors with current parameters if there are at least 5, else the previous run's items. */
+/**
+ * Tagged anchors with parameters in the previous run (the current ones as of this run) if there
+ * are at least 5, else all the previous run's items.
+ */
 async function findAnchors(db: Db, previous: string | undefined): Promise<Anchors> {
   if (!previous) return { params: new Map(), source: 'none' };
   const tagged = await db
-    .selectFrom('mirt_item_params_current as p')
+    .selectFrom('mirt_item_params as p')
     .innerJoin('item', 'item.item_id', 'p.item_id')
     .select(['p.item_id', 'p.params'])
+    .where('p.version', '=', previous)
     .where(sql<boolean>`'anchor' = ANY(item.tags)`)
     .execute();
   if (tagged.length >= 5)
@@ -49,6 +55,9 @@ async function findAnchors(db: Db, previous: string | undefined): Promise<Anchor
 export async function mirtCalibrate(db: Db, date: string, config: Config): Promise<JobResult> {
   const { lookbackDays, model, linking, minItemResponses } = config.mirt;
   const runId = `cal-${date}`;
+  // The run's estimates are stamped as of its day: now for today's run, the day's last millisecond
+  // for a backfill, so "θ as of day D" finds the estimate made from D's window and no later one.
+  const asOf = new Date(Math.min(Date.now(), Date.parse(`${addDays(date, 1)}T00:00:00Z`) - 1));
   const windowStart = addDays(date, -(lookbackDays - 1));
   const t0 = performance.now();
   const responses = await sql<{ user_id: string; item_id: string; correct: boolean }>`
@@ -69,7 +78,7 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
   await db.deleteFrom('mirt_item_params').where('version', '=', runId).execute();
   await db.deleteFrom('mirt_fit_meta').where('run_id', '=', runId).execute();
 
-  const previous = (await previousRun(db, runId))?.run_id;
+  const previous = (await previousRun(db, runId, asOf))?.run_id;
   const anchors =
     linking === 'none' ? { params: new Map(), source: 'none' as const } : await findAnchors(db, previous);
   const data = fromTriples(
@@ -110,6 +119,7 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
       .values({
         run_id: runId,
         model,
+        fitted_at: asOf,
         status: 'failed',
         model_spec: JSON.stringify(spec),
         metrics: JSON.stringify({ error: (err as Error).message }),
@@ -133,6 +143,7 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
     .values({
       run_id: runId,
       model,
+      fitted_at: asOf,
       status: 'succeeded',
       model_spec: JSON.stringify({
         ...spec,
@@ -172,15 +183,15 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
     };
   });
   await sql`
-    INSERT INTO mirt_item_params (item_id, version, model, params)
-    SELECT * FROM unnest(${items.map((i) => i.item_id)}::text[], ${items.map((i) => i.version)}::text[],
+    INSERT INTO mirt_item_params (item_id, version, model, params, fitted_at)
+    SELECT *, ${asOf}::timestamptz FROM unnest(${items.map((i) => i.item_id)}::text[], ${items.map((i) => i.version)}::text[],
       ${items.map((i) => i.model)}::text[], ${items.map((i) => i.params)}::jsonb[])`.execute(db);
   const abilities = cal.abilities!;
   const perPerson = new Int32Array(data.nPersons);
   for (let p = 0; p < data.nPersons; p++) perPerson[p] = data.personPtr[p + 1]! - data.personPtr[p]!;
   await sql`
-    INSERT INTO mirt_ability (user_id, theta, se, model, version, source, n_responses)
-    SELECT u, t, s, ${model}, ${runId}, 'calibration', n
+    INSERT INTO mirt_ability (user_id, theta, se, model, version, source, n_responses, fitted_at)
+    SELECT u, t, s, ${model}, ${runId}, 'calibration', n, ${asOf}::timestamptz
     FROM unnest(${data.personIds}::text[], ${Array.from(abilities.theta)}::float8[], ${Array.from(abilities.se)}::float8[],
       ${Array.from(perPerson)}::int[]) AS x(u, t, s, n)`.execute(db);
   return {
