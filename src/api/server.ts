@@ -4,6 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import { Ajv } from 'ajv';
+import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
@@ -56,6 +58,26 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * Request validation. Unknown fields are refused, not silently dropped. A JSON body is taken as
+ * typed: no coercion, so `"correct": null` or `"30"` for a number is a 400 naming the field, not a
+ * stored `false` or 30. Path and query strings are text by nature and are coerced to their types.
+ */
+function makeValidator(coerceTypes: false | 'array'): Ajv {
+  const ajv = new Ajv({
+    coerceTypes,
+    useDefaults: true,
+    removeAdditional: false,
+    allErrors: false,
+    strict: false,
+  });
+  // ajv-formats is CommonJS: its default export arrives wrapped under NodeNext.
+  ajvFormats.default(ajv);
+  return ajv;
+}
+
+const validators = { body: makeValidator(false), other: makeValidator('array') };
+
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { config, database, logger, metrics } = options;
   const app = Fastify({
@@ -77,9 +99,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
     },
-    // Unknown fields are refused, not silently dropped.
-    ajv: { customOptions: { removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? validators.body : validators.other).compile(schema),
+  );
 
   installErrorHandling(app);
   registerAuth(app, config.auth, logger);

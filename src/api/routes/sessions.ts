@@ -239,7 +239,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         }
         return session.user_id;
       });
-      // A repeated completion enqueues again: the queue keys θ updates by session, so it is a no-op there.
+      // A repeated completion enqueues again: a learner has at most one queued θ update, so it collapses there.
       if (config.enableIrtOnlineUpdate) await deps.onSessionCompleted?.(userId, sessionId);
       return {
         status: 'completed' as const,

@@ -155,6 +155,14 @@ describe('sessions and attempts', () => {
   it('rejects invalid bodies with 400 naming the field', async () => {
     const cases: Array<[unknown, string]> = [
       [{ attempts: [{ item_id: 'i1', correct: 'yes' }] }, 'attempts[0].correct'],
+      // A JSON body is taken as typed: no coercion of null to false or of "30" to 30.
+      [{ attempts: [{ item_id: 'i1', correct: null }] }, 'attempts[0].correct'],
+      [{ attempts: [{ item_id: 'i1', correct: 'true' }] }, 'attempts[0].correct'],
+      [
+        { attempts: [{ item_id: 'i1', correct: true, response_time_ms: '30' }] },
+        'attempts[0].response_time_ms',
+      ],
+      [{ attempts: [{ item_id: 'i1' }] }, 'attempts[0].correct'],
       [{ attempts: [{ item_id: 'i1', correct: true, extra: 1 }] }, 'attempts[0].extra'],
       [
         { attempts: [{ item_id: 'i1', correct: true, response_time_ms: -5 }] },
