@@ -5,8 +5,10 @@ import type { Config } from '../config.js';
 import { loadConfig } from '../config.js';
 import { announcePort, type Database, openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
+import { startScheduler } from '../jobs/scheduler.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
+import { openQueue } from '../queue/boss.js';
 import { startThetaWorker } from '../queue/theta-updates.js';
 
 export function registerServeCommand(program: Command): void {
@@ -32,10 +34,19 @@ export function registerServeCommand(program: Command): void {
 /** Serves the API on an open, current database until SIGTERM/SIGINT; returns the address. */
 export async function serveApi(config: Config, database: Database, logger: Logger): Promise<string> {
   const metrics = createMetrics();
+  // The scheduler runs by default on the embedded database (one machine runs everything); on a
+  // server it is off unless ENABLE_SCHEDULER says so (Kubernetes CronJobs do the scheduling there).
+  const schedule = config.enableScheduler ?? database.kind === 'embedded';
+  const queue = config.enableIrtOnlineUpdate || schedule ? await openQueue(database, logger) : undefined;
   // The θ-update worker runs in the API process; completions enqueue through the hook.
-  const worker = config.enableIrtOnlineUpdate
-    ? await startThetaWorker({ database, logger, metrics, lookbackDays: config.mirt.lookbackDays })
-    : undefined;
+  const worker =
+    queue && config.enableIrtOnlineUpdate
+      ? await startThetaWorker({ database, logger, metrics, lookbackDays: config.mirt.lookbackDays, queue })
+      : undefined;
+  const scheduler =
+    queue && schedule
+      ? await startScheduler({ queue, database, config, logger, metrics, work: true })
+      : undefined;
   const app = buildServer({
     config,
     database,
@@ -44,8 +55,13 @@ export async function serveApi(config: Config, database: Database, logger: Logge
     onSessionCompleted:
       worker && (async (userId, sessionId) => void (await worker.theta.enqueue(userId, sessionId))),
   });
-  // app.close() (shutdown) runs this before the database closes.
-  if (worker) app.addHook('onClose', () => worker.stop());
+  // app.close() (shutdown) runs this before the database closes: no new scheduled runs, the θ
+  // updates in flight finish, then the queue stops.
+  app.addHook('onClose', async () => {
+    await scheduler?.stop();
+    await worker?.stop();
+    await queue?.stop();
+  });
   let address: string;
   try {
     address = await startServer(app, config);

@@ -127,13 +127,15 @@ export async function openThetaQueue(o: ThetaQueueOptions): Promise<ThetaQueue> 
 }
 
 /**
- * The queue and a θ-update worker in this process (`seedtest serve`, `seedtest worker`), on an open,
- * current database. `stop()` lets the jobs in flight finish; call it before closing the database.
+ * A θ-update worker in this process (`seedtest serve`, `seedtest worker`), on an open, current
+ * database: on the given queue (shared with the scheduler), or on one of its own. `stop()` lets the
+ * jobs in flight finish (and stops the queue it opened); call it before closing the database.
  */
 export async function startThetaWorker(
-  o: Omit<ThetaQueueOptions, 'queue'>,
+  o: Omit<ThetaQueueOptions, 'queue'> & { queue?: Queue },
 ): Promise<{ theta: ThetaQueue; stop(): Promise<void> }> {
-  const queue = await openQueue(o.database, o.logger);
+  const queue = o.queue ?? (await openQueue(o.database, o.logger));
+  const ownQueue = !o.queue;
   try {
     const theta = await openThetaQueue({ ...o, queue });
     await theta.startWorker();
@@ -141,11 +143,11 @@ export async function startThetaWorker(
       theta,
       async stop() {
         theta.stop();
-        await queue.stop();
+        if (ownQueue) await queue.stop();
       },
     };
   } catch (err) {
-    await queue.stop();
+    if (ownQueue) await queue.stop();
     throw err;
   }
 }
