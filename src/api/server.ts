@@ -78,6 +78,22 @@ function makeValidator(coerceTypes: false | 'array'): Ajv {
 
 const validators = { body: makeValidator(false), other: makeValidator('array') };
 
+/**
+ * Every job's last success from job_run, whichever process ran it (a CronJob pod, the CLI, this
+ * server): the staleness alerts work from the API's scrape alone, with or without a Pushgateway.
+ */
+async function exportJobSuccesses(database: Database, metrics: Metrics): Promise<void> {
+  const rows = await database.db
+    .selectFrom('job_run')
+    .select(['job', (eb) => eb.fn.max('finished_at').as('finished_at')])
+    .where('status', '=', 'succeeded')
+    .groupBy('job')
+    .execute();
+  for (const r of rows) {
+    if (r.finished_at) metrics.jobLastSuccess.set({ job: r.job }, new Date(r.finished_at).getTime() / 1000);
+  }
+}
+
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { config, database, logger, metrics } = options;
   const app = Fastify({
@@ -162,9 +178,12 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         .send({ error: { code: 'NOT_READY', message: 'the database does not answer' } });
     }
   });
-  app.get('/metrics', hidden, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()),
-  );
+  app.get('/metrics', hidden, async (_request, reply) => {
+    await exportJobSuccesses(database, metrics).catch((err: unknown) =>
+      app.log.warn({ err }, 'job_run unreadable: job metrics not refreshed'),
+    );
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
 
   const deps: RouteDeps = { config, database, metrics, onSessionCompleted: options.onSessionCompleted };
   app.register(sessionRoutes, { prefix: API_PREFIX, ...deps });

@@ -564,16 +564,6 @@ export function indexedJob(o: IndexedJobOptions): IJob {
   };
 }
 
-/**
- * The values the `job` label of a job's metrics can have. Scraped from a process that ran the job
- * (the API runs jobs too) it is the job's name; pushed from a CronJob pod it is the Pushgateway
- * grouping key's `job`, which replaces the pushed label (the Pushgateway sets grouping labels on every
- * pushed series), and pushMetrics groups by `seedtest_<name with underscores>`.
- */
-export function jobLabelPattern(name: string): string {
-  return `${name}|seedtest_${name.replaceAll('-', '_')}`;
-}
-
 function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
   const labels = commonLabels('monitoring');
   const serviceMonitor: IServiceMonitor = {
@@ -599,7 +589,9 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
     const s = jobSettings(job, opts);
     const threshold = promDuration(s.staleAfterSeconds);
     const period = promDuration(s.periodSeconds);
-    const lastSuccess = `seedtest_job_last_success_timestamp_seconds{job=~"${jobLabelPattern(job.name)}"}`;
+    // The `job` label is the job's name whether scraped from the API (which exports every job's last
+    // success from job_run) or pushed from a CronJob pod (the Pushgateway grouping key is the name).
+    const lastSuccess = `seedtest_job_last_success_timestamp_seconds{job="${job.name}"}`;
     return [
       {
         alert: 'SeedtestJobNotSucceeded',
@@ -619,7 +611,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
         labels: { severity: 'warning', job: job.name },
         annotations: {
           summary: `no successful run of ${job.name} is visible for ${threshold}`,
-          description: `No scrape shows a last success of ${job.name}: the job pods push theirs to the Pushgateway only when PUSHGATEWAY_URL is set (and the Pushgateway is scraped). Check that, that the CronJob runs, and its job_run rows.`,
+          description: `No scrape shows a last success of ${job.name}: neither the API (from job_run) nor the Pushgateway (when PUSHGATEWAY_URL is set). Check that the CronJob runs, its job_run rows and that the API is scraped.`,
           runbook: `docs/operations.md#${job.name}`,
         },
       },

@@ -96,7 +96,9 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export async function pushMetrics(url: string, metrics: Metrics, job: string): Promise<void> {
   const gateway = new Pushgateway(url, { timeout: 5000 }, metrics.registry);
   try {
-    await gateway.pushAdd({ jobName: `seedtest_${job.replaceAll('-', '_')}` });
+    // The grouping key's `job` becomes the label of every pushed series: the job's own name, as in
+    // the API's export, so one alert expression reads both.
+    await gateway.pushAdd({ jobName: job });
   } catch (err) {
     console.error(
       `could not push metrics to the Pushgateway at ${new URL(url).origin}: ${(err as Error).message}`,

@@ -47,6 +47,21 @@ describe('server endpoints', () => {
     assert.match(res.body, /seedtest_theta_updates_total/);
   });
 
+  it("GET /metrics exports every job's last success from job_run, whoever ran it", async () => {
+    await f.database.query(
+      `INSERT INTO job_run (job, params, status, started_at, finished_at, stats) VALUES
+        ('mirt-calibrate', '{}', 'succeeded', '2026-11-20T03:00:00Z', '2026-11-20T03:00:30Z', '{}'),
+        ('mirt-calibrate', '{}', 'succeeded', '2026-11-21T03:00:00Z', '2026-11-21T03:00:10Z', '{}'),
+        ('mirt-calibrate', '{}', 'failed', '2026-11-22T03:00:00Z', '2026-11-22T03:00:10Z', '{}')`,
+    );
+    const res = await f.app.inject({ url: '/metrics' });
+    const expected = Date.parse('2026-11-21T03:00:10Z') / 1000;
+    assert.match(
+      res.body,
+      new RegExp(`seedtest_job_last_success_timestamp_seconds\\{job="mirt-calibrate"\\} ${expected}\\n`),
+    );
+  });
+
   it('GET /docs/openapi.json lists the routes with bearer security; /docs renders them', async () => {
     const res = await f.app.inject({ url: '/docs/openapi.json' });
     assert.equal(res.statusCode, 200);
