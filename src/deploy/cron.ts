@@ -2,18 +2,10 @@
 // "job has not succeeded within its period" alert derives its threshold. The expressions are parsed
 // by the scheduler's own parser (src/jobs/cron.ts), so a schedule the manifests accept is one the
 // in-process scheduler accepts too. Pure.
-import { type Cron, parseCron } from '../jobs/cron.js';
+import { dayMatches, parseCron } from '../jobs/cron.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 86_400_000;
-
-function dayMatches(c: Cron, d: Date): boolean {
-  if (!c.months.has(d.getUTCMonth() + 1)) return false;
-  const dom = c.daysOfMonth.has(d.getUTCDate());
-  const dow = c.daysOfWeek.has(d.getUTCDay());
-  if (c.domRestricted && c.dowRestricted) return dom || dow;
-  return dom && dow;
-}
 
 /** Firing times (epoch ms, UTC) in the `days` days from `start`'s day, oldest first. */
 export function firings(expression: string, start: Date, days: number): number[] {

@@ -59,14 +59,18 @@ export function parseCron(expression: string): Cron {
   };
 }
 
-/** Whether the minute starting at `t` (UTC) is a fire time. */
-export function matches(cron: Cron, t: Date): boolean {
-  if (!cron.minutes.has(t.getUTCMinutes()) || !cron.hours.has(t.getUTCHours())) return false;
+/** Whether the UTC day of `t` is one the schedule fires on (month, day of month, day of week). */
+export function dayMatches(cron: Cron, t: Date): boolean {
   if (!cron.months.has(t.getUTCMonth() + 1)) return false;
   const dom = cron.daysOfMonth.has(t.getUTCDate());
   const dow = cron.daysOfWeek.has(t.getUTCDay());
   if (cron.domRestricted && cron.dowRestricted) return dom || dow;
   return dom && dow;
+}
+
+/** Whether the minute starting at `t` (UTC) is a fire time. */
+export function matches(cron: Cron, t: Date): boolean {
+  return cron.minutes.has(t.getUTCMinutes()) && cron.hours.has(t.getUTCHours()) && dayMatches(cron, t);
 }
 
 const MINUTE_MS = 60_000;
