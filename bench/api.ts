@@ -12,26 +12,14 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { mintToken } from '../src/api/tokens.js';
-import { type Database, openServer } from '../src/db/connection.js';
-import { migrate } from '../src/db/migrator.js';
+import type { Database } from '../src/db/connection.js';
+import { arg, median, withScratchDatabase } from './support.js';
 
 const SECRET = 'bench-secret-that-is-at-least-32-characters';
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ITEMS = 2000;
 const RESPONSES = 100;
-
-function arg(args: string[], name: string, fallback: string): string {
-  const i = args.indexOf(name);
-  return i >= 0 && args[i + 1] !== undefined ? args[i + 1]! : fallback;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -115,143 +103,134 @@ export async function benchApi(args: string[]): Promise<void> {
   const rate = Number(arg(args, '--rate', '200'));
   const completions = Math.ceil(rate * seconds);
   const learners = completions * reps;
-  const name = `seedtest_bench_api_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const database = openServer(url.toString(), 4);
-  let serve: ChildProcess | undefined;
-  try {
-    await migrate(database);
-    const t0 = performance.now();
-    await seed(database, learners);
-    console.log(
-      `seeded ${learners} learners × ${RESPONSES} responses on ${ITEMS} items in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-    );
-    const port = await freePort();
-    serve = await startServe(url.toString(), port);
-    const token = await mintToken({
-      secret: SECRET,
-      sub: 'bench',
-      scope: 'exam:write analysis:run',
-      ttl: '2h',
-    });
-    const auth = { authorization: `Bearer ${token}` };
-    const headers = { ...auth, 'content-type': 'application/json' };
-    const base = `http://127.0.0.1:${port}/api/seedtest`;
-
-    // Warm-up: the item bank is loaded on the first update.
-    await run({
-      url: `${base}/analysis/irt/update-theta`,
-      method: 'POST',
-      headers,
-      body: '{"user_id":"u1"}',
-      amount: 200,
-    });
-
-    const throughput: number[] = [];
-    const p99s: number[] = [];
-    const baseline: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      // The same server's ceiling on this (shared, noisy) machine: an unauthenticated liveness route.
-      const health = await run({
-        url: `http://127.0.0.1:${port}/health`,
-        connections,
-        duration: Math.min(5, seconds),
+  await withScratchDatabase(server, 'api', async (database, url) => {
+    let serve: ChildProcess | undefined;
+    try {
+      const t0 = performance.now();
+      await seed(database, learners);
+      console.log(
+        `seeded ${learners} learners × ${RESPONSES} responses on ${ITEMS} items in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+      );
+      const port = await freePort();
+      serve = await startServe(url, port);
+      const token = await mintToken({
+        secret: SECRET,
+        sub: 'bench',
+        scope: 'exam:write analysis:run',
+        ttl: '2h',
       });
-      baseline.push(health.requests.average);
-      let n = 0;
-      const res = await run({
+      const auth = { authorization: `Bearer ${token}` };
+      const headers = { ...auth, 'content-type': 'application/json' };
+      const base = `http://127.0.0.1:${port}/api/seedtest`;
+
+      // Warm-up: the item bank is loaded on the first update.
+      await run({
         url: `${base}/analysis/irt/update-theta`,
         method: 'POST',
         headers,
-        connections,
-        duration: seconds,
-        requests: [
-          {
-            setupRequest: (req) => ({
-              ...req,
-              body: JSON.stringify({ user_id: `u${(n++ % learners) + 1}` }),
-            }),
-          },
-        ],
+        body: '{"user_id":"u1"}',
+        amount: 200,
       });
-      throughput.push(res.requests.average);
-      p99s.push(res.latency.p99);
-      console.log(
-        `update-theta rep ${r + 1}: ${res.requests.average.toFixed(0)} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
-          `errors ${res.errors}, non-2xx ${res.non2xx}, timeouts ${res.timeouts} (GET /health: ${health.requests.average.toFixed(0)} req/s; ` +
-          `load average ${loadavg()[0]!.toFixed(1)})`,
-      );
-    }
-    console.log(
-      `update-theta median: ${median(throughput).toFixed(0)} req/s, p99 ${median(p99s)} ms ` +
-        `(target ≥ 1000 req/s, p99 ≤ 25 ms; ${connections} connections, ${seconds} s); GET /health median ${median(baseline).toFixed(0)} req/s`,
-    );
 
-    const p99Latency: number[] = [];
-    for (let r = 0; r < reps; r++) {
-      const first = r * completions + 1;
-      await sql`INSERT INTO exam_session (session_id, user_id, status, started_at)
-        SELECT 'c' || g, 'u' || g, 'open', now() FROM generate_series(${first}::int, ${first + completions - 1}::int) g`.execute(
-        database.db,
+      const throughput: number[] = [];
+      const p99s: number[] = [];
+      const baseline: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        // The same server's ceiling on this (shared, noisy) machine: an unauthenticated liveness route.
+        const health = await run({
+          url: `http://127.0.0.1:${port}/health`,
+          connections,
+          duration: Math.min(5, seconds),
+        });
+        baseline.push(health.requests.average);
+        let n = 0;
+        const res = await run({
+          url: `${base}/analysis/irt/update-theta`,
+          method: 'POST',
+          headers,
+          connections,
+          duration: seconds,
+          requests: [
+            {
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({ user_id: `u${(n++ % learners) + 1}` }),
+              }),
+            },
+          ],
+        });
+        throughput.push(res.requests.average);
+        p99s.push(res.latency.p99);
+        console.log(
+          `update-theta rep ${r + 1}: ${res.requests.average.toFixed(0)} req/s, p50 ${res.latency.p50} ms, p99 ${res.latency.p99} ms, ` +
+            `errors ${res.errors}, non-2xx ${res.non2xx}, timeouts ${res.timeouts} (GET /health: ${health.requests.average.toFixed(0)} req/s; ` +
+            `load average ${loadavg()[0]!.toFixed(1)})`,
+        );
+      }
+      console.log(
+        `update-theta median: ${median(throughput).toFixed(0)} req/s, p99 ${median(p99s)} ms ` +
+          `(target ≥ 1000 req/s, p99 ≤ 25 ms; ${connections} connections, ${seconds} s); GET /health median ${median(baseline).toFixed(0)} req/s`,
       );
-      let n = 0;
-      const res = await run({
-        url: base,
-        method: 'POST',
-        headers: auth,
-        // autocannon paces each connection at overallRate / connections per second (rounded down).
-        connections: 20,
-        overallRate: rate,
-        amount: completions,
-        requests: [
-          { setupRequest: (req) => ({ ...req, path: `/api/seedtest/sessions/c${first + n++}/complete` }) },
-        ],
-      });
-      // Every completed session's learner must get an online row written after the completion.
-      const pending = async () =>
-        Number(
-          (
-            await sql<{ n: string }>`SELECT count(*) AS n FROM exam_session s
+
+      const p99Latency: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        const first = r * completions + 1;
+        await sql`INSERT INTO exam_session (session_id, user_id, status, started_at)
+        SELECT 'c' || g, 'u' || g, 'open', now() FROM generate_series(${first}::int, ${first + completions - 1}::int) g`.execute(
+          database.db,
+        );
+        let n = 0;
+        const res = await run({
+          url: base,
+          method: 'POST',
+          headers: auth,
+          // autocannon paces each connection at overallRate / connections per second (rounded down).
+          connections: 20,
+          overallRate: rate,
+          amount: completions,
+          requests: [
+            { setupRequest: (req) => ({ ...req, path: `/api/seedtest/sessions/c${first + n++}/complete` }) },
+          ],
+        });
+        // Every completed session's learner must get an online row written after the completion.
+        const pending = async () =>
+          Number(
+            (
+              await sql<{ n: string }>`SELECT count(*) AS n FROM exam_session s
               WHERE s.session_id LIKE 'c%' AND s.status = 'completed'
                 AND substr(s.session_id, 2)::int BETWEEN ${first}::int AND ${first + completions - 1}::int
                 AND NOT EXISTS (SELECT 1 FROM mirt_ability a WHERE a.user_id = s.user_id
                   AND a.source = 'online' AND a.fitted_at >= s.completed_at)`.execute(database.db)
-          ).rows[0]!.n,
-        );
-      for (let w = 0; w < 100 && (await pending()) > 0; w++) await new Promise((x) => setTimeout(x, 200));
-      const lat = await sql<{ ms: number }>`SELECT extract(epoch FROM (
+            ).rows[0]!.n,
+          );
+        for (let w = 0; w < 100 && (await pending()) > 0; w++) await new Promise((x) => setTimeout(x, 200));
+        const lat = await sql<{ ms: number }>`SELECT extract(epoch FROM (
           SELECT min(a.fitted_at) FROM mirt_ability a
           WHERE a.user_id = s.user_id AND a.source = 'online' AND a.fitted_at >= s.completed_at) - s.completed_at) * 1000 AS ms
         FROM exam_session s
         WHERE s.session_id LIKE 'c%' AND s.status = 'completed'
           AND substr(s.session_id, 2)::int BETWEEN ${first}::int AND ${first + completions - 1}::int`.execute(
-        database.db,
-      );
-      const ms = lat.rows.map((x) => (x.ms === null ? Number.NaN : Number(x.ms))).filter(Number.isFinite);
-      const completed = lat.rows.length;
-      if (ms.length === 0)
-        throw new Error(`no θ update was written for the ${completed} completions of rep ${r + 1}`);
-      p99Latency.push(quantile(ms, 0.99));
+          database.db,
+        );
+        const ms = lat.rows.map((x) => (x.ms === null ? Number.NaN : Number(x.ms))).filter(Number.isFinite);
+        const completed = lat.rows.length;
+        if (ms.length === 0)
+          throw new Error(`no θ update was written for the ${completed} completions of rep ${r + 1}`);
+        p99Latency.push(quantile(ms, 0.99));
+        console.log(
+          `completions rep ${r + 1}: ${res.requests.total} sent at ${res.requests.average.toFixed(0)}/s (p99 ${res.latency.p99} ms, ` +
+            `non-2xx ${res.non2xx}, errors ${res.errors}); ${completed} completed, ${ms.length} updates written; ` +
+            `completion→write p50 ${quantile(ms, 0.5).toFixed(0)} ms, p99 ${quantile(ms, 0.99).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`,
+        );
+      }
       console.log(
-        `completions rep ${r + 1}: ${res.requests.total} sent at ${res.requests.average.toFixed(0)}/s (p99 ${res.latency.p99} ms, ` +
-          `non-2xx ${res.non2xx}, errors ${res.errors}); ${completed} completed, ${ms.length} updates written; ` +
-          `completion→write p50 ${quantile(ms, 0.5).toFixed(0)} ms, p99 ${quantile(ms, 0.99).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms`,
+        `completions median p99 completion→write: ${median(p99Latency).toFixed(0)} ms (target ≤ 1000 ms at ${rate}/s)`,
       );
+    } finally {
+      if (serve) {
+        serve.kill('SIGTERM');
+        await once(serve, 'exit');
+      }
     }
-    console.log(
-      `completions median p99 completion→write: ${median(p99Latency).toFixed(0)} ms (target ≤ 1000 ms at ${rate}/s)`,
-    );
-  } finally {
-    if (serve) {
-      serve.kill('SIGTERM');
-      await once(serve, 'exit');
-    }
-    await database.close();
-    await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 }

@@ -9,21 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { buildServer } from '../src/api/server.js';
 import { mintToken } from '../src/api/tokens.js';
 import { loadConfig } from '../src/config.js';
-import { type Database, openEmbedded, openServer } from '../src/db/connection.js';
+import { type Database, openEmbedded } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrator.js';
 import { loadPlatform } from '../src/demo/load.js';
 import { createLogger } from '../src/observability/logger.js';
 import { createMetrics } from '../src/observability/metrics.js';
 import { streamPlatform } from '../src/synthetic/platform.js';
-
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
+import { arg, withScratchDatabase } from './support.js';
 
 const BATCH = 50;
 const HTTP_LEARNERS = 200;
@@ -100,7 +95,6 @@ async function measureHttp(url: string, database: Database, seconds: number): Pr
 }
 
 async function measure(label: string, database: Database, learners: number) {
-  await migrate(database);
   const platform = streamPlatform({
     seed: 1,
     learners,
@@ -124,6 +118,7 @@ export async function benchIngest(args: string[]): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'seedtest-bench-'));
   const embedded = await openEmbedded(dir, 'bench');
   try {
+    await migrate(embedded);
     await measure('embedded (PGlite)', embedded, learners);
   } finally {
     await embedded.close();
@@ -131,23 +126,12 @@ export async function benchIngest(args: string[]): Promise<void> {
   }
   const server = arg(args, '--server');
   if (!server) return;
-  const name = `seedtest_bench_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const database = openServer(url.toString(), 4);
-  try {
+  await withScratchDatabase(server, 'ingest', async (database, url) => {
     await measure(
       'PostgreSQL',
       database,
       Math.round(Number(arg(args, '--server-attempts') ?? 1_000_000) / 370),
     );
-    await measureHttp(url.toString(), database, Number(arg(args, '--http-seconds') ?? 20));
-  } finally {
-    await database.close();
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+    await measureHttp(url, database, Number(arg(args, '--http-seconds') ?? 20));
+  });
 }

@@ -4,11 +4,7 @@
 // figure to compare when other work shares the machine's 2 cores (the load average is printed).
 import { loadavg } from 'node:os';
 import { calibrate, fromIndexed, OnlineScorer, simulate } from '../src/irt/index.js';
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
+import { median } from './support.js';
 
 function cpuMs(since: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);

@@ -8,22 +8,11 @@
 //   calibration: 1,000,000 responses (10,000 learners × 100 items of 1,000, 2PL), mirt-calibrate
 //                end to end: read, fit, link, write (target <= 30 s)
 // --scale multiplies the learner counts (0.1 for a quick look).
-import pg from 'pg';
 import { loadConfig } from '../src/config.js';
-import { type Database, openServer } from '../src/db/connection.js';
-import { migrate } from '../src/db/migrator.js';
+import type { Database } from '../src/db/connection.js';
 import { findJob } from '../src/jobs/registry.js';
 import { runJob } from '../src/jobs/runner.js';
-
-function arg(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
+import { arg, median, withScratchDatabase } from './support.js';
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -247,22 +236,10 @@ export async function benchJobs(args: string[]): Promise<void> {
   const runs = Number(arg(args, '--runs') ?? 3);
   const only = (arg(args, '--only') ?? 'features,kpis,calibration').split(',');
   if (!(scale > 0) || !(runs >= 1)) throw new RangeError('--scale must be > 0 and --runs >= 1');
-  const name = `seedtest_bench_jobs_${process.pid}`;
-  const admin = new pg.Client({ connectionString: server });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(server);
-  url.pathname = `/${name}`;
-  const database = openServer(url.toString(), 4);
-  try {
-    await migrate(database);
-    console.log(`PostgreSQL ${url.host}, scale ${scale}, ${runs} runs each`);
+  await withScratchDatabase(server, 'jobs', async (database, url) => {
+    console.log(`PostgreSQL ${new URL(url).host}, scale ${scale}, ${runs} runs each`);
     if (only.includes('features')) await benchFeatures(database, Math.round(50_000 * scale), runs);
     if (only.includes('kpis')) await benchKpis(database, Math.round(100_000 * scale), runs);
     if (only.includes('calibration')) await benchCalibration(database, Math.round(10_000 * scale), runs);
-  } finally {
-    await database.close();
-    await admin.query(`DROP DATABASE ${name} WITH (FORCE)`);
-    await admin.end();
-  }
+  });
 }

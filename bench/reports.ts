@@ -11,6 +11,7 @@ import { REPORT_PAGE } from '../src/jobs/generate-weekly-report.js';
 import { createRenderPool, type RenderPool } from '../src/reports/render-pool.js';
 import { CONTENT_TYPES, FsReportStore, reportKey } from '../src/reports/storage.js';
 import { syntheticViewModel } from '../test/unit/reports/fixtures.js';
+import { median } from './support.js';
 
 /** Peak RSS (VmHWM, KB) and CPU time (ms) of a process, from Linux's /proc. */
 async function usage(pid: number): Promise<{ peakKb: number; cpuMs: number }> {
@@ -85,7 +86,6 @@ export async function benchReports(args: string[]): Promise<void> {
         `run ${r + 1}: ${n} learners (HTML + PDF) in ${(ms / 1000).toFixed(2)} s, ${(cpuMs / n).toFixed(0)} ms CPU per learner`,
       );
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const { peakKb } = await total(pool);
     const cores = availableParallelism();
     console.log(
