@@ -4,9 +4,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -28,6 +25,7 @@ import { FsReportStore, reportKey, S3ReportStore } from '../../src/reports/stora
 import { KPI_KEYS } from '../../src/reports/view-model.js';
 import { streamPlatform } from '../../src/synthetic/platform.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { S3_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
 import { assertWellFormedXml } from '../unit/reports/xml.js';
 
 const WEEK = '2026-11-16';
@@ -347,13 +345,6 @@ describe('generate-weekly-report on the filesystem store', () => {
   });
 });
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
-
 async function bytesOf(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of stream) chunks.push(Buffer.from(c));
@@ -361,33 +352,24 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
 }
 
 describe('generate-weekly-report on S3 (s3rver)', () => {
-  let dir: string;
-  let server: S3rverInstance;
+  let s3: TestS3;
   let store: S3ReportStore;
   const week = '2026-11-02';
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'reports-s3-job-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: 'reports' }],
-    });
-    const { port } = await server.run();
+    s3 = await startS3();
     store = new S3ReportStore({
-      bucket: 'reports',
+      bucket: s3.bucket,
       region: 'ap-northeast-2',
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint: s3.endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: S3_CREDENTIALS,
       maxAttempts: 2,
     });
   });
   after(async () => {
     store.close();
-    await rm(dir, { recursive: true, force: true });
+    await s3.close();
   });
 
   it('stores the rendered bytes as objects; the row carries their sha256', async () => {
@@ -410,9 +392,7 @@ describe('generate-weekly-report on S3 (s3rver)', () => {
   });
 
   it('a stopped server: no report_artifacts row, the learner failed and counted, the run partial', async () => {
-    const closed = server.close();
-    server.httpServer.closeAllConnections();
-    await closed;
+    await s3.stop();
     const metrics = createMetrics();
     const outcome = await run({ week, users: [noTheta], deps: { store }, metrics });
     assert.equal(outcome.status, 'partial', outcome.summary);

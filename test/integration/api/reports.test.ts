@@ -4,9 +4,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,6 +12,7 @@ import { generateWeeklyReports } from '../../../src/jobs/generate-weekly-report.
 import { findJob } from '../../../src/jobs/registry.js';
 import { runJob } from '../../../src/jobs/runner.js';
 import { reportKey } from '../../../src/reports/storage.js';
+import { startS3, type TestS3 } from '../../helpers/s3.js';
 import { bearer, createFixture, type Fixture, seedItems, testConfig, token } from './setup.js';
 
 const WEEK = '2026-11-16';
@@ -165,40 +163,24 @@ describe('report routes on the filesystem store', () => {
   });
 });
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
-
 describe('report download from S3 (s3rver)', () => {
   let f: Fixture;
-  let dir: string;
-  let server: S3rverInstance;
+  let s3: TestS3;
   const credentials = {
     AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID,
     AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY,
   };
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'reports-api-s3-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: 'reports' }],
-    });
-    const { port } = await server.run();
+    s3 = await startS3();
     // The route's store takes credentials from the SDK's provider chain, as in production.
     process.env.AWS_ACCESS_KEY_ID = 'S3RVER';
     process.env.AWS_SECRET_ACCESS_KEY = 'S3RVER';
     const env = {
-      DATA_DIR: dir,
+      DATA_DIR: s3.dir,
       PUBLIC_BASE_URL: BASE_URL,
       S3_BUCKET: 'reports',
-      S3_ENDPOINT: `http://127.0.0.1:${port}`,
+      S3_ENDPOINT: s3.endpoint,
       S3_FORCE_PATH_STYLE: 'true',
       REPORT_URL_TTL_SECONDS: '120',
     };
@@ -207,8 +189,7 @@ describe('report download from S3 (s3rver)', () => {
   });
   after(async () => {
     await f.close();
-    await server.close();
-    await rm(dir, { recursive: true, force: true });
+    await s3.close();
     for (const [k, v] of Object.entries(credentials)) {
       if (v === undefined) delete process.env[k];
       else process.env[k] = v;

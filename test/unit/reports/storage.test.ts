@@ -1,9 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import type { Server } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -16,6 +13,7 @@ import {
   reportKey,
   S3ReportStore,
 } from '../../../src/reports/storage.js';
+import { S3_CREDENTIALS, startS3, type TestS3 } from '../../helpers/s3.js';
 import { fullWeek } from './fixtures.js';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -74,40 +72,24 @@ describe('filesystem store', () => {
   });
 });
 
-interface S3rverInstance {
-  run(): Promise<AddressInfo>;
-  close(): Promise<void>;
-  httpServer: Server;
-}
-const S3rver = createRequire(import.meta.url)('s3rver') as new (options: object) => S3rverInstance;
-
 describe('S3 store against s3rver', () => {
-  let dir: string;
-  let server: S3rverInstance;
+  let s3: TestS3;
   let store: S3ReportStore;
 
   before(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'reports-s3-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory: dir,
-      configureBuckets: [{ name: 'reports' }],
-    });
-    const { port } = await server.run();
+    s3 = await startS3();
     store = new S3ReportStore({
-      bucket: 'reports',
+      bucket: s3.bucket,
       region: 'ap-northeast-2',
-      endpoint: `http://127.0.0.1:${port}`,
+      endpoint: s3.endpoint,
       forcePathStyle: true,
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      credentials: S3_CREDENTIALS,
       maxAttempts: 2,
     });
   });
   after(async () => {
     store.close();
-    await rm(dir, { recursive: true, force: true });
+    await s3.close();
   });
 
   it('round-trips a rendered PDF byte for byte (sha256), with SSE requested', async () => {
@@ -126,9 +108,7 @@ describe('S3 store against s3rver', () => {
   });
 
   it('put() rejects when the server is stopped', async () => {
-    const closed = server.close();
-    server.httpServer.closeAllConnections();
-    await closed;
+    await s3.stop();
     await assert.rejects(store.put(reportKey('u-1', '2026-11-16', 'html'), Buffer.from('x'), 'text/html'));
   });
 });
