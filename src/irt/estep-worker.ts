@@ -2,7 +2,7 @@
 // of persons into its own counts and node masses, reports done.
 import { workerData } from 'node:worker_threads';
 import { CMD_EXIT, FLAG_COUNTS, FLAG_THETA, FLAG_WINDOWS, type WorkerShared } from './parallel.js';
-import { type PersonResponses, personPosterior, posteriorMoments } from './posterior.js';
+import { type PersonResponses, personPosterior, posteriorMoments, scatterPosterior } from './posterior.js';
 
 const s = workerData as WorkerShared;
 const control = new Int32Array(s.control);
@@ -27,7 +27,6 @@ const post = new Float64Array(Q);
 const win = new Int32Array(2);
 const mom = new Float64Array(2);
 const { nCat, from, to } = s;
-const { personItem, personValue } = data;
 
 function pass(flags: number): void {
   const withCounts = (flags & FLAG_COUNTS) !== 0;
@@ -44,25 +43,7 @@ function pass(flags: number): void {
     const hi = win[1];
     if (withCounts) {
       for (let k = lo; k <= hi; k++) nk[k] += post[k];
-      const end = personPtr[i + 1];
-      let o = personPtr[i];
-      for (; o + 3 < end; o += 4) {
-        const off1 = (personItem[o] * nCat + personValue[o]) * Q;
-        const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
-        const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
-        const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
-        for (let k = lo; k <= hi; k++) {
-          const p = post[k];
-          counts[off1 + k] += p;
-          counts[off2 + k] += p;
-          counts[off3 + k] += p;
-          counts[off4 + k] += p;
-        }
-      }
-      for (; o < end; o++) {
-        const off = (personItem[o] * nCat + personValue[o]) * Q;
-        for (let k = lo; k <= hi; k++) counts[off + k] += post[k];
-      }
+      scatterPosterior(data, i, post, lo, hi, nCat, counts);
     }
     if (withTheta) {
       posteriorMoments(post, nodes, mom);

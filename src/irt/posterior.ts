@@ -260,6 +260,43 @@ export function posteriorMoments(post: Float64Array, nodes: Float64Array, out: F
   out[1] = Math.sqrt(v);
 }
 
+/**
+ * Adds person i's posterior (its nodes lo..hi with mass) to the expected counts of each of its
+ * responses, four responses per sweep. Cells receive persons in order: the sums do not depend on
+ * how persons are split between threads.
+ */
+export function scatterPosterior(
+  data: PersonResponses,
+  i: number,
+  post: Float64Array,
+  lo: number,
+  hi: number,
+  nCat: number,
+  counts: Float64Array,
+): void {
+  const Q = post.length;
+  const { personPtr, personItem, personValue } = data;
+  const end = personPtr[i + 1];
+  let o = personPtr[i];
+  for (; o + 3 < end; o += 4) {
+    const off1 = (personItem[o] * nCat + personValue[o]) * Q;
+    const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
+    const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
+    const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
+    for (let k = lo; k <= hi; k++) {
+      const p = post[k];
+      counts[off1 + k] += p;
+      counts[off2 + k] += p;
+      counts[off3 + k] += p;
+      counts[off4 + k] += p;
+    }
+  }
+  for (; o < end; o++) {
+    const off = (personItem[o] * nCat + personValue[o]) * Q;
+    for (let k = lo; k <= hi; k++) counts[off + k] += post[k];
+  }
+}
+
 /** One pass over all persons in order; fills the requested sinks and returns the total log-likelihood. */
 export function posteriorPass(
   data: PersonResponses,
@@ -274,44 +311,13 @@ export function posteriorPass(
   const win = new Int32Array(2);
   const mom = new Float64Array(2);
   const { counts, nk, theta, se } = sinks;
-  const { personPtr, personItem, personValue } = data;
   let logLik = 0;
   for (let i = 0; i < data.nPersons; i++) {
     logLik += personPosterior(data, i, table, nCat, logPrior, post, win, sinks.windows);
     const lo = win[0];
     const hi = win[1];
     if (nk) for (let k = lo; k <= hi; k++) nk[k] += post[k];
-    if (counts) {
-      // Only the nodes with posterior mass, two responses per sweep (as in personPosterior).
-      const end = personPtr[i + 1];
-      let o = personPtr[i];
-      for (; o + 3 < end; o += 4) {
-        const off1 = (personItem[o] * nCat + personValue[o]) * Q;
-        const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
-        const off3 = (personItem[o + 2] * nCat + personValue[o + 2]) * Q;
-        const off4 = (personItem[o + 3] * nCat + personValue[o + 3]) * Q;
-        for (let k = lo; k <= hi; k++) {
-          const p = post[k];
-          counts[off1 + k] += p;
-          counts[off2 + k] += p;
-          counts[off3 + k] += p;
-          counts[off4 + k] += p;
-        }
-      }
-      for (; o + 1 < end; o += 2) {
-        const off1 = (personItem[o] * nCat + personValue[o]) * Q;
-        const off2 = (personItem[o + 1] * nCat + personValue[o + 1]) * Q;
-        for (let k = lo; k <= hi; k++) {
-          const p = post[k];
-          counts[off1 + k] += p;
-          counts[off2 + k] += p;
-        }
-      }
-      if (o < end) {
-        const off = (personItem[o] * nCat + personValue[o]) * Q;
-        for (let k = lo; k <= hi; k++) counts[off + k] += post[k];
-      }
-    }
+    if (counts) scatterPosterior(data, i, post, lo, hi, nCat, counts);
     if (theta) {
       posteriorMoments(post, nodes, mom);
       theta[i] = mom[0];
