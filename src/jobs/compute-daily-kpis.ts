@@ -12,6 +12,9 @@ import { KPI_BATCH, loadKpiInputs } from './kpi-inputs.js';
 import type { JobContext, JobResult } from './registry.js';
 import { inShard, type Shard, WHOLE } from './shard.js';
 
+/** Batch reads in flight while a batch is computed. */
+const READS_IN_FLIGHT = 2;
+
 export interface WeeklyKpiRequest {
   /** The day the KPIs are as of; the row is the one of its ISO week (see kpiAsOf for a past week). */
   asOf: string;
@@ -71,17 +74,23 @@ export async function computeWeeklyKpis(db: Db, req: WeeklyKpiRequest): Promise<
   };
   const learners = await activeLearners(db, asOf, config.kpi.lookbackDays, req.shard ?? WHOLE, req.userIds);
   const rows: WeeklyKpiRow[] = [];
-  // The next batch is read while this one is computed, so the database and the process overlap.
-  const load = (i: number) => {
-    const p = loadKpiInputs(db, learners.slice(i, i + KPI_BATCH), asOf);
-    p.catch(() => {}); // awaited below; an abort between batches must not leave it unhandled
-    return p;
+  // The next batches are read while this one is computed: the database (on a server, on its own
+  // cores, one connection per read) and the process overlap.
+  const reads: ReturnType<typeof loadKpiInputs>[] = [];
+  let nextRead = 0;
+  const readAhead = () => {
+    while (reads.length < READS_IN_FLIGHT && nextRead < learners.length) {
+      const p = loadKpiInputs(db, learners.slice(nextRead, nextRead + KPI_BATCH), asOf);
+      p.catch(() => {}); // awaited below; an abort between batches must not leave it unhandled
+      reads.push(p);
+      nextRead += KPI_BATCH;
+    }
   };
-  let next = learners.length > 0 ? load(0) : undefined;
+  readAhead();
   for (let i = 0; i < learners.length; i += KPI_BATCH) {
-    const inputs = await next!;
+    const inputs = await reads.shift()!;
     req.signal?.throwIfAborted();
-    next = i + KPI_BATCH < learners.length ? load(i + KPI_BATCH) : undefined;
+    readAhead();
     for (const [userId, input] of inputs) {
       rows.push({ user_id: userId, week_start: weekStart, as_of: asOf, kpis: computeKpis(input, settings) });
     }
