@@ -29,7 +29,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
         bar.setTotal(total);
         bar.update(done, { label });
       },
-      stop: () => started && bar.stop(),
+      // Idempotent: the CLI stops the bar before its summary and again on every way out.
+      stop() {
+        if (started) bar.stop();
+        started = false;
+      },
     };
   }
   let last = 0;

@@ -193,29 +193,7 @@ const NEGLIGIBLE = -37;
  * their exponentials; `win` receives the first and last non-zero node.
  */
 export function normalizeLog(post: Float64Array, win: Int32Array): number {
-  const Q = post.length;
-  let max = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < Q; k++) if (post[k] > max) max = post[k];
-  let sum = 0;
-  let lo = Q;
-  let hi = -1;
-  for (let k = 0; k < Q; k++) {
-    const d = post[k] - max;
-    if (d < NEGLIGIBLE) {
-      post[k] = 0;
-      continue;
-    }
-    const e = Math.exp(d);
-    post[k] = e;
-    sum += e;
-    if (lo === Q) lo = k;
-    hi = k;
-  }
-  const inv = 1 / sum;
-  for (let k = lo; k <= hi; k++) post[k] *= inv;
-  win[0] = lo;
-  win[1] = hi;
-  return max + Math.log(sum);
+  return normalizeLogRange(post, 0, post.length - 1, win);
 }
 
 /** normalizeLog restricted to the nodes [a, b]; every other node of `post` is set to 0. */

@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { S3ReportStore } from '../../src/reports/storage.js';
 
 interface S3rverInstance {
   run(): Promise<AddressInfo>;
@@ -20,6 +21,8 @@ export interface TestS3 {
   bucket: string;
   dir: string;
   server: S3rverInstance;
+  /** A report store on this server (path-style, two attempts so a stopped server fails fast). */
+  store(): S3ReportStore;
   /** Stops the server (as a failing store would) and drops its connections. */
   stop(): Promise<void>;
   /** Stops the server if running and removes its directory. */
@@ -50,6 +53,15 @@ export async function startS3(bucket = 'reports'): Promise<TestS3> {
     dir,
     server,
     stop,
+    store: () =>
+      new S3ReportStore({
+        bucket,
+        region: 'ap-northeast-2',
+        endpoint: `http://127.0.0.1:${port}`,
+        forcePathStyle: true,
+        credentials: S3_CREDENTIALS,
+        maxAttempts: 2,
+      }),
     async close() {
       await stop();
       await rm(dir, { recursive: true, force: true });

@@ -21,11 +21,11 @@ import { type RunOptions, runJob } from '../../src/jobs/runner.js';
 import { createMetrics, type Metrics } from '../../src/observability/metrics.js';
 import { messages } from '../../src/reports/messages.js';
 import { SECTION_IDS } from '../../src/reports/render.js';
-import { FsReportStore, reportKey, S3ReportStore } from '../../src/reports/storage.js';
+import { FsReportStore, reportKey, type S3ReportStore } from '../../src/reports/storage.js';
 import { KPI_KEYS } from '../../src/reports/view-model.js';
 import { streamPlatform } from '../../src/synthetic/platform.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
-import { S3_CREDENTIALS, startS3, type TestS3 } from '../helpers/s3.js';
+import { startS3, type TestS3 } from '../helpers/s3.js';
 import { assertWellFormedXml } from '../unit/reports/xml.js';
 
 const WEEK = '2026-11-16';
@@ -358,14 +358,7 @@ describe('generate-weekly-report on S3 (s3rver)', () => {
 
   before(async () => {
     s3 = await startS3();
-    store = new S3ReportStore({
-      bucket: s3.bucket,
-      region: 'ap-northeast-2',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-      maxAttempts: 2,
-    });
+    store = s3.store();
   });
   after(async () => {
     store.close();

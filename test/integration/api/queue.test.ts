@@ -43,6 +43,18 @@ describe('θ updates on session completion (durable queue)', () => {
   });
   after(() => f.close());
 
+  /** Completions are queued by a producer with no worker in this process; returns its queue. */
+  const producerOnly = async () => {
+    const queue = await openQueue(f.database, logger);
+    target = await openThetaQueue({
+      queue,
+      database: f.database,
+      metrics: createMetrics(),
+      logger,
+      lookbackDays: 30,
+    });
+    return queue;
+  };
   const post = (url: string, headers: Record<string, string>, payload?: unknown) =>
     f.app.inject({ method: 'POST', url: `/api/seedtest${url}`, headers, payload: payload as object });
   const online = (userId: string) =>
@@ -115,14 +127,7 @@ describe('θ updates on session completion (durable queue)', () => {
   });
 
   it('ten completions while the worker is down collapse into one update that sees the last state; a restarted worker runs it', async () => {
-    const producer = await openQueue(f.database, logger);
-    target = await openThetaQueue({
-      queue: producer,
-      database: f.database,
-      metrics: createMetrics(),
-      logger,
-      lookbackDays: 30,
-    });
+    const producer = await producerOnly();
     const answers: number[] = [];
     for (let s = 0; s < 10; s++) {
       const correct = s % 3 !== 0;
@@ -229,14 +234,7 @@ describe('θ updates on session completion (durable queue)', () => {
       assert.ok(ready, `the worker did not start: ${out}`);
       return child;
     };
-    const producer = await openQueue(f.database, logger);
-    target = await openThetaQueue({
-      queue: producer,
-      database: f.database,
-      metrics: createMetrics(),
-      logger,
-      lookbackDays: 30,
-    });
+    const producer = await producerOnly();
     try {
       const first = await startWorker();
       first.kill('SIGKILL');

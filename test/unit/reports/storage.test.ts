@@ -11,9 +11,9 @@ import {
   FsReportStore,
   ReportNotFoundError,
   reportKey,
-  S3ReportStore,
+  type S3ReportStore,
 } from '../../../src/reports/storage.js';
-import { S3_CREDENTIALS, startS3, type TestS3 } from '../../helpers/s3.js';
+import { startS3, type TestS3 } from '../../helpers/s3.js';
 import { fullWeek } from './fixtures.js';
 
 async function bytesOf(stream: Readable): Promise<Buffer> {
@@ -78,14 +78,7 @@ describe('S3 store against s3rver', () => {
 
   before(async () => {
     s3 = await startS3();
-    store = new S3ReportStore({
-      bucket: s3.bucket,
-      region: 'ap-northeast-2',
-      endpoint: s3.endpoint,
-      forcePathStyle: true,
-      credentials: S3_CREDENTIALS,
-      maxAttempts: 2,
-    });
+    store = s3.store();
   });
   after(async () => {
     store.close();
