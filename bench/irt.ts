@@ -6,6 +6,10 @@ import { loadavg } from 'node:os';
 import { calibrate, fromIndexed, OnlineScorer, simulate } from '../src/irt/index.js';
 import { median } from './support.js';
 
+/** The E-step threads of a run: as given, or the engine's default (2 from PARALLEL_MIN_OBS responses). */
+const threadsLabel = (threads: number | undefined) =>
+  threads === undefined ? 'default threads' : `${threads} thread(s)`;
+
 function cpuMs(since: NodeJS.CpuUsage): number {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1000;
@@ -20,6 +24,7 @@ function calibrationCase(
   runs: number,
   target: number,
   mirtCompat: boolean,
+  threads: number | undefined,
 ): void {
   const sim = simulate({ model: '2PL', nPersons, nItems, perPerson, seed: 20250101 });
   const times: number[] = [];
@@ -28,7 +33,7 @@ function calibrationCase(
   for (let r = 0; r < runs; r++) {
     const c0 = process.cpuUsage();
     const t0 = performance.now();
-    last = calibrate(fromIndexed(sim.responses), { model: '2PL', mirtCompat });
+    last = calibrate(fromIndexed(sim.responses), { model: '2PL', mirtCompat, threads });
     times.push(performance.now() - t0);
     cpu.push(cpuMs(c0));
   }
@@ -61,7 +66,7 @@ function onlineCase(runs: number): void {
 }
 
 /** The 50M case: one run (it takes minutes); simulation is not counted, data building is. */
-function largeCase(threads: number): void {
+function largeCase(threads: number | undefined): void {
   const t0 = performance.now();
   const sim = simulate({ model: '2PL', nPersons: 1_000_000, nItems: 5_000, perPerson: 50, seed: 20250102 });
   const t1 = performance.now();
@@ -73,7 +78,7 @@ function largeCase(threads: number): void {
   const cpu = cpuMs(c0);
   const rssGB = (process.resourceUsage().maxRSS * 1024) / 1e9;
   console.log(
-    `2PL 1,000,000 x 5,000, 50 each (50M), ${threads} thread(s): engine ${((t3 - t1) / 1000).toFixed(1)} s [cpu ${(cpu / 1000).toFixed(1)} s] ` +
+    `2PL 1,000,000 x 5,000, 50 each (50M), ${threadsLabel(threads)}: engine ${((t3 - t1) / 1000).toFixed(1)} s [cpu ${(cpu / 1000).toFixed(1)} s] ` +
       `(target 120 s; data ${((t2 - t1) / 1000).toFixed(1)} s, calibration ${((t3 - t2) / 1000).toFixed(1)} s, ` +
       `${((t3 - t2) / (cal.iterations + 1) / 1000).toFixed(2)} s per pass; simulation ${((t1 - t0) / 1000).toFixed(1)} s), ` +
       `${cal.iterations} cycles, converged ${cal.converged}, peak RSS ${rssGB.toFixed(2)} GB (target 6 GB)`,
@@ -88,6 +93,7 @@ export async function benchIrt(args: string[]): Promise<void> {
   const runs = Number(opt('--runs') ?? 5);
   const only = opt('--only');
   const mirt = args.includes('--mirt');
+  const threads = opt('--threads') === undefined ? undefined : Number(opt('--threads'));
   const want = (c: string) => (only ? only === c : c !== 'large' || args.includes('--large'));
   console.log(
     `load average at start: ${loadavg()
@@ -95,9 +101,19 @@ export async function benchIrt(args: string[]): Promise<void> {
       .join(' ')} (2 cores)`,
   );
   if (want('sparse'))
-    calibrationCase('2PL sparse 20,000 x 200, 30 each (600k)', 20_000, 200, 30, runs, 1.0, false);
-  if (want('dense')) calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, false);
-  if (mirt && want('dense')) calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, true);
+    calibrationCase(
+      `2PL sparse 20,000 x 200, 30 each (600k), ${threadsLabel(threads)}`,
+      20_000,
+      200,
+      30,
+      runs,
+      1.0,
+      false,
+      threads,
+    );
+  if (want('dense')) calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, false, threads);
+  if (mirt && want('dense'))
+    calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, true, threads);
   if (want('online')) onlineCase(runs);
-  if (want('large')) largeCase(Number(opt('--threads') ?? 1));
+  if (want('large')) largeCase(threads);
 }

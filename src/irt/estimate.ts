@@ -68,12 +68,16 @@ export interface CalibrateOptions {
    */
   groupedEstep?: boolean;
   /**
-   * Worker threads for the per-person E-step (parallel.ts); default 1 (the booklet-grouped E-step
-   * always runs on one thread). Results equal the one-thread E-step up to rounding and are
-   * deterministic for a given number of threads. Pays only when the cores are free (docs/irt.md).
+   * Threads for the per-person E-step (parallel.ts): the calling thread plus threads − 1 workers.
+   * Default: 2 from PARALLEL_MIN_OBS responses on, else 1 (the booklet-grouped E-step always runs on
+   * one thread). Results equal the one-thread E-step up to rounding and are deterministic for a given
+   * number of threads; the default does not depend on the machine, so neither do the results.
    */
   threads?: number;
 }
+
+/** Responses from which the per-person E-step runs on two threads by default. */
+export const PARALLEL_MIN_OBS = 100_000;
 
 /** Largest number of free item parameters the joint BFGS M-step accepts (dense n×n matrix). */
 export const MAX_BFGS_PARAMS = 4000;
@@ -159,7 +163,9 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   let variance = 1;
 
   const design = nCat === 2 && (opts.groupedEstep ?? true) ? bookletDesign(data, J) : null;
-  const threads = design ? 1 : Math.max(1, Math.floor(opts.threads ?? 1));
+  const threads = design
+    ? 1
+    : Math.max(1, Math.floor(opts.threads ?? (data.nObs >= PARALLEL_MIN_OBS ? 2 : 1)));
   const pool = threads > 1 ? new EstepPool(data, nodes, J * stride, nCat, threads) : null;
   try {
     return run();

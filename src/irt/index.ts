@@ -1,6 +1,12 @@
 // Public API of the IRT engine (pure: no I/O). See docs/irt.md.
 
-export { type CalibrateOptions, type Calibration, calibrate, type ItemEstimate } from './estimate.js';
+export {
+  type CalibrateOptions,
+  type Calibration,
+  calibrate,
+  type ItemEstimate,
+  PARALLEL_MIN_OBS,
+} from './estimate.js';
 export {
   applyLinking,
   calibrateLinked,

@@ -1,14 +1,19 @@
-// The per-person E-step split over worker threads for large data (docs/irt.md → Performance).
-// Everything the workers read or write lives in SharedArrayBuffers; the calibration stays
-// synchronous: the main thread publishes a command with Atomics.notify and blocks in Atomics.wait
-// until every worker has finished its fixed range of persons. Each worker accumulates into its own
-// counts and node masses, which the main thread adds in worker order, so the result is
+// The per-person E-step split over threads for large data (docs/irt.md → Performance).
+// Persons are cut into `threads` fixed ranges of about equal response counts; the calling thread
+// computes the first range and worker threads the others. Everything a worker reads or writes lives
+// in SharedArrayBuffers; the calibration stays synchronous: the main thread publishes a command with
+// Atomics.notify, computes its own range, then blocks in Atomics.wait until every worker is done.
+// Each range accumulates into its own counts and node masses, added in range order, so the result is
 // deterministic for a given number of threads (and equal to the one-thread E-step up to rounding).
+//
+// The workers are started once per process and kept (unref'd, so they never hold the process open):
+// starting one costs tens of milliseconds (hundreds under tsx), which a calibration of a few hundred
+// milliseconds should not pay every time. A calibration attaches its data with one message per worker.
 import { Worker } from 'node:worker_threads';
-import type { PersonResponses, PosteriorSinks } from './posterior.js';
+import { type PersonResponses, type PosteriorSinks, posteriorRange } from './posterior.js';
 
-/** Shared state handed to each worker at start. */
-export interface WorkerShared {
+/** What one worker receives for one calibration. */
+export interface WorkerJob {
   control: SharedArrayBuffer; // Int32: [generation, command, done, ready]
   personPtr: SharedArrayBuffer;
   personItem: SharedArrayBuffer;
@@ -27,20 +32,42 @@ export interface WorkerShared {
   to: number;
 }
 
-/** Commands in control[1]; bit flags for the pass. */
-export const CMD_EXIT = -1;
+/** Commands in control[1]: CMD_DETACH ends the calibration; otherwise bit flags for a pass. */
+export const CMD_DETACH = -1;
 export const FLAG_COUNTS = 1;
 export const FLAG_THETA = 2;
 export const FLAG_WINDOWS = 4;
 
 const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
 
-/** A pool of E-step workers over fixed person ranges; `close()` ends them. */
+/** The process's E-step workers, started on first use and reused by every later calibration. */
+const workers: Worker[] = [];
+
+function worker(w: number): Worker {
+  while (workers.length <= w) {
+    // Built code loads estep-worker.js; from TypeScript sources (tsx, the tests) the worker first
+    // registers tsx's loader, which workers do not inherit, then imports estep-worker.ts.
+    const fromSource = import.meta.url.endsWith('.ts');
+    const url = new URL(`./estep-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
+    const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+    const created = fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url);
+    created.unref();
+    workers.push(created);
+  }
+  return workers[w];
+}
+
+/** One calibration's view of the workers: its data attached, `pass()` per E-step, `close()` at the end. */
 export class EstepPool {
   readonly table: Float64Array;
   readonly logPrior: Float64Array;
+  private readonly data: PersonResponses;
+  private readonly nodes: Float64Array;
+  private readonly nCat: number;
   private readonly control: Int32Array;
-  private readonly workers: Worker[] = [];
+  /** The calling thread's range of persons [0, mainTo). */
+  private readonly mainTo: number;
+  private readonly windows: Uint8Array;
   private readonly counts: Float64Array[] = [];
   private readonly nk: Float64Array[] = [];
   private readonly results: Float64Array[] = [];
@@ -56,6 +83,9 @@ export class EstepPool {
     threads: number,
   ) {
     const Q = nodes.length;
+    this.data = data;
+    this.nodes = nodes;
+    this.nCat = nCat;
     const control = sab(16);
     this.control = new Int32Array(control);
     const copy = <T extends Int32Array | Uint8Array>(src: T, Ctor: new (b: SharedArrayBuffer) => T) => {
@@ -73,33 +103,28 @@ export class EstepPool {
     const nodesBuf = sab(Q * 8);
     new Float64Array(nodesBuf).set(nodes);
     const windows = sab(2 * data.nPersons);
-    new Uint8Array(windows).fill(255);
+    this.windows = new Uint8Array(windows).fill(255);
     const thetaBuf = sab(data.nPersons * 8);
     const seBuf = sab(data.nPersons * 8);
     this.theta = new Float64Array(thetaBuf);
     this.se = new Float64Array(seBuf);
-    // Split persons so that each worker gets about the same number of responses.
+    // Range r ends where the responses before it reach r/threads of the total.
     const total = data.personPtr[data.nPersons];
-    let from = 0;
-    // Built code loads estep-worker.js; from TypeScript sources (tsx, the tests) the worker first
-    // registers tsx's loader, which workers do not inherit, then imports estep-worker.ts.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const url = new URL(`./estep-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-    const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
-    for (let w = 0; w < threads; w++) {
-      let to = data.nPersons;
-      if (w < threads - 1) {
-        const target = (total * (w + 1)) / threads;
-        to = from;
-        while (to < data.nPersons && data.personPtr[to] < target) to++;
-      }
+    const rangeEnd = (r: number) => {
+      if (r >= threads) return data.nPersons;
+      let to = 0;
+      while (to < data.nPersons && data.personPtr[to] < (total * r) / threads) to++;
+      return to;
+    };
+    this.mainTo = rangeEnd(1);
+    for (let r = 1; r < threads; r++) {
       const counts = sab(tableLength * 8);
       const nk = sab(Q * 8);
       const result = sab(8);
       this.counts.push(new Float64Array(counts));
       this.nk.push(new Float64Array(nk));
       this.results.push(new Float64Array(result));
-      const shared: WorkerShared = {
+      const job: WorkerJob = {
         control,
         personPtr,
         personItem,
@@ -114,20 +139,16 @@ export class EstepPool {
         nk,
         result,
         nCat,
-        from,
-        to,
+        from: rangeEnd(r),
+        to: rangeEnd(r + 1),
       };
-      const worker = fromSource
-        ? new Worker(bootstrap, { eval: true, workerData: shared })
-        : new Worker(url, { workerData: shared });
-      worker.unref();
-      this.workers.push(worker);
-      from = to;
+      worker(r - 1).postMessage(job);
     }
-    // Wait until every worker has started (each adds 1 to control[3]).
+    // Wait until every worker has taken its job (each adds 1 to control[3]).
+    const n = threads - 1;
     for (;;) {
       const ready = Atomics.load(this.control, 3);
-      if (ready >= threads) break;
+      if (ready >= n) break;
       Atomics.wait(this.control, 3, ready, 60_000);
     }
   }
@@ -138,20 +159,26 @@ export class EstepPool {
       (sinks.counts || sinks.nk ? FLAG_COUNTS : 0) |
       (sinks.theta ? FLAG_THETA : 0) |
       (useWindows ? FLAG_WINDOWS : 0);
+    const n = this.results.length;
     Atomics.store(this.control, 2, 0);
     Atomics.store(this.control, 1, flags);
     this.generation++;
     Atomics.store(this.control, 0, this.generation);
     Atomics.notify(this.control, 0);
-    const n = this.workers.length;
+    const { counts, nk, theta, se } = sinks;
+    let logLik = posteriorRange(this.data, 0, this.mainTo, this.table, this.nCat, this.logPrior, this.nodes, {
+      counts,
+      nk,
+      theta: theta ? this.theta : undefined,
+      se: theta ? this.se : undefined,
+      windows: useWindows ? this.windows : undefined,
+    });
     for (;;) {
       const done = Atomics.load(this.control, 2);
       if (done >= n) break;
       Atomics.wait(this.control, 2, done);
     }
-    let logLik = 0;
     for (let w = 0; w < n; w++) logLik += this.results[w][0];
-    const { counts, nk, theta, se } = sinks;
     if (counts) {
       for (let w = 0; w < n; w++) {
         const c = this.counts[w];
@@ -164,11 +191,11 @@ export class EstepPool {
     return logLik;
   }
 
+  /** Releases the workers for the next calibration (they stay started). */
   close(): void {
-    Atomics.store(this.control, 1, CMD_EXIT);
+    Atomics.store(this.control, 1, CMD_DETACH);
     this.generation++;
     Atomics.store(this.control, 0, this.generation);
     Atomics.notify(this.control, 0);
-    for (const w of this.workers) void w.terminate();
   }
 }

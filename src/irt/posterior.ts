@@ -284,13 +284,27 @@ export function posteriorPass(
   nodes: Float64Array,
   sinks: PosteriorSinks,
 ): number {
+  return posteriorRange(data, 0, data.nPersons, table, nCat, logPrior, nodes, sinks);
+}
+
+/** posteriorPass over the persons [from, to) only (one thread's share of a parallel pass). */
+export function posteriorRange(
+  data: PersonResponses,
+  from: number,
+  to: number,
+  table: Float64Array,
+  nCat: number,
+  logPrior: Float64Array,
+  nodes: Float64Array,
+  sinks: PosteriorSinks,
+): number {
   const Q = nodes.length;
   const post = new Float64Array(Q);
   const win = new Int32Array(2);
   const mom = new Float64Array(2);
   const { counts, nk, theta, se } = sinks;
   let logLik = 0;
-  for (let i = 0; i < data.nPersons; i++) {
+  for (let i = from; i < to; i++) {
     logLik += personPosterior(data, i, table, nCat, logPrior, post, win, sinks.windows);
     const lo = win[0];
     const hi = win[1];
