@@ -101,10 +101,20 @@ async function benchFeatures(database: Database, learners: number, runs: number)
   });
   const config = loadConfig({ AGG_LOOKBACK_DAYS: '1' });
   const job = findJob('aggregate-features-daily');
-  const jobTimes = await repeat(runs, async () => {
+  const runOnce = async () => {
     const o = await runJob(database.db, job, [DAY], config);
     if (o.status !== 'succeeded') throw new Error(o.summary);
-  });
+  };
+  // Each repetition: the day's first run on an empty table (200,000 rows inserted), then a re-run on
+  // the same attempts (the day's rows deleted and inserted again).
+  const firstTimes: number[] = [];
+  const rerunTimes: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    await database.query('TRUNCATE features_topic_daily');
+    await database.query('CHECKPOINT');
+    firstTimes.push(await timed(runOnce));
+    rerunTimes.push(await timed(runOnce));
+  }
   // The same aggregates over the same rows, nothing written; every output is consumed so the planner
   // cannot drop an aggregate.
   const bareTimes = await repeat(runs, () =>
@@ -121,9 +131,13 @@ async function benchFeatures(database: Database, learners: number, runs: number)
   );
   const rows = await database.query<{ n: string }>('SELECT count(*) AS n FROM features_topic_daily');
   console.log(`features, ${learners * 20} attempts → ${rows.rows[0]!.n} rows`);
-  console.log(`  job:  ${fmt(jobTimes)}`);
-  console.log(`  bare: ${fmt(bareTimes)}`);
-  console.log(`  ratio (medians): ${(median(jobTimes) / median(bareTimes)).toFixed(2)} (target <= 1.5)`);
+  console.log(`  job, first run:  ${fmt(firstTimes)}`);
+  console.log(`  job, re-run:     ${fmt(rerunTimes)}`);
+  console.log(`  bare:            ${fmt(bareTimes)}`);
+  const ratio = (xs: number[]) => (median(xs) / median(bareTimes)).toFixed(2);
+  console.log(
+    `  ratio (medians): first run ${ratio(firstTimes)}, re-run ${ratio(rerunTimes)} (target <= 1.5)`,
+  );
 }
 
 async function benchKpis(database: Database, learners: number, runs: number): Promise<void> {
