@@ -6,7 +6,7 @@ import { readDataDirLock } from '../db/connection.js';
 import { nextFireTime } from '../jobs/cron.js';
 import { runDays } from '../jobs/dates.js';
 import { findJob, JOBS } from '../jobs/registry.js';
-import { runJob } from '../jobs/runner.js';
+import { failLostRuns, runJob } from '../jobs/runner.js';
 import { schedules } from '../jobs/scheduler.js';
 import { parseShard, WHOLE } from '../jobs/shard.js';
 import { createMetrics, pushMetrics } from '../observability/metrics.js';
@@ -163,15 +163,16 @@ export function registerJobCommands(program: Command): void {
     .description('the jobs, their schedules, and their last run')
     .action(async () => {
       const config = loadConfig();
-      const rows = await withDatabase(config, 'job list', (database) =>
-        database.db
+      const rows = await withDatabase(config, 'job list', async (database) => {
+        await failLostRuns(database.db);
+        return database.db
           .selectFrom('job_run')
           .distinctOn('job')
           .select(['job', 'status', 'started_at', 'finished_at'])
           .orderBy('job')
           .orderBy('started_at', 'desc')
-          .execute(),
-      );
+          .execute();
+      });
       const now = new Date();
       for (const { job, cron } of schedules(config)) {
         const last = rows.find((r) => r.job === job);

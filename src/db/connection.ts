@@ -100,10 +100,19 @@ export function announcePort(dataDir: string, port: number): void {
 
 const identity = (v: string) => v;
 
+/** The Kysely instances on the embedded database: one session shared by every "connection". */
+const embeddedDbs = new WeakSet<Db>();
+
+/** True on the embedded database, where every query runs in one session (advisory locks are re-entrant). */
+export function isEmbedded(db: Db): boolean {
+  return embeddedDbs.has(db);
+}
+
 /** Wraps an open PGlite instance (a data directory, or a snapshot in tests). */
 export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Database {
   const lease = new Lease();
   const db = new Kysely<Schema>({ dialect: new PGliteDialect(instance, lease) });
+  embeddedDbs.add(db);
   return {
     kind: 'embedded',
     db,
@@ -129,10 +138,19 @@ export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Da
 
 export const pgliteParsers = { [DATE_OID]: identity, [INT8_OID]: identity, [NUMERIC_OID]: identity };
 
+/** What a run whose process is gone is marked with (here at open, by the runner on PostgreSQL). */
+export const LOST_RUN_ERROR =
+  'lost: the process running it ended without recording an outcome (killed or crashed)';
+const FAIL_LEFT_RUNS = `UPDATE job_run SET status = 'failed', finished_at = now(), error = '${LOST_RUN_ERROR}' WHERE status = 'running'`;
+
 export async function openEmbedded(dataDir: string, command: string): Promise<Database> {
   const unlock = lockDataDir(dataDir, command);
   try {
     const instance = await PGlite.create(join(dataDir, 'db'), { parsers: pgliteParsers });
+    // This process now owns the directory alone: a run still marked running was left by a process
+    // that ended without recording its outcome (killed, crashed).
+    const hasRuns = await instance.query<{ t: string | null }>(`SELECT to_regclass('job_run')::text AS t`);
+    if (hasRuns.rows[0]?.t) await instance.query(FAIL_LEFT_RUNS);
     return fromPGlite(instance, unlock);
   } catch (err) {
     unlock();

@@ -1,10 +1,13 @@
 // Runs a job: a job_run row, an advisory lock named after the job (two runs of one job never
 // overlap, whichever process starts them; shards of one job take it shared plus their own), the
 // work of each day in a transaction (a failure or a kill leaves the previous results intact), dry
-// runs rolled back, metrics, and a one-line summary.
+// runs rolled back, metrics, and a one-line summary. On PostgreSQL each run also holds a liveness
+// lock on its run id for its whole life, so a run left `running` by a killed process is recognised
+// (nobody holds its lock) and marked failed (failLostRuns); the embedded database does that when it
+// is opened (connection.ts).
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
-import type { Db } from '../db/connection.js';
+import { type Db, isEmbedded, LOST_RUN_ERROR } from '../db/connection.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { JobContext, JobDefinition, JobResult } from './registry.js';
 import { type Shard, shardLabel, WHOLE } from './shard.js';
@@ -66,6 +69,41 @@ async function lock(db: Db, job: JobDefinition, shard: Shard, scope: 'xact' | 's
   }
 }
 
+/** Liveness locks live in the two-key advisory lock space (job locks use the one-key space). */
+const RUN_LOCK_SPACE = sql`hashtext('seedtest:run')`;
+const runLockKey = (runId: string) => sql`(${runId}::bigint % 2147483647)::int`;
+
+/**
+ * Marks the runs still `running` whose liveness lock nobody holds — their process ended without
+ * recording an outcome — as failed; returns how many. On the embedded database every run belongs
+ * to this process (openEmbedded fails the left-over ones), so there is nothing to do.
+ */
+export async function failLostRuns(db: Db): Promise<number> {
+  if (isEmbedded(db)) return 0;
+  const running = await db.selectFrom('job_run').select('run_id').where('status', '=', 'running').execute();
+  if (running.length === 0) return 0;
+  return db.connection().execute(async (conn) => {
+    let lost = 0;
+    for (const { run_id } of running) {
+      const r = await sql<{ free: boolean }>`
+        SELECT pg_try_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)}) AS free`.execute(conn);
+      if (!r.rows[0]?.free) continue;
+      try {
+        const u = await conn
+          .updateTable('job_run')
+          .set({ status: 'failed', finished_at: new Date(), error: LOST_RUN_ERROR })
+          .where('run_id', '=', run_id)
+          .where('status', '=', 'running')
+          .executeTakeFirst();
+        lost += Number(u.numUpdatedRows);
+      } finally {
+        await sql`SELECT pg_advisory_unlock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)})`.execute(conn);
+      }
+    }
+    return lost;
+  });
+}
+
 /** Releases the session-scoped locks this connection holds (only the job's: it is the connection's sole user). */
 async function unlock(db: Db): Promise<void> {
   await sql`SELECT pg_advisory_unlock_all()`.execute(db);
@@ -109,18 +147,52 @@ export async function runJob(
   const t0 = performance.now();
   const shard = opts.shard ?? WHOLE;
   const dryRun = !!opts.dryRun;
-  const signal = opts.signal ?? new AbortController().signal;
   const params = {
     dates: dates.length === 1 ? dates[0] : { from: dates[0], to: dates.at(-1) },
     dry_run: dryRun,
     ...(shard.count > 1 ? { shard: shardLabel(shard) } : {}),
     ...(opts.users ? { users: opts.users } : {}),
   };
-  const { run_id: runId } = await db
-    .insertInto('job_run')
-    .values({ job: job.name, params: JSON.stringify(params), status: 'running', stats: '{}' })
-    .returning('run_id')
-    .executeTakeFirstOrThrow();
+  await failLostRuns(db);
+  const insertRun = (into: Db) =>
+    into
+      .insertInto('job_run')
+      .values({ job: job.name, params: JSON.stringify(params), status: 'running', stats: '{}' })
+      .returning('run_id')
+      .executeTakeFirstOrThrow();
+  if (isEmbedded(db)) {
+    const { run_id } = await insertRun(db);
+    return execute(db, job, dates, config, opts, run_id, t0);
+  }
+  // The row becomes visible with its liveness lock already held: taken in the inserting transaction
+  // (a session lock outlives it) on a connection kept for the whole run.
+  return db.connection().execute(async (conn) => {
+    const runId = await conn.transaction().execute(async (trx) => {
+      const { run_id } = await insertRun(trx);
+      await sql`SELECT pg_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)})`.execute(trx);
+      return run_id;
+    });
+    try {
+      return await execute(db, job, dates, config, opts, runId, t0);
+    } finally {
+      await sql`SELECT pg_advisory_unlock(${RUN_LOCK_SPACE}, ${runLockKey(runId)})`.execute(conn);
+    }
+  });
+}
+
+/** The run after its job_run row exists: the days, the outcome row, metrics and the summary. */
+async function execute(
+  db: Db,
+  job: JobDefinition,
+  dates: readonly string[],
+  config: Config,
+  opts: RunOptions,
+  runId: string,
+  t0: number,
+): Promise<RunOutcome> {
+  const shard = opts.shard ?? WHOLE;
+  const dryRun = !!opts.dryRun;
+  const signal = opts.signal ?? new AbortController().signal;
   opts.onStart?.(runId);
   const total: JobResult = { written: {} };
   let status: RunOutcome['status'] = 'succeeded';

@@ -3,7 +3,7 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { runDays } from '../../jobs/dates.js';
 import { JOBS } from '../../jobs/registry.js';
-import { runJob } from '../../jobs/runner.js';
+import { failLostRuns, runJob } from '../../jobs/runner.js';
 import { parseShard, type Shard, WHOLE } from '../../jobs/shard.js';
 import { requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -105,6 +105,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       },
     },
     async (request) => {
+      await failLostRuns(database.db);
       let q = database.db
         .selectFrom('job_run')
         .selectAll()
