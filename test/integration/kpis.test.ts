@@ -8,6 +8,7 @@ import { findJob, type JobDefinition } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { writeAbilities, writeActivity } from '../helpers/activity.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { gatedJob } from '../helpers/gated-job.js';
 
 let database: TestDatabase;
 const job = findJob('compute-daily-kpis');
@@ -264,26 +265,11 @@ test('two concurrent runs of the job: one runs, the other reports the lock and f
     process.env.SEEDTEST_TEST_DB !== 'server' &&
     'the embedded database is one session: runs queue on it (next test)',
 }, async () => {
-  let entered!: () => void;
-  let release!: () => void;
-  const inside = new Promise<void>((r) => {
-    entered = r;
-  });
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const slow: JobDefinition = {
-    ...job,
-    run: async (db, ctx) => {
-      entered(); // the runner holds the job's lock from here on
-      await gate;
-      return job.run(db, ctx);
-    },
-  };
-  const first = runJob(database.db, slow, [AS_OF], config);
-  await inside;
+  const slow = gatedJob(job); // the runner holds the job's lock once inside
+  const first = runJob(database.db, slow.job, [AS_OF], config);
+  await slow.inside;
   const second = await runJob(database.db, job, [AS_OF], config);
-  release();
+  slow.release();
   assert.equal(second.status, 'failed');
   assert.match(second.error!, /compute-daily-kpis is already running elsewhere/);
   assert.equal((await first).status, 'succeeded');

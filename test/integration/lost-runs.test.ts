@@ -9,9 +9,10 @@ import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
 import { LOST_RUN_ERROR } from '../../src/db/connection.js';
-import { findJob, type JobDefinition } from '../../src/jobs/registry.js';
+import { findJob } from '../../src/jobs/registry.js';
 import { failLostRuns, runJob } from '../../src/jobs/runner.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+import { gatedJob } from '../helpers/gated-job.js';
 
 const onServer = process.env.SEEDTEST_TEST_DB === 'server';
 const KILLED_RUN = fileURLToPath(new URL('../helpers/killed-run.ts', import.meta.url));
@@ -44,24 +45,9 @@ test('PostgreSQL: a run nobody is running any more is failed as lost; a live one
   skip: !onServer && 'the embedded database fails left-over runs when it is opened (next test)',
 }, async () => {
   const killed = await leftRunning();
-  let entered!: () => void;
-  let release!: () => void;
-  const inside = new Promise<void>((r) => {
-    entered = r;
-  });
-  const gate = new Promise<void>((r) => {
-    release = r;
-  });
-  const slow: JobDefinition = {
-    ...job,
-    run: async (db, ctx) => {
-      entered();
-      await gate;
-      return job.run(db, ctx);
-    },
-  };
-  const live = runJob(database.db, slow, ['2026-11-25'], config);
-  await inside;
+  const slow = gatedJob(job);
+  const live = runJob(database.db, slow.job, ['2026-11-25'], config);
+  await slow.inside;
   // The live run started by failing the killed one; sweeping again changes nothing.
   assert.equal(await failLostRuns(database.db), 0);
   const failed = await runRow(killed);
@@ -74,7 +60,7 @@ test('PostgreSQL: a run nobody is running any more is failed as lost; a live one
     .where('status', '=', 'running')
     .execute();
   assert.equal(running.length, 1, 'the live run is still running');
-  release();
+  slow.release();
   const outcome = await live;
   assert.equal(outcome.status, 'succeeded');
   assert.equal((await runRow(outcome.runId)).status, 'succeeded');
