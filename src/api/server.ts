@@ -156,12 +156,15 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/docs', hidden, async (_request, reply) =>
     reply.type('text/html; charset=utf-8').send(renderDocsPage(app.swagger())),
   );
-  app.get('/health', hidden, async () => ({ status: 'ok' }));
-  app.get('/ready', hidden, async (request, reply) => {
+  // Probes and scrapes come every few seconds: their requests are not logged, only their warnings.
+  const probe = { ...hidden, logLevel: 'warn' } as const;
+  app.get('/health', probe, async () => ({ status: 'ok' }));
+  app.get('/ready', probe, async (request, reply) => {
     try {
       await withTimeout(database.query('SELECT 1'), READY_TIMEOUT_MS);
       const pending = await withTimeout(pendingMigrations(database), READY_TIMEOUT_MS);
       if (pending.length > 0) {
+        request.log.warn({ pending: pending.map((m) => m.version) }, 'not ready: migrations pending');
         return reply.status(503).send({
           error: {
             code: 'NOT_READY',
@@ -178,7 +181,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
         .send({ error: { code: 'NOT_READY', message: 'the database does not answer' } });
     }
   });
-  app.get('/metrics', hidden, async (_request, reply) => {
+  app.get('/metrics', probe, async (_request, reply) => {
     await exportJobSuccesses(database, metrics).catch((err: unknown) =>
       app.log.warn({ err }, 'job_run unreadable: job metrics not refreshed'),
     );

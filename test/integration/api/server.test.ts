@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createFixture, type Fixture, token } from './setup.js';
+import { pino } from 'pino';
+import { buildServer } from '../../../src/api/server.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { bearer, createFixture, type Fixture, testConfig, token } from './setup.js';
 
 describe('server endpoints', () => {
   let f: Fixture;
@@ -25,6 +28,26 @@ describe('server endpoints', () => {
     const pending = await f.app.inject({ url: '/ready' });
     assert.equal(pending.statusCode, 503);
     assert.equal(pending.json().error.code, 'NOT_READY');
+  });
+
+  it('does not log probe and scrape requests, only their warnings; other requests are logged', async () => {
+    const lines: { msg: string; level: number; req?: { url: string }; pending?: string[] }[] = [];
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const app = buildServer({ config: testConfig(), database: f.database, logger, metrics: createMetrics() });
+    try {
+      for (const url of ['/health', '/metrics', '/docs/openapi.json']) {
+        assert.equal((await app.inject({ url })).statusCode, 200, url);
+      }
+      const urls = lines.filter((l) => l.req).map((l) => l.req!.url);
+      assert.ok(urls.includes('/docs/openapi.json'), JSON.stringify(lines));
+      assert.ok(!urls.includes('/health') && !urls.includes('/metrics'), JSON.stringify(urls));
+      // (The readiness test above left migration 0001 pending.)
+      assert.equal((await app.inject({ url: '/ready' })).statusCode, 503);
+      const warning = lines.find((l) => l.msg === 'not ready: migrations pending');
+      assert.ok(warning && warning.level === 40 && warning.pending?.includes('0001'), JSON.stringify(lines));
+    } finally {
+      await app.close();
+    }
   });
 
   it('answers 404 in the error shape for unknown routes', async () => {
