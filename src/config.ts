@@ -56,6 +56,8 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 export const IRT_MODELS = ['Rasch', '2PL', '3PL'] as const;
 export const LINKING_METHODS = ['auto', 'fixed', 'mean-sigma', 'stocking-lord', 'none'] as const;
 export const REPORT_FORMATS = ['html', 'pdf'] as const;
+/** `seedtest worker`'s metrics port unless WORKER_METRICS_PORT says otherwise (the manifests use it). */
+export const DEFAULT_WORKER_METRICS_PORT = 9464;
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
 
 export function loadConfig(env: Env = process.env) {
@@ -96,6 +98,12 @@ export function loadConfig(env: Env = process.env) {
     dataDir,
     port: num(env, 'PORT', 8080, { min: 0, max: 65535, int: true }),
     host: str(env, 'HOST', inContainer ? '0.0.0.0' : '127.0.0.1'),
+    /** `seedtest worker`'s own /metrics and /health listener (the API serves its own on PORT); 0 = off. */
+    workerMetricsPort: num(env, 'WORKER_METRICS_PORT', DEFAULT_WORKER_METRICS_PORT, {
+      min: 0,
+      max: 65535,
+      int: true,
+    }),
     publicBaseUrl: str(env, 'PUBLIC_BASE_URL', 'http://localhost:8080').replace(/\/$/, ''),
     enableIrtOnlineUpdate: bool(env, 'ENABLE_IRT_ONLINE_UPDATE', true),
     /** undefined = the command decides (true for `serve` on the embedded database). */

@@ -1,5 +1,6 @@
 // `seedtest worker`: the θ-update queue worker without the HTTP API, until SIGTERM/SIGINT (jobs in
-// flight finish first). Several workers may run against one PostgreSQL server.
+// flight finish first), with its metrics on WORKER_METRICS_PORT. Several workers may run against one
+// PostgreSQL server.
 import { once } from 'node:events';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
@@ -7,6 +8,7 @@ import { openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
+import { startMetricsServer } from '../observability/metrics-server.js';
 import { startThetaWorker } from '../queue/theta-updates.js';
 
 export function registerWorkerCommand(program: Command): void {
@@ -19,16 +21,29 @@ export function registerWorkerCommand(program: Command): void {
       const database = await openDatabase(config, 'worker');
       try {
         await ensureSchema(database);
-        const worker = await startThetaWorker({
-          database,
-          logger,
-          metrics: createMetrics(),
-          lookbackDays: config.mirt.lookbackDays,
-        });
-        logger.info('θ-update worker running; SIGTERM or SIGINT stops it');
-        const [signal] = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
-        logger.info({ signal }, 'stopping the θ-update worker');
-        await worker.stop();
+        const metrics = createMetrics();
+        // The listener first: a port already taken fails the command before any job is fetched.
+        const scrape =
+          config.workerMetricsPort > 0
+            ? await startMetricsServer(metrics, config.host, config.workerMetricsPort)
+            : undefined;
+        try {
+          const worker = await startThetaWorker({
+            database,
+            logger,
+            metrics,
+            lookbackDays: config.mirt.lookbackDays,
+          });
+          logger.info(
+            { metrics: scrape ? `${scrape.address}/metrics` : 'off (WORKER_METRICS_PORT=0)' },
+            'θ-update worker running; SIGTERM or SIGINT stops it',
+          );
+          const [signal] = await Promise.race([once(process, 'SIGTERM'), once(process, 'SIGINT')]);
+          logger.info({ signal }, 'stopping the θ-update worker');
+          await worker.stop();
+        } finally {
+          await scrape?.close();
+        }
       } finally {
         await database.close();
       }

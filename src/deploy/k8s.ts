@@ -5,6 +5,8 @@
 //
 // The types come from kubernetes-models (type-only imports, erased at build time), so the command
 // needs nothing but `yaml` at run time; the tests validate every object against the models' schemas.
+
+import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -26,6 +28,7 @@ import type { IServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { stringify } from 'yaml';
+import { DEFAULT_WORKER_METRICS_PORT } from '../config.js';
 import { cronPeriodSeconds } from './cron.js';
 
 export type K8sObject =
@@ -38,6 +41,7 @@ export type K8sObject =
   | ICronJob
   | IJob
   | IServiceMonitor
+  | IPodMonitor
   | IPrometheusRule;
 
 /** What the generator needs of a registered job (src/jobs/registry.ts JOBS entries fit). */
@@ -406,9 +410,18 @@ function workerObjects(ns: string, image: string, replicas: number): K8sObject[]
               name: 'worker',
               image,
               args: ['worker'],
+              // Its own /metrics and /health listener (WORKER_METRICS_PORT), scraped by a PodMonitor.
+              ports: [{ name: 'metrics', containerPort: DEFAULT_WORKER_METRICS_PORT, protocol: 'TCP' }],
               env: [databaseEnv()],
               envFrom: configEnvFrom(),
               resources: WORKER_RESOURCES,
+              livenessProbe: {
+                httpGet: { path: '/health', port: 'metrics' },
+                periodSeconds: 10,
+                timeoutSeconds: 3,
+                failureThreshold: 3,
+              },
+              readinessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 10 },
             }),
           ],
         }),
@@ -584,6 +597,16 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
       ],
     },
   };
+  const podMonitor: IPodMonitor = {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'PodMonitor',
+    metadata: { name: WORKER_NAME, namespace: ns, labels },
+    spec: {
+      selector: { matchLabels: { app: WORKER_NAME } },
+      namespaceSelector: { matchNames: [ns] },
+      podMetricsEndpoints: [{ port: 'metrics', path: '/metrics', interval: '30s' }],
+    },
+  };
   const sel = `namespace="${ns}"`;
   const jobRules = opts.jobs.flatMap((job) => {
     const s = jobSettings(job, opts);
@@ -719,7 +742,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
       ],
     },
   };
-  return [serviceMonitor, rule];
+  return [serviceMonitor, podMonitor, rule];
 }
 
 /** Every manifest, grouped by the file it goes to. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -213,17 +215,18 @@ describe('θ updates on session completion (durable queue)', () => {
     }
   });
 
-  it('a killed `seedtest worker` process leaves queued updates; a restarted one runs them (server database)', async (t) => {
+  it('a killed `seedtest worker` process leaves queued updates; a restarted one runs them and is scraped (server database)', async (t) => {
     const url = f.database.url;
     if (!url) {
       t.skip('the embedded database belongs to one process');
       return;
     }
-    const env = { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'info' };
+    const metricsPort = await freePort();
+    const env = { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'info', HOST: '127.0.0.1' };
     const startWorker = async (): Promise<ChildProcess> => {
       const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'worker'], {
         cwd: ROOT,
-        env,
+        env: { ...env, WORKER_METRICS_PORT: String(metricsPort) },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       let out = '';
@@ -250,6 +253,10 @@ describe('θ updates on session completion (durable queue)', () => {
           return e.length === 1 && fr.length === 1 ? true : undefined;
         }, 5000);
         assert.ok(done, 'the restarted worker did not run the queued updates');
+        const scraped = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+        assert.equal(scraped.status, 200);
+        assert.match(await scraped.text(), /seedtest_theta_updates_total\{result="written"\} 2/);
+        assert.equal((await fetch(`http://127.0.0.1:${metricsPort}/nothing`)).status, 404);
       } finally {
         second.kill('SIGTERM');
         await new Promise((resolve) => second.once('exit', resolve));
@@ -259,6 +266,15 @@ describe('θ updates on session completion (durable queue)', () => {
     }
   });
 });
+
+/** A TCP port free on 127.0.0.1 right now. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 /** θ-update jobs not finished (queued, waiting for a retry, or running). */
 async function pending(f: Fixture): Promise<number> {

@@ -107,6 +107,7 @@ describe('every manifest validates against the Kubernetes API schemas', () => {
       'Service',
       'CronJob',
       'ServiceMonitor',
+      'PodMonitor',
       'PrometheusRule',
     ]) {
       assert.ok(kinds.has(kind), `a ${kind} is generated`);

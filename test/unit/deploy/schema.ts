@@ -5,6 +5,7 @@
 // from a JSON schema reads every property the schema declares (and every key of a free-form map),
 // so a key it never reads is one the schema does not know.
 import {
+  PodMonitor,
   PrometheusRule,
   ServiceMonitor,
 } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1';
@@ -29,6 +30,7 @@ const MODELS: readonly ModelClass[] = [
   Job,
   PodDisruptionBudget,
   ServiceMonitor,
+  PodMonitor,
   PrometheusRule,
 ];
 
