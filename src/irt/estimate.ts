@@ -166,7 +166,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   const threads = design
     ? 1
     : Math.max(1, Math.floor(opts.threads ?? (data.nObs >= PARALLEL_MIN_OBS ? 2 : 1)));
-  const pool = threads > 1 ? new EstepPool(data, nodes, J * stride, nCat, threads) : null;
+  const pool = threads > 1 ? EstepPool.open(data, nodes, J * stride, nCat, threads) : null;
   try {
     return run();
   } finally {

@@ -42,6 +42,12 @@ const sab = (bytes: number) => new SharedArrayBuffer(Math.max(8, bytes));
 
 /** The process's E-step workers, started on first use and reused by every later calibration. */
 const workers: Worker[] = [];
+/** Set once workers failed to start here: later calibrations run on the calling thread alone. */
+let unavailable = false;
+/** How long a calibration waits for its workers to take their jobs (a first start included). */
+const START_TIMEOUT_MS = 30_000;
+
+class WorkersDidNotStart extends Error {}
 
 function worker(w: number): Worker {
   while (workers.length <= w) {
@@ -59,6 +65,29 @@ function worker(w: number): Worker {
 
 /** One calibration's view of the workers: its data attached, `pass()` per E-step, `close()` at the end. */
 export class EstepPool {
+  /**
+   * A pool over `threads` threads, or null when worker threads cannot be started in this process
+   * (a worker that fails to load never reports ready): the E-step then runs on the calling thread,
+   * with results equal to rounding, rather than the calibration hanging or failing.
+   */
+  static open(
+    data: PersonResponses,
+    nodes: Float64Array,
+    tableLength: number,
+    nCat: number,
+    threads: number,
+  ): EstepPool | null {
+    if (unavailable) return null;
+    try {
+      return new EstepPool(data, nodes, tableLength, nCat, threads);
+    } catch (err) {
+      if (!(err instanceof WorkersDidNotStart)) throw err;
+      unavailable = true;
+      for (const w of workers.splice(0)) void w.terminate();
+      return null;
+    }
+  }
+
   readonly table: Float64Array;
   readonly logPrior: Float64Array;
   private readonly data: PersonResponses;
@@ -75,7 +104,7 @@ export class EstepPool {
   private readonly se: Float64Array;
   private generation = 0;
 
-  constructor(
+  private constructor(
     data: PersonResponses,
     nodes: Float64Array,
     tableLength: number,
@@ -146,10 +175,18 @@ export class EstepPool {
     }
     // Wait until every worker has taken its job (each adds 1 to control[3]).
     const n = threads - 1;
+    const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       const ready = Atomics.load(this.control, 3);
       if (ready >= n) break;
-      Atomics.wait(this.control, 3, ready, 60_000);
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        this.close(); // the workers that did take the job see the detach command and return
+        throw new WorkersDidNotStart(
+          `E-step workers: ${ready} of ${n} started within ${START_TIMEOUT_MS} ms`,
+        );
+      }
+      Atomics.wait(this.control, 3, ready, left);
     }
   }
 
