@@ -110,6 +110,8 @@ export interface Calibration {
   converged: boolean;
   /** Largest absolute parameter change of the last cycle. */
   maxChange: number;
+  /** Threads the E-step ran on (1 when worker threads were not wanted or could not start). */
+  threads: number;
   nPersons: number;
   nItems: number;
   nObs: number;
@@ -474,6 +476,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
       iterations,
       converged,
       maxChange,
+      threads: pool ? threads : 1,
       nPersons: data.nPersons,
       nItems: J,
       nObs: data.nObs,

@@ -58,6 +58,10 @@ function worker(w: number): Worker {
     const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
     const created = fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url);
     created.unref();
+    // A worker that cannot load reports here (after the calibration waiting for it gave up).
+    created.on('error', () => {
+      unavailable = true;
+    });
     workers.push(created);
   }
   return workers[w];

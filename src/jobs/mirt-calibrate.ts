@@ -135,6 +135,7 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
     iterations: cal.iterations,
     converged: cal.converged,
     elapsed_ms: Math.round(performance.now() - t0),
+    estep_threads: cal.threads,
     latent_mean: cal.latent.mean,
     latent_variance: cal.latent.variance,
   };

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import { loadPlatform } from '../../src/demo/load.js';
+import { PARALLEL_MIN_OBS } from '../../src/irt/index.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { streamPlatform } from '../../src/synthetic/platform.js';
@@ -49,6 +50,9 @@ test('the first calibration writes fit meta, item parameters and one ability per
   assert.equal(meta.status, 'succeeded');
   assert.equal((meta.model_spec.linking as { method: string }).method, 'none');
   assert.equal(meta.metrics.converged, true);
+  // Fewer than PARALLEL_MIN_OBS responses: the E-step ran on the calling thread alone.
+  assert.ok(Number(meta.model_spec.n_obs) < PARALLEL_MIN_OBS);
+  assert.equal(meta.metrics.estep_threads, 1);
   const params = await database.db.selectFrom('mirt_item_params').selectAll().execute();
   assert.equal(params.length, meta.model_spec.n_items);
   // Recovery: 300 learners × ~10 days of sessions give each item a few hundred responses, enough for

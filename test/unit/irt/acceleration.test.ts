@@ -118,6 +118,7 @@ describe('worker-thread E-step', () => {
     const one = calibrate(data, { model: '2PL', abilities: false, threads: 1 });
     assert.deepEqual(byDefault.items, two.items);
     assert.equal(byDefault.logLik, two.logLik);
+    assert.deepEqual([byDefault.threads, two.threads, one.threads], [2, 2, 1]);
     // One thread sums the expected counts in another order: equal to rounding, not bit for bit
     // (deterministic data: this holds on every run, it tells the default from one thread).
     assert.notEqual(one.logLik, two.logLik);
