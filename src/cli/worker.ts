@@ -3,7 +3,7 @@
 // PostgreSQL server.
 import { once } from 'node:events';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
+import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
 import { createLogger } from '../observability/logger.js';
@@ -25,7 +25,14 @@ export function registerWorkerCommand(program: Command): void {
         // The listener first: a port already taken fails the command before any job is fetched.
         const scrape =
           config.workerMetricsPort > 0
-            ? await startMetricsServer(metrics, config.host, config.workerMetricsPort)
+            ? await startMetricsServer(metrics, config.host, config.workerMetricsPort).catch(
+                (err: NodeJS.ErrnoException) => {
+                  if (err.code !== 'EADDRINUSE') throw err;
+                  throw new ConfigError(
+                    `WORKER_METRICS_PORT ${config.workerMetricsPort} is in use on ${config.host} (another seedtest worker?): set WORKER_METRICS_PORT to a free port, or 0 for no metrics listener`,
+                  );
+                },
+              )
             : undefined;
         try {
           const worker = await startThetaWorker({

@@ -131,6 +131,9 @@ export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Da
       }),
     async close() {
       await db.destroy();
+      // Kysely closes the driver only if a query went through it; an instance used only through
+      // query/exec/run would stay open, and its timer would keep the process from exiting.
+      if (!instance.closed) await lease.run(() => instance.close());
       onClose();
     },
   };

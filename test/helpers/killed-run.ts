@@ -1,5 +1,5 @@
 // Runs in a child process on the embedded data directory given as the second argument: a kill needs
-// a process of its own, and a PGlite instance closed in the test process can keep it from exiting.
+// a process of its own, and only one process may open the directory at a time.
 //   kill <dir>:          starts a job run, prints its id and is SIGKILLed before recording an outcome;
 //   reopen <dir> <id>:   opens the directory again and prints, as JSON, that run's row and what the
 //                        lost-run sweep finds for a run started by this (live) process.

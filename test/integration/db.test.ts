@@ -1,12 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import { DataDirLockedError, openEmbedded } from '../../src/db/connection.js';
 import { ensureSchema, listMigrations, migrate, pendingMigrations } from '../../src/db/migrator.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
+
+const QUERY_AND_CLOSE = fileURLToPath(new URL('../helpers/query-and-close.ts', import.meta.url));
 
 let database: TestDatabase;
 before(async () => {
@@ -118,6 +122,28 @@ test('mirt_item_params_current picks the latest succeeded run per item', async (
   assert.equal(rows.length, 1);
   assert.equal(rows[0]?.version, 'r2');
   assert.equal(rows[0]?.params.a, 2);
+});
+
+test('a process that used the embedded database without Kysely exits once it closes it', {
+  skip: process.env.SEEDTEST_TEST_DB === 'server',
+}, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'seedtest-close-'));
+  try {
+    // Kysely closes PGlite only when a query went through it; the open instance's timer kept such a
+    // process alive (on an existing data directory: the first run creates it). A hang shows as the
+    // 60 s timeout killing the child.
+    for (const run of ['creates the directory', 'opens it again']) {
+      const child = spawnSync(process.execPath, ['--import', 'tsx', QUERY_AND_CLOSE, dir], {
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      assert.equal(child.signal, null, `${run}: the process did not exit by itself`);
+      assert.equal(child.status, 0, child.stderr);
+      assert.equal(child.stdout.trim(), '1');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('a second process never opens the embedded data directory twice', {
