@@ -10,6 +10,7 @@ import type { IPodMonitor } from '@kubernetes-models/prometheus-operator/monitor
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
+import type { IDeploymentStrategy } from 'kubernetes-models/apps/v1/DeploymentStrategy';
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
 import type { IJob } from 'kubernetes-models/batch/v1/Job';
 import type { IPodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
@@ -231,6 +232,38 @@ function podSpec(spec: Omit<IPodSpec, 'securityContext' | 'volumes' | 'serviceAc
   };
 }
 
+/** A Deployment named `name` whose pods carry `labels` and are selected by `selector`. */
+function deploymentOf(
+  ns: string,
+  name: string,
+  labels: Record<string, string>,
+  selector: Record<string, string>,
+  replicas: number,
+  pod: IPodSpec,
+  strategy?: IDeploymentStrategy,
+): IDeployment {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns, labels },
+    spec: {
+      replicas,
+      revisionHistoryLimit: 5,
+      selector: { matchLabels: selector },
+      ...(strategy ? { strategy } : {}),
+      template: { metadata: { labels }, spec: pod },
+    },
+  };
+}
+
+/** Liveness on GET /health of the named port: restarted after 30 s without an answer. */
+const healthLiveness = (port: string) => ({
+  httpGet: { path: '/health', port },
+  periodSeconds: 10,
+  timeoutSeconds: 3,
+  failureThreshold: 3,
+});
+
 function container(c: IContainer): IContainer {
   return {
     ...c,
@@ -305,61 +338,50 @@ function apiObjects(ns: string, image: string, replicas: number): K8sObject[] {
   ];
   const envFrom = [...configEnvFrom(), { secretRef: { name: SECRETS.jwt.name } }];
   const httpGet = (path: string) => ({ path, port: 'http' });
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: API_NAME, namespace: ns, labels },
-    spec: {
-      replicas,
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selector },
-      strategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
-      template: {
-        metadata: { labels },
-        spec: podSpec({
-          terminationGracePeriodSeconds: API_GRACE_SECONDS,
-          // Migrations run under an advisory lock, so every replica may try; all but one find nothing to do.
-          initContainers: [
-            container({
-              name: 'migrate',
-              image,
-              args: ['migrate'],
-              env: [databaseEnv()],
-              envFrom: [{ configMapRef: { name: CONFIG_MAPS.general } }],
-              resources: MIGRATE_RESOURCES,
-            }),
-          ],
-          containers: [
-            container({
-              name: 'api',
-              image,
-              args: ['serve'],
-              ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
-              env,
-              envFrom,
-              resources: API_RESOURCES,
-              startupProbe: { httpGet: httpGet('/health'), periodSeconds: 2, failureThreshold: 30 },
-              livenessProbe: {
-                httpGet: httpGet('/health'),
-                periodSeconds: 10,
-                timeoutSeconds: 3,
-                failureThreshold: 3,
-              },
-              // /ready asks the database (2 s timeout) and fails while migrations are pending.
-              readinessProbe: {
-                httpGet: httpGet('/ready'),
-                periodSeconds: 5,
-                timeoutSeconds: 3,
-                failureThreshold: 2,
-              },
-              // Endpoints are removed asynchronously: keep serving a few seconds before SIGTERM.
-              lifecycle: { preStop: { exec: { command: ['sleep', String(PRESTOP_SLEEP_SECONDS)] } } },
-            }),
-          ],
+  const deployment = deploymentOf(
+    ns,
+    API_NAME,
+    labels,
+    selector,
+    replicas,
+    podSpec({
+      terminationGracePeriodSeconds: API_GRACE_SECONDS,
+      // Migrations run under an advisory lock, so every replica may try; all but one find nothing to do.
+      initContainers: [
+        container({
+          name: 'migrate',
+          image,
+          args: ['migrate'],
+          env: [databaseEnv()],
+          envFrom: [{ configMapRef: { name: CONFIG_MAPS.general } }],
+          resources: MIGRATE_RESOURCES,
         }),
-      },
-    },
-  };
+      ],
+      containers: [
+        container({
+          name: 'api',
+          image,
+          args: ['serve'],
+          ports: [{ name: 'http', containerPort: HTTP_PORT, protocol: 'TCP' }],
+          env,
+          envFrom,
+          resources: API_RESOURCES,
+          startupProbe: { httpGet: httpGet('/health'), periodSeconds: 2, failureThreshold: 30 },
+          livenessProbe: healthLiveness('http'),
+          // /ready asks the database (2 s timeout) and fails while migrations are pending.
+          readinessProbe: {
+            httpGet: httpGet('/ready'),
+            periodSeconds: 5,
+            timeoutSeconds: 3,
+            failureThreshold: 2,
+          },
+          // Endpoints are removed asynchronously: keep serving a few seconds before SIGTERM.
+          lifecycle: { preStop: { exec: { command: ['sleep', String(PRESTOP_SLEEP_SECONDS)] } } },
+        }),
+      ],
+    }),
+    { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 0, maxSurge: 1 } },
+  );
   const service: IService = {
     apiVersion: 'v1',
     kind: 'Service',
@@ -392,42 +414,31 @@ function apiObjects(ns: string, image: string, replicas: number): K8sObject[] {
 function workerObjects(ns: string, image: string, replicas: number): K8sObject[] {
   const selector = { app: WORKER_NAME };
   const labels = { ...commonLabels('worker'), ...selector };
-  const deployment: IDeployment = {
-    apiVersion: 'apps/v1',
-    kind: 'Deployment',
-    metadata: { name: WORKER_NAME, namespace: ns, labels },
-    spec: {
-      replicas,
-      revisionHistoryLimit: 5,
-      selector: { matchLabels: selector },
-      template: {
-        metadata: { labels },
-        spec: podSpec({
-          // SIGTERM: the worker stops taking θ updates and finishes the one in hand; the queue keeps the rest.
-          terminationGracePeriodSeconds: WORKER_GRACE_SECONDS,
-          containers: [
-            container({
-              name: 'worker',
-              image,
-              args: ['worker'],
-              // Its own /metrics and /health listener (WORKER_METRICS_PORT), scraped by a PodMonitor.
-              ports: [{ name: 'metrics', containerPort: DEFAULT_WORKER_METRICS_PORT, protocol: 'TCP' }],
-              env: [databaseEnv()],
-              envFrom: configEnvFrom(),
-              resources: WORKER_RESOURCES,
-              livenessProbe: {
-                httpGet: { path: '/health', port: 'metrics' },
-                periodSeconds: 10,
-                timeoutSeconds: 3,
-                failureThreshold: 3,
-              },
-              readinessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 10 },
-            }),
-          ],
+  const deployment = deploymentOf(
+    ns,
+    WORKER_NAME,
+    labels,
+    selector,
+    replicas,
+    podSpec({
+      // SIGTERM: the worker stops taking θ updates and finishes the one in hand; the queue keeps the rest.
+      terminationGracePeriodSeconds: WORKER_GRACE_SECONDS,
+      containers: [
+        container({
+          name: 'worker',
+          image,
+          args: ['worker'],
+          // Its own /metrics and /health listener (WORKER_METRICS_PORT), scraped by a PodMonitor.
+          ports: [{ name: 'metrics', containerPort: DEFAULT_WORKER_METRICS_PORT, protocol: 'TCP' }],
+          env: [databaseEnv()],
+          envFrom: configEnvFrom(),
+          resources: WORKER_RESOURCES,
+          livenessProbe: healthLiveness('metrics'),
+          readinessProbe: { httpGet: { path: '/health', port: 'metrics' }, periodSeconds: 10 },
         }),
-      },
-    },
-  };
+      ],
+    }),
+  );
   return [deployment];
 }
 
