@@ -509,7 +509,7 @@ export function groupedPass(
   const win = new Int32Array(2);
   const mom = new Float64Array(2);
   const { counts, nk, theta, se } = sinks;
-  const { personPtr, personItem } = correct;
+  const correctCounts = counts?.subarray(Q);
   const patTheta = theta ? new Float64Array(correct.nPersons) : undefined;
   const patSe = theta ? new Float64Array(correct.nPersons) : undefined;
   let logLik = 0;
@@ -529,36 +529,8 @@ export function groupedPass(
     if (w !== 1) for (let k = lo; k <= hi; k++) post[k] *= w;
     const m0 = b * Q;
     for (let k = lo; k <= hi; k++) mass[m0 + k] += post[k];
-    if (counts) {
-      const end = personPtr[t + 1];
-      let o = personPtr[t];
-      for (; o + 3 < end; o += 4) {
-        const off1 = (2 * personItem[o] + 1) * Q;
-        const off2 = (2 * personItem[o + 1] + 1) * Q;
-        const off3 = (2 * personItem[o + 2] + 1) * Q;
-        const off4 = (2 * personItem[o + 3] + 1) * Q;
-        for (let k = lo; k <= hi; k++) {
-          const p = post[k];
-          counts[off1 + k] += p;
-          counts[off2 + k] += p;
-          counts[off3 + k] += p;
-          counts[off4 + k] += p;
-        }
-      }
-      for (; o + 1 < end; o += 2) {
-        const off1 = (2 * personItem[o] + 1) * Q;
-        const off2 = (2 * personItem[o + 1] + 1) * Q;
-        for (let k = lo; k <= hi; k++) {
-          const p = post[k];
-          counts[off1 + k] += p;
-          counts[off2 + k] += p;
-        }
-      }
-      if (o < end) {
-        const off = (2 * personItem[o] + 1) * Q;
-        for (let k = lo; k <= hi; k++) counts[off + k] += post[k];
-      }
-    }
+    // Category 1 of item j is row 2j + 1: the value-0 rows of `correct` with nCat 2, shifted by one row.
+    if (correctCounts) scatterPosterior(correct, t, post, lo, hi, 2, correctCounts);
   }
   if (theta && patTheta && patSe) {
     for (let i = 0; i < personPattern.length; i++) {
