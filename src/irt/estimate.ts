@@ -9,7 +9,7 @@ import {
   itemModel,
   type ModelName,
 } from './models.js';
-import { variableMetric } from './optim.js';
+import { boundedLimitedMemoryBfgs, variableMetric } from './optim.js';
 import { EstepPool } from './parallel.js';
 import {
   bookletDesign,
@@ -48,9 +48,9 @@ export interface CalibrateOptions {
   accelerate?: 'squarem' | 'ramsay' | 'none';
   /**
    * M-step: 'newton' (default: each item maximised to 1e-10 by Fisher scoring) or 'bfgs' (mirt's:
-   * one joint BFGS pass over all free item parameters with R optim's stopping rule and an iteration
-   * limit of max(⌈50·Mrate⌉, 15); used only when no latent parameter or prior is estimated, as mirt
-   * then switches to nlminb, whose converged result the exact M-step stands in for).
+   * one joint quasi-Newton pass over all free item parameters with R optim's stopping rules and an
+   * iteration limit of max(⌈50·Mrate⌉, 15): BFGS, or L-BFGS-B over the items and the latent mean and
+   * variance when those are estimated, as mirt does; not used with priors).
    */
   mstep?: 'newton' | 'bfgs';
   /** Start values: 'engine' (default) or 'mirt' (a = 0.851, d = −Φ⁻¹(p₀)·1.702/√0.75). */
@@ -208,11 +208,15 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
       }
     };
 
-    // mirt's M-step: one joint BFGS minimisation of −Σ_j (expected complete-data log-likelihood of
-    // item j) over the free entries of all estimated items, from the current values, with at most
-    // max(⌈50·Mrate⌉, 15) iterations (Mrate = e^(ΔlogLik) once the log-likelihood rises, 0.4 before).
+    // mirt's M-step: one joint minimisation of −Σ_j (expected complete-data log-likelihood of item j)
+    // over the free entries of all estimated items, from the current values. Without latent
+    // parameters it is R optim's BFGS with at most max(⌈50·Mrate⌉, 15) iterations (Mrate = e^(ΔlogLik)
+    // once the log-likelihood rises, 0.4 before). With the latent mean/variance estimated (Rasch,
+    // anchors) mirt adds them to the same minimisation, with the expected log density of the node
+    // masses Σ_k r_k log φ(θ_k; μ, σ²) (r_k = Σ_j expected responses at node k / J), and, the variance
+    // being bounded below by 1e-4, uses L-BFGS-B (±1e10 for the unbounded parameters), whose Mrate
+    // starts moving only after cycle 5.
     const hasPriors = !!(opts.priors?.a || opts.priors?.b || (opts.priors?.c && model.name === '3PL'));
-    let useBfgs = false;
     let mrate = 0.4;
     let llPrevCycle = Number.POSITIVE_INFINITY;
     const bfgsIdx: number[] = [];
@@ -225,15 +229,22 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
           `mstep 'bfgs' (mirtCompat) is limited to ${MAX_BFGS_PARAMS} free item parameters, got ${bfgsIdx.length}`,
         );
     }
-    const bfgsX = new Float64Array(bfgsIdx.length);
+    const jointMstep = bfgsIdx.length > 0 ? (estVar ? 'lbfgsb' : 'bfgs') : null;
+    const nItemX = bfgsIdx.length;
+    const latentX = jointMstep === 'lbfgsb' ? (estMean ? 2 : 1) : 0;
+    const mstepX = new Float64Array(nItemX + latentX);
     const itemGrad = new Float64Array(free.length);
-    const bfgsMstep = () => {
+    const nodeMass = new Float64Array(Q);
+    const runJointMstep = () => {
       const emObjective = model.emObjective!.bind(model);
       const emGradient = model.emGradient!.bind(model);
       const m = free.length;
       const load = (x: Float64Array) => {
-        for (let i = 0; i < bfgsIdx.length; i++) V[bfgsIdx[i]] = x[i];
+        for (let i = 0; i < nItemX; i++) V[bfgsIdx[i]] = x[i];
       };
+      // Latent entries of x: [mean,] variance after the item entries.
+      const latentOf = (x: Float64Array) =>
+        estMean ? { mu: x[nItemX], v: x[nItemX + 1] } : { mu: 0, v: x[nItemX] };
       const fn = (x: Float64Array) => {
         load(x);
         let f = 0;
@@ -244,6 +255,11 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
             nodes,
             counts.subarray(j * stride, (j + 1) * stride),
           );
+        }
+        if (latentX > 0) {
+          const { mu, v } = latentOf(x);
+          const c = -0.5 * Math.log(2 * Math.PI * v);
+          for (let k = 0; k < Q; k++) f += nodeMass[k] * (c - (nodes[k] - mu) ** 2 / (2 * v));
         }
         return Number.isFinite(f) ? -f : 1e100;
       };
@@ -260,10 +276,38 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
           );
           for (let i = 0; i < m; i++) g[o++] = -itemGrad[i];
         }
+        if (latentX > 0) {
+          const { mu, v } = latentOf(x);
+          let gMu = 0;
+          let gV = 0;
+          for (let k = 0; k < Q; k++) {
+            const e = nodes[k] - mu;
+            gMu += (nodeMass[k] * e) / v;
+            gV += (nodeMass[k] * (e * e - v)) / (2 * v * v);
+          }
+          if (estMean) g[o++] = -gMu;
+          g[o] = -gV;
+        }
       };
-      for (let i = 0; i < bfgsIdx.length; i++) bfgsX[i] = V[bfgsIdx[i]];
-      variableMetric(bfgsX, fn, gr, Math.max(Math.ceil(mrate * 50), 15));
-      load(bfgsX);
+      for (let i = 0; i < nItemX; i++) mstepX[i] = V[bfgsIdx[i]];
+      const maxit = Math.max(Math.ceil(mrate * 50), 15);
+      if (jointMstep === 'bfgs') variableMetric(mstepX, fn, gr, maxit);
+      else {
+        // mirt's group weights: the expected responses at each node over all items, divided by J.
+        for (let k = 0; k < Q; k++) {
+          let s = 0;
+          for (let j = 0; j < J; j++) for (let c = 0; c < nCat; c++) s += counts[j * stride + c * Q + k];
+          nodeMass[k] = s / J;
+        }
+        if (estMean) mstepX[nItemX] = mean;
+        mstepX[nItemX + latentX - 1] = variance;
+        const lower = new Float64Array(mstepX.length).fill(-1e10);
+        const upper = new Float64Array(mstepX.length).fill(1e10);
+        lower[mstepX.length - 1] = 1e-4;
+        boundedLimitedMemoryBfgs(mstepX, lower, upper, fn, gr, maxit);
+        ({ mu: mean, v: variance } = latentOf(mstepX));
+      }
+      load(mstepX);
     };
 
     // One EM cycle (E-step at V, mean, variance; M-step in place); returns the log-likelihood at the
@@ -279,10 +323,12 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
         windows: concave ? windows : undefined,
       });
       prev.set(V);
-      // mirt: Mrate = e^(LL_prev − LL) whenever the log-likelihood rose; it only sets the BFGS budget.
-      if (ll > llPrevCycle) mrate = Math.exp(llPrevCycle - ll);
+      // mirt: Mrate = e^(LL_prev − LL) whenever the log-likelihood rose (from cycle 6 with L-BFGS-B);
+      // it only sets the M-step's iteration budget.
+      if (ll > llPrevCycle && (jointMstep !== 'lbfgsb' || iterations > 5)) mrate = Math.exp(llPrevCycle - ll);
       llPrevCycle = ll;
-      if (useBfgs) bfgsMstep();
+      const latentBefore = { mean, variance };
+      if (jointMstep) runJointMstep();
       else {
         for (let j = 0; j < J; j++) {
           if (isFixed[j]) continue;
@@ -298,7 +344,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
         if (isFixed[j]) continue;
         for (const p of free) change = Math.max(change, Math.abs(V[j * nPar + p] - prev[j * nPar + p]));
       }
-      if (estVar) {
+      if (estVar && jointMstep !== 'lbfgsb') {
         // M-step of the latent distribution: the moments of the expected node counts.
         let n = 0;
         let m1 = 0;
@@ -306,14 +352,17 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
           n += nk[k];
           m1 += nk[k] * nodes[k];
         }
-        const newMean = estMean ? m1 / n : 0;
+        mean = estMean ? m1 / n : 0;
         let m2 = 0;
-        for (let k = 0; k < Q; k++) m2 += nk[k] * (nodes[k] - newMean) ** 2;
-        const newVar = m2 / n;
-        change = Math.max(change, Math.abs(newMean - mean), Math.abs(newVar - variance));
-        mean = newMean;
-        variance = newVar;
+        for (let k = 0; k < Q; k++) m2 += nk[k] * (nodes[k] - mean) ** 2;
+        variance = m2 / n;
       }
+      if (estVar)
+        change = Math.max(
+          change,
+          Math.abs(mean - latentBefore.mean),
+          Math.abs(variance - latentBefore.variance),
+        );
       return { logLik: ll, change };
     };
     // The full state (item vectors, then latent mean and variance) for the acceleration.
@@ -336,7 +385,6 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     const x0 = new Float64Array(NS);
     const x1 = new Float64Array(NS);
     const x2 = new Float64Array(NS);
-    useBfgs = bfgsIdx.length > 0 && !estVar;
 
     let iterations = 0;
     let converged = false;
@@ -355,7 +403,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
       }
       return iterations >= maxCycles;
     };
-    if (accelerate === 'none' && !useBfgs) {
+    if (accelerate === 'none' && !jointMstep) {
       while (iterations < maxCycles) if (step()) break;
     } else if (accelerate === 'none' || accelerate === 'ramsay') {
       // mirt's loop: Mrate from the log-likelihood increase (it sets the BFGS iteration limit), and

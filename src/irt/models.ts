@@ -127,7 +127,7 @@ class Logistic implements ItemModel {
     const c = guess(v[G]);
     let f = 0;
     for (let k = 0; k < Q; k++) {
-      const p = c + (1 - c) / (1 + Math.exp(-(a * nodes[k] + d)));
+      const p = c + (1 - c) / (1 + Math.exp(-clampZ(a * nodes[k] + d)));
       f += counts[Q + k] * Math.log(p) + counts[k] * Math.log(1 - p);
     }
     return f + this.logPrior(v);
@@ -144,7 +144,7 @@ class Logistic implements ItemModel {
     for (let k = 0; k < Q; k++) {
       const r = counts[Q + k];
       const n = counts[k] + r;
-      const z = a * nodes[k] + d;
+      const z = clampZ(a * nodes[k] + d);
       if (c === 0) {
         // Canonical link: ∂/∂z = r − n·P.
         const res = r - n / (1 + Math.exp(-z));
@@ -371,6 +371,16 @@ class Logistic implements ItemModel {
 }
 
 /** c from its logit (0 for −∞). */
+/**
+ * mirt bounds the linear predictor to ±35 when it evaluates item curves (ABS_MAX_Z), so the
+ * expected log-likelihood stays finite at the far trial points of its M-step optimisers; the
+ * mirt-compatible objective does the same (inside ±35, where every fit ends, it changes nothing).
+ */
+const MIRT_MAX_Z = 35;
+function clampZ(z: number): number {
+  return Math.min(MIRT_MAX_Z, Math.max(-MIRT_MAX_Z, z));
+}
+
 function guess(g: number): number {
   return g === Number.NEGATIVE_INFINITY ? 0 : 1 / (1 + Math.exp(-g));
 }

@@ -1,9 +1,10 @@
 // Numerical pieces of the mirt-compatible estimation path (see docs/irt.md → Agreement with mirt):
 // the variable-metric (BFGS) minimiser of Nash (1990, Compact Numerical Methods, Algorithm 21) with
-// the constants and stopping rules of R's optim(method = "BFGS"), and the normal quantile function
-// (Wichura 1988, AS 241) that mirt uses for its start values. Both are written to follow the same
-// sequence of floating-point decisions as the R implementations, so that an EM run built on them
-// stops where mirt stops.
+// the constants and stopping rules of R's optim(method = "BFGS"), the bounded limited-memory BFGS of
+// R's optim(method = "L-BFGS-B") that mirt uses when latent parameters are estimated, and the normal
+// quantile function (Wichura 1988, AS 241) that mirt uses for its start values. They follow the same
+// sequence of decisions as the R implementations, so that an EM run built on them stops where mirt
+// stops.
 
 /** Objective to minimise; may return a non-finite value outside its domain. */
 export type Objective = (x: Float64Array) => number;
@@ -226,4 +227,540 @@ export function normalQuantile(p: number): number {
         1);
   }
   return q < 0 ? -val : val;
+}
+
+export interface BoundedResult {
+  /** Objective at the returned point. */
+  value: number;
+  /** Completed iterations (line searches that found a new point). */
+  iterations: number;
+  /** Why it stopped: a convergence test, the iteration limit, or a line search that failed twice. */
+  stop: 'converged' | 'maxit' | 'abnormal';
+}
+
+/**
+ * Minimises `fn` over the box lower ≤ x ≤ upper from `x` (updated in place) by L-BFGS-B (Byrd, Lu,
+ * Nocedal & Zhu 1995) with the decisions of R's optim(method = "L-BFGS-B") (version 2.3 of the
+ * algorithm): m = 5 correction pairs, B₀ = θI with θ = yᵀy/sᵀy of the newest pair (1 before any), the
+ * generalised Cauchy point along the projected steepest-descent path, a subspace Newton step over the
+ * variables left free there (truncated to the box), and the Moré–Thuente line search with ftol 1e-3,
+ * gtol 0.9, xtol 0.1, first trial step 1 (1/|d| on the first iteration of a problem not fully boxed).
+ * It stops when the relative decrease of fn falls to factr·ε, when the projected gradient is ≤ pgtol,
+ * or after maxit + 1 iterations (R's count). A failed line search restarts from B₀ = I once pairs exist.
+ * B is formed densely (n² memory): meant for the few dozen parameters of a compatibility fit.
+ */
+export function boundedLimitedMemoryBfgs(
+  x: Float64Array,
+  lower: Float64Array,
+  upper: Float64Array,
+  fn: Objective,
+  gr: Gradient,
+  maxit: number,
+  factr = 1e7,
+  pgtol = 0,
+): BoundedResult {
+  const n = x.length;
+  const M = 5;
+  const eps = Number.EPSILON;
+  // Bound kinds as in the algorithm: 0 none, 1 lower, 2 both, 3 upper.
+  const kind = new Int8Array(n);
+  let boxed = true;
+  let constrained = false;
+  // Variable states at the Cauchy point: −1 no bounds, 0 free, 1 at lower, 2 at upper, 3 fixed (l = u).
+  const where = new Int8Array(n);
+  for (let i = 0; i < n; i++) {
+    const lo = Number.isFinite(lower[i]);
+    const hi = Number.isFinite(upper[i]);
+    kind[i] = lo && hi ? 2 : lo ? 1 : hi ? 3 : 0;
+    if (kind[i] !== 2) boxed = false;
+    if (kind[i] !== 0) constrained = true;
+    if (lo && x[i] < lower[i]) x[i] = lower[i];
+    if (hi && x[i] > upper[i]) x[i] = upper[i];
+    where[i] = kind[i] === 0 ? -1 : kind[i] === 2 && upper[i] - lower[i] <= 0 ? 3 : 0;
+  }
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  let theta = 1;
+  const B = new Float64Array(n * n);
+  // B = the BFGS updates of θI by the stored pairs, oldest first (the compact L-BFGS matrix).
+  const formB = () => {
+    B.fill(0);
+    for (let i = 0; i < n; i++) B[i * n + i] = theta;
+    const Bs = new Float64Array(n);
+    for (let p = 0; p < S.length; p++) {
+      const s = S[p];
+      const y = Y[p];
+      let sBs = 0;
+      let sy = 0;
+      for (let i = 0; i < n; i++) {
+        let v = 0;
+        for (let j = 0; j < n; j++) v += B[i * n + j] * s[j];
+        Bs[i] = v;
+      }
+      for (let i = 0; i < n; i++) {
+        sBs += s[i] * Bs[i];
+        sy += s[i] * y[i];
+      }
+      for (let i = 0; i < n; i++)
+        for (let j = 0; j < n; j++) B[i * n + j] += (y[i] * y[j]) / sy - (Bs[i] * Bs[j]) / sBs;
+    }
+  };
+  const quad = (u: Float64Array, v: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      let r = 0;
+      for (let j = 0; j < n; j++) r += B[i * n + j] * v[j];
+      s += u[i] * r;
+    }
+    return s;
+  };
+  const projectedGradientNorm = (g: Float64Array) => {
+    let norm = 0;
+    for (let i = 0; i < n; i++) {
+      let gi = g[i];
+      if (kind[i] !== 0) {
+        if (gi < 0) {
+          if (kind[i] >= 2) gi = Math.max(gi, x[i] - upper[i]);
+        } else if (kind[i] <= 2) gi = Math.min(gi, x[i] - lower[i]);
+      }
+      norm = Math.max(norm, Math.abs(gi));
+    }
+    return norm;
+  };
+
+  const g = new Float64Array(n);
+  const z = new Float64Array(n); // Cauchy point, then the subspace minimiser
+  const d = new Float64Array(n);
+  const dz = new Float64Array(n);
+  const x0 = new Float64Array(n);
+  const g0 = new Float64Array(n);
+  const scratch = new Float64Array(n);
+  let f = fn(x);
+  if (!Number.isFinite(f))
+    throw new RangeError('boundedLimitedMemoryBfgs: objective is not finite at the start');
+  gr(x, g);
+  let pgNorm = projectedGradientNorm(g);
+  if (pgNorm <= pgtol) return { value: f, iterations: 0, stop: 'converged' };
+  let iter = 0;
+
+  // Generalised Cauchy point of the quadratic model along P(x − t·g) into z; `where` marks the
+  // variables that reached a bound.
+  const cauchyPoint = () => {
+    z.set(x);
+    if (pgNorm <= 0) return;
+    const breaks: { t: number; i: number }[] = [];
+    let bounded = true;
+    let f1 = 0;
+    for (let i = 0; i < n; i++) {
+      const neg = -g[i];
+      let tl = 0;
+      let tu = 0;
+      if (where[i] !== 3 && where[i] !== -1) {
+        if (kind[i] <= 2) tl = x[i] - lower[i];
+        if (kind[i] >= 2) tu = upper[i] - x[i];
+        const atLower = kind[i] <= 2 && tl <= 0;
+        const atUpper = kind[i] >= 2 && tu <= 0;
+        where[i] = 0;
+        if (atLower) {
+          if (neg <= 0) where[i] = 1;
+        } else if (atUpper) {
+          if (neg >= 0) where[i] = 2;
+        } else if (Math.abs(neg) <= 0) where[i] = -3;
+      }
+      if (where[i] !== 0 && where[i] !== -1) {
+        d[i] = 0;
+        continue;
+      }
+      d[i] = neg;
+      f1 -= neg * neg;
+      if (kind[i] !== 0 && kind[i] <= 2 && neg < 0) breaks.push({ t: tl / -neg, i });
+      else if (kind[i] >= 2 && neg > 0) breaks.push({ t: tu / neg, i });
+      else if (Math.abs(neg) > 0) bounded = false;
+    }
+    if (f1 === 0) return;
+    breaks.sort((p, q) => p.t - q.t);
+    dz.fill(0);
+    let f2 = quad(d, d);
+    const f2Floor = eps * f2;
+    let dtm = -f1 / f2;
+    let tPrev = 0;
+    let b = 0;
+    for (; b < breaks.length; b++) {
+      const dt = breaks[b].t - tPrev;
+      tPrev = breaks[b].t;
+      if (dtm < dt) break;
+      const i = breaks[b].i;
+      for (let k = 0; k < n; k++) dz[k] += dt * d[k];
+      const di = d[i];
+      d[i] = 0;
+      if (di > 0) {
+        dz[i] = upper[i] - x[i];
+        z[i] = upper[i];
+        where[i] = 2;
+      } else {
+        dz[i] = lower[i] - x[i];
+        z[i] = lower[i];
+        where[i] = 1;
+      }
+      if (b === breaks.length - 1 && breaks.length === n) {
+        // Every variable is at a bound.
+        for (let k = 0; k < n; k++) if (d[k] !== 0) z[k] = x[k] + dz[k];
+        return;
+      }
+      // Slope and curvature of the model along the remaining direction from the breakpoint.
+      let gd = 0;
+      for (let k = 0; k < n; k++) gd += g[k] * d[k];
+      f1 = gd + quad(dz, d);
+      f2 = Math.max(quad(d, d), f2Floor);
+      if (b < breaks.length - 1) dtm = -f1 / f2;
+      else if (bounded) dtm = 0;
+      else dtm = -f1 / f2;
+    }
+    if (dtm <= 0) dtm = 0;
+    for (let k = 0; k < n; k++) if (d[k] !== 0) z[k] = x[k] + dz[k] + dtm * d[k];
+  };
+
+  // Newton step of the model over the variables free at the Cauchy point, from z, truncated to the
+  // box; false when B restricted to them is not positive definite.
+  const subspaceStep = (): boolean => {
+    const free: number[] = [];
+    for (let i = 0; i < n; i++) if (where[i] <= 0) free.push(i);
+    const nf = free.length;
+    if (nf === 0 || S.length === 0) return true;
+    for (let i = 0; i < n; i++) dz[i] = z[i] - x[i];
+    // r = −(g + B(z − x)) on the free variables; solve B_FF du = r by Cholesky.
+    const L = new Float64Array(nf * nf);
+    const r = new Float64Array(nf);
+    for (let a = 0; a < nf; a++) {
+      const i = free[a];
+      let bz = 0;
+      for (let j = 0; j < n; j++) bz += B[i * n + j] * dz[j];
+      r[a] = -(g[i] + bz);
+      for (let c = 0; c <= a; c++) L[a * nf + c] = B[i * n + free[c]];
+    }
+    for (let a = 0; a < nf; a++) {
+      for (let c = 0; c <= a; c++) {
+        let s = L[a * nf + c];
+        for (let k = 0; k < c; k++) s -= L[a * nf + k] * L[c * nf + k];
+        if (a === c) {
+          if (!(s > 0)) return false;
+          L[a * nf + a] = Math.sqrt(s);
+        } else L[a * nf + c] = s / L[c * nf + c];
+      }
+    }
+    for (let a = 0; a < nf; a++) {
+      let s = r[a];
+      for (let k = 0; k < a; k++) s -= L[a * nf + k] * r[k];
+      r[a] = s / L[a * nf + a];
+    }
+    for (let a = nf - 1; a >= 0; a--) {
+      let s = r[a];
+      for (let k = a + 1; k < nf; k++) s -= L[k * nf + a] * r[k];
+      r[a] = s / L[a * nf + a];
+    }
+    // Backtrack to the box: the largest α ≤ 1 keeping z + α·du feasible; the variable that limits
+    // it is put exactly on its bound.
+    let alpha = 1;
+    let limit = -1;
+    for (let a = 0; a < nf; a++) {
+      const i = free[a];
+      const dk = r[a];
+      if (kind[i] === 0) continue;
+      let t = alpha;
+      if (dk < 0 && kind[i] <= 2) {
+        const room = lower[i] - z[i];
+        if (room >= 0) t = 0;
+        else if (dk * alpha < room) t = room / dk;
+      } else if (dk > 0 && kind[i] >= 2) {
+        const room = upper[i] - z[i];
+        if (room <= 0) t = 0;
+        else if (dk * alpha > room) t = room / dk;
+      }
+      if (t < alpha) {
+        alpha = t;
+        limit = a;
+      }
+    }
+    if (alpha < 1) {
+      const i = free[limit];
+      if (r[limit] > 0) z[i] = upper[i];
+      else if (r[limit] < 0) z[i] = lower[i];
+      r[limit] = 0;
+    }
+    for (let a = 0; a < nf; a++) z[free[a]] += alpha * r[a];
+    return true;
+  };
+
+  const refresh = () => {
+    S.length = 0;
+    Y.length = 0;
+    theta = 1;
+  };
+
+  for (;;) {
+    formB();
+    if (!constrained && S.length > 0) {
+      z.set(x);
+      for (let i = 0; i < n; i++) where[i] = -1;
+    } else cauchyPoint();
+    if (!subspaceStep()) {
+      refresh();
+      continue;
+    }
+    for (let i = 0; i < n; i++) d[i] = z[i] - x[i];
+
+    // Line search along d from x.
+    let dtd = 0;
+    for (let i = 0; i < n; i++) dtd += d[i] * d[i];
+    let stpmax = 1e10;
+    if (constrained) {
+      if (iter === 0) stpmax = 1;
+      else {
+        for (let i = 0; i < n; i++) {
+          const a1 = d[i];
+          if (kind[i] === 0) continue;
+          if (a1 < 0 && kind[i] <= 2) {
+            const a2 = lower[i] - x[i];
+            if (a2 >= 0) stpmax = 0;
+            else if (a1 * stpmax < a2) stpmax = a2 / a1;
+          } else if (a1 > 0 && kind[i] >= 2) {
+            const a2 = upper[i] - x[i];
+            if (a2 <= 0) stpmax = 0;
+            else if (a1 * stpmax > a2) stpmax = a2 / a1;
+          }
+        }
+      }
+    }
+    let stp = iter === 0 && !boxed ? Math.min(1 / Math.sqrt(dtd), stpmax) : 1;
+    x0.set(x);
+    g0.set(g);
+    const f0 = f;
+    let gd0 = 0;
+    for (let i = 0; i < n; i++) gd0 += g[i] * d[i];
+    let ok = gd0 < 0;
+    let evals = 0;
+    let gd = gd0;
+    if (ok) {
+      const search = new MoreThuente(f0, gd0, stp, 0, stpmax);
+      for (;;) {
+        evals++;
+        if (stp === 1) x.set(z);
+        else for (let i = 0; i < n; i++) x[i] = stp * d[i] + x0[i];
+        f = fn(x);
+        if (!Number.isFinite(f)) throw new RangeError('boundedLimitedMemoryBfgs: objective is not finite');
+        gr(x, g);
+        gd = 0;
+        for (let i = 0; i < n; i++) gd += g[i] * d[i];
+        const next = search.next(f, gd);
+        if (next === null) break;
+        stp = next;
+        if (evals >= 20) {
+          ok = false;
+          break;
+        }
+      }
+      stp = search.stp;
+    }
+    if (!ok) {
+      x.set(x0);
+      g.set(g0);
+      f = f0;
+      if (S.length === 0) return { value: f, iterations: iter, stop: 'abnormal' };
+      refresh();
+      continue;
+    }
+    iter++;
+    pgNorm = projectedGradientNorm(g);
+    if (iter > maxit) return { value: f, iterations: iter, stop: 'maxit' };
+    if (pgNorm <= pgtol) return { value: f, iterations: iter, stop: 'converged' };
+    if (f0 - f <= factr * eps * Math.max(Math.abs(f0), Math.abs(f), 1))
+      return { value: f, iterations: iter, stop: 'converged' };
+    // Correction pair s = stp·d, y = Δg; skipped unless sᵀy > ε·(−gᵀs).
+    let yy = 0;
+    for (let i = 0; i < n; i++) {
+      scratch[i] = g[i] - g0[i];
+      yy += scratch[i] * scratch[i];
+    }
+    const sy = stp === 1 ? gd - gd0 : (gd - gd0) * stp;
+    const floor = stp === 1 ? -gd0 : -gd0 * stp;
+    if (sy <= eps * floor) continue;
+    const s = new Float64Array(n);
+    for (let i = 0; i < n; i++) s[i] = stp === 1 ? d[i] : stp * d[i];
+    S.push(s);
+    Y.push(Float64Array.from(scratch));
+    if (S.length > M) {
+      S.shift();
+      Y.shift();
+    }
+    theta = yy / sy;
+  }
+}
+
+/**
+ * The line search of Moré & Thuente (1994, MINPACK-2 dcsrch/dcstep): a step satisfying the
+ * sufficient-decrease condition f(t) ≤ f(0) + ftol·t·f′(0) and the curvature condition
+ * |f′(t)| ≤ gtol·|f′(0)|, by safeguarded cubic and quadratic interpolation on an interval that
+ * brackets such a step. `next(f, g)` takes the function and slope at `stp` and returns the next trial
+ * step, or null when the search has ended (converged, or a warning: the best step is then `stp`).
+ */
+const LS_FTOL = 1e-3;
+const LS_GTOL = 0.9;
+const LS_XTOL = 0.1;
+class MoreThuente {
+  private bracketed = false;
+  private stage = 1;
+  private readonly gtest: number;
+  private width: number;
+  private width1: number;
+  private stx = 0;
+  private fx: number;
+  private gx: number;
+  private sty = 0;
+  private fy: number;
+  private gy: number;
+  private stmin = 0;
+  private stmax: number;
+
+  constructor(
+    private readonly finit: number,
+    private readonly ginit: number,
+    public stp: number,
+    private readonly stpmin: number,
+    private readonly stpmax: number,
+  ) {
+    this.gtest = LS_FTOL * ginit;
+    this.width = stpmax - stpmin;
+    this.width1 = this.width / 0.5;
+    this.fx = finit;
+    this.gx = ginit;
+    this.fy = finit;
+    this.gy = ginit;
+    this.stmax = stp + 4 * stp;
+  }
+
+  next(f: number, g: number): number | null {
+    const stp = this.stp;
+    const ftest = this.finit + stp * this.gtest;
+    if (this.stage === 1 && f <= ftest && g >= 0) this.stage = 2;
+    if (this.bracketed && (stp <= this.stmin || stp >= this.stmax)) return null;
+    if (this.bracketed && this.stmax - this.stmin <= LS_XTOL * this.stmax) return null;
+    if (stp === this.stpmax && f <= ftest && g <= this.gtest) return null;
+    if (stp === this.stpmin && (f > ftest || g >= this.gtest)) return null;
+    if (f <= ftest && Math.abs(g) <= LS_GTOL * -this.ginit) return null;
+
+    if (this.stage === 1 && f <= this.fx && f > ftest) {
+      // Modified function ψ(t) = f(t) − f(0) − ftol·t·f′(0) while the decrease is insufficient.
+      const gt = this.gtest;
+      const s = this.step(
+        this.fx - this.stx * gt,
+        this.gx - gt,
+        this.fy - this.sty * gt,
+        this.gy - gt,
+        f - stp * gt,
+        g - gt,
+      );
+      this.fx = s.fx + this.stx * gt;
+      this.fy = s.fy + this.sty * gt;
+      this.gx = s.gx + gt;
+      this.gy = s.gy + gt;
+    } else {
+      const s = this.step(this.fx, this.gx, this.fy, this.gy, f, g);
+      this.fx = s.fx;
+      this.fy = s.fy;
+      this.gx = s.gx;
+      this.gy = s.gy;
+    }
+    if (this.bracketed) {
+      if (Math.abs(this.sty - this.stx) >= 0.66 * this.width1)
+        this.stp = this.stx + 0.5 * (this.sty - this.stx);
+      this.width1 = this.width;
+      this.width = Math.abs(this.sty - this.stx);
+      this.stmin = Math.min(this.stx, this.sty);
+      this.stmax = Math.max(this.stx, this.sty);
+    } else {
+      this.stmin = this.stp + 1.1 * (this.stp - this.stx);
+      this.stmax = this.stp + 4 * (this.stp - this.stx);
+    }
+    this.stp = Math.min(Math.max(this.stp, this.stpmin), this.stpmax);
+    if (
+      this.bracketed &&
+      (this.stp <= this.stmin || this.stp >= this.stmax || this.stmax - this.stmin <= LS_XTOL * this.stmax)
+    )
+      this.stp = this.stx;
+    return this.stp;
+  }
+
+  /**
+   * dcstep: from the best step stx (value fx, slope dx), the other end sty and the trial stp (fp,
+   * dp), the next trial step into this.stp and the updated interval; returns the updated values.
+   * Extrapolation is limited by the current interval [stmin, stmax], not by the overall bounds.
+   * Extrapolation is limited by the current interval [stmin, stmax], not by the overall bounds.
+   */
+  private step(fx: number, dx: number, fy: number, dy: number, fp: number, dp: number) {
+    const { stx, sty, stp } = this;
+    const sgnd = dp * (dx / Math.abs(dx));
+    let stpf: number;
+    if (fp > fx) {
+      // Higher value: the minimum is bracketed; cubic step if closer to stx, else the mean of the two.
+      const theta = ((fx - fp) * 3) / (stp - stx) + dx + dp;
+      const s = Math.max(Math.abs(theta), Math.abs(dx), Math.abs(dp));
+      let gamma = s * Math.sqrt((theta / s) ** 2 - (dx / s) * (dp / s));
+      if (stp < stx) gamma = -gamma;
+      const r = (gamma - dx + theta) / (gamma - dx + gamma + dp);
+      const stpc = stx + r * (stp - stx);
+      const stpq = stx + (dx / ((fx - fp) / (stp - stx) + dx) / 2) * (stp - stx);
+      stpf = Math.abs(stpc - stx) < Math.abs(stpq - stx) ? stpc : stpc + (stpq - stpc) / 2;
+      this.bracketed = true;
+    } else if (sgnd < 0) {
+      // Lower value, slopes of opposite sign: bracketed; cubic if farther from stp than the secant.
+      const theta = ((fx - fp) * 3) / (stp - stx) + dx + dp;
+      const s = Math.max(Math.abs(theta), Math.abs(dx), Math.abs(dp));
+      let gamma = s * Math.sqrt((theta / s) ** 2 - (dx / s) * (dp / s));
+      if (stp > stx) gamma = -gamma;
+      const r = (gamma - dp + theta) / (gamma - dp + gamma + dx);
+      const stpc = stp + r * (stx - stp);
+      const stpq = stp + (dp / (dp - dx)) * (stx - stp);
+      stpf = Math.abs(stpc - stp) > Math.abs(stpq - stp) ? stpc : stpq;
+      this.bracketed = true;
+    } else if (Math.abs(dp) < Math.abs(dx)) {
+      // Lower value, same sign, slope decreasing in magnitude.
+      const theta = ((fx - fp) * 3) / (stp - stx) + dx + dp;
+      const s = Math.max(Math.abs(theta), Math.abs(dx), Math.abs(dp));
+      const disc = (theta / s) ** 2 - (dx / s) * (dp / s);
+      let gamma = disc < 0 ? 0 : s * Math.sqrt(disc);
+      if (stp > stx) gamma = -gamma;
+      const r = (gamma - dp + theta) / (gamma + (dx - dp) + gamma);
+      const stpc = r < 0 && gamma !== 0 ? stp + r * (stx - stp) : stp > stx ? this.stmax : this.stmin;
+      const stpq = stp + (dp / (dp - dx)) * (stx - stp);
+      if (this.bracketed) {
+        stpf = Math.abs(stpc - stp) < Math.abs(stpq - stp) ? stpc : stpq;
+        const cap = stp + 0.66 * (sty - stp);
+        stpf = stp > stx ? Math.min(cap, stpf) : Math.max(cap, stpf);
+      } else {
+        stpf = Math.abs(stpc - stp) > Math.abs(stpq - stp) ? stpc : stpq;
+        stpf = Math.max(this.stmin, Math.min(this.stmax, stpf));
+      }
+    } else if (this.bracketed) {
+      // Lower value, same sign, slope not decreasing: cubic step towards sty.
+      const theta = ((fp - fy) * 3) / (sty - stp) + dy + dp;
+      const s = Math.max(Math.abs(theta), Math.abs(dy), Math.abs(dp));
+      let gamma = s * Math.sqrt((theta / s) ** 2 - (dy / s) * (dp / s));
+      if (stp > sty) gamma = -gamma;
+      const r = (gamma - dp + theta) / (gamma - dp + gamma + dy);
+      stpf = stp + r * (sty - stp);
+    } else stpf = stp > stx ? this.stmax : this.stmin;
+    let out = { fx, gx: dx, fy, gy: dy };
+    if (fp > fx) {
+      this.sty = stp;
+      out = { fx, gx: dx, fy: fp, gy: dp };
+    } else {
+      if (sgnd < 0) {
+        this.sty = stx;
+        out = { fx: fp, gx: dp, fy: fx, gy: dx };
+      } else out = { fx: fp, gx: dp, fy, gy: dy };
+      this.stx = stp;
+    }
+    this.stp = stpf;
+    return out;
+  }
 }
