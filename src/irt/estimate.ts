@@ -214,8 +214,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     // once the log-likelihood rises, 0.4 before). With the latent mean/variance estimated (Rasch,
     // anchors) mirt adds them to the same minimisation, with the expected log density of the node
     // masses Σ_k r_k log φ(θ_k; μ, σ²) (r_k = Σ_j expected responses at node k / J), and, the variance
-    // being bounded below by 1e-4, uses L-BFGS-B (±1e10 for the unbounded parameters), whose Mrate
-    // starts moving only after cycle 5.
+    // being bounded below by 1e-4, uses L-BFGS-B, whose Mrate starts moving only after cycle 5.
     const hasPriors = !!(opts.priors?.a || opts.priors?.b || (opts.priors?.c && model.name === '3PL'));
     let mrate = 0.4;
     let llPrevCycle = Number.POSITIVE_INFINITY;
@@ -301,8 +300,10 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
         }
         if (estMean) mstepX[nItemX] = mean;
         mstepX[nItemX + latentX - 1] = variance;
-        const lower = new Float64Array(mstepX.length).fill(-1e10);
-        const upper = new Float64Array(mstepX.length).fill(1e10);
+        // Only the variance is bounded (below, 1e-4); the rest are free, so the problem is not
+        // "boxed" and each M-step's first trial step is 1/|d| (R's rule), not 1.
+        const lower = new Float64Array(mstepX.length).fill(Number.NEGATIVE_INFINITY);
+        const upper = new Float64Array(mstepX.length).fill(Number.POSITIVE_INFINITY);
         lower[mstepX.length - 1] = 1e-4;
         boundedLimitedMemoryBfgs(mstepX, lower, upper, fn, gr, maxit);
         ({ mu: mean, v: variance } = latentOf(mstepX));

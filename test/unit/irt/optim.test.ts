@@ -3,7 +3,9 @@
 // fit (lsat7.test.ts); here its own contract: minima inside and on the box, the stopping rules.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { itemModel } from '../../../src/irt/models.js';
 import { boundedLimitedMemoryBfgs } from '../../../src/irt/optim.js';
+import { gridNodes } from '../../../src/irt/quadrature.js';
 
 // Rosenbrock's function and its gradient (minimum 0 at (1, 1)).
 const rosenbrock = (x: Float64Array) => 100 * (x[1] - x[0] * x[0]) ** 2 + (1 - x[0]) ** 2;
@@ -84,5 +86,19 @@ describe('boundedLimitedMemoryBfgs', () => {
         ),
       /not finite at the start/,
     );
+  });
+});
+
+describe('mirt-compatible item objective', () => {
+  test('stays finite far from the data: the linear predictor is bounded at ±35 as in mirt', () => {
+    const model = itemModel('2PL');
+    const nodes = gridNodes(61, [-6, 6]);
+    const counts = new Float64Array(2 * 61).fill(1);
+    const v = new Float64Array(3);
+    model.fromParams({ a: 1, b: -100, c: 0 }, v); // d = 100: P = 1 - 1e-44 without the bound
+    const f = model.emObjective!(v, nodes, counts);
+    assert.ok(Number.isFinite(f), `${f}`);
+    // At the bound, log(1 − P) = log(1 − 1/(1 + e^-35)) ≈ −35 for each of the 61 nodes.
+    assert.ok(Math.abs(f - 61 * Math.log(1 - 1 / (1 + Math.exp(-35)))) < 1e-6 * Math.abs(f), `${f}`);
   });
 });
