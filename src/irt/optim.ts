@@ -247,7 +247,7 @@ export interface BoundedResult {
  * gtol 0.9, xtol 0.1, first trial step 1 (1/|d| on the first iteration of a problem not fully boxed).
  * It stops when the relative decrease of fn falls to factr·ε, when the projected gradient is ≤ pgtol,
  * or after maxit + 1 iterations (R's count). A failed line search restarts from B₀ = I once pairs exist.
- * B is formed densely (n² memory): meant for the few dozen parameters of a compatibility fit.
+ * Products with B use its compact form, O(n·m) per product.
  */
 export function boundedLimitedMemoryBfgs(
   x: Float64Array,
@@ -281,37 +281,56 @@ export function boundedLimitedMemoryBfgs(
   const S: Float64Array[] = [];
   const Y: Float64Array[] = [];
   let theta = 1;
-  const B = new Float64Array(n * n);
-  // B = the BFGS updates of θI by the stored pairs, oldest first (the compact L-BFGS matrix).
-  const formB = () => {
-    B.fill(0);
-    for (let i = 0; i < n; i++) B[i * n + i] = theta;
-    const Bs = new Float64Array(n);
-    for (let p = 0; p < S.length; p++) {
-      const s = S[p];
-      const y = Y[p];
-      let sBs = 0;
-      let sy = 0;
-      for (let i = 0; i < n; i++) {
-        let v = 0;
-        for (let j = 0; j < n; j++) v += B[i * n + j] * s[j];
-        Bs[i] = v;
+  // The compact form of the L-BFGS matrix (Byrd, Nocedal & Schnabel 1994): B = θI − W·M·Wᵀ with
+  // W = [Y, θS] and M⁻¹ = [[−D, Lᵀ], [L, θSᵀS]] (D = diag sᵢᵀyᵢ, L the strictly lower part of SᵀY):
+  // products with B cost O(n·m), so no n × n matrix is ever formed.
+  let Minv = new Float64Array(0);
+  let k = 0;
+  const prepare = () => {
+    k = S.length;
+    const k2 = 2 * k;
+    Minv = new Float64Array(k2 * k2);
+    for (let i = 0; i < k; i++)
+      for (let j = 0; j < k; j++) {
+        let sy = 0;
+        let ss = 0;
+        for (let t = 0; t < n; t++) {
+          sy += S[i][t] * Y[j][t];
+          ss += S[i][t] * S[j][t];
+        }
+        if (i === j) Minv[i * k2 + i] = -sy;
+        else if (i > j) {
+          Minv[(k + i) * k2 + j] = sy; // L
+          Minv[j * k2 + k + i] = sy; // Lᵀ
+        }
+        Minv[(k + i) * k2 + k + j] = theta * ss;
       }
-      for (let i = 0; i < n; i++) {
-        sBs += s[i] * Bs[i];
-        sy += s[i] * y[i];
+  };
+  const wk = new Float64Array(2 * M);
+  const wq = new Float64Array(2 * M);
+  // out = B·v.
+  const timesB = (v: Float64Array, out: Float64Array) => {
+    for (let i = 0; i < k; i++) {
+      let py = 0;
+      let ps = 0;
+      for (let t = 0; t < n; t++) {
+        py += Y[i][t] * v[t];
+        ps += S[i][t] * v[t];
       }
-      for (let i = 0; i < n; i++)
-        for (let j = 0; j < n; j++) B[i * n + j] += (y[i] * y[j]) / sy - (Bs[i] * Bs[j]) / sBs;
+      wk[i] = py;
+      wk[k + i] = theta * ps;
+    }
+    if (k > 0 && !solveSmall(Minv, wk, wq, 2 * k)) throw new RangeError('L-BFGS-B: singular middle matrix');
+    for (let t = 0; t < n; t++) {
+      let w = theta * v[t];
+      for (let i = 0; i < k; i++) w -= Y[i][t] * wq[i] + theta * S[i][t] * wq[k + i];
+      out[t] = w;
     }
   };
-  const quad = (u: Float64Array, v: Float64Array) => {
+  const Bd = new Float64Array(n);
+  const dot = (u: Float64Array, v: Float64Array) => {
     let s = 0;
-    for (let i = 0; i < n; i++) {
-      let r = 0;
-      for (let j = 0; j < n; j++) r += B[i * n + j] * v[j];
-      s += u[i] * r;
-    }
+    for (let i = 0; i < n; i++) s += u[i] * v[i];
     return s;
   };
   const projectedGradientNorm = (g: Float64Array) => {
@@ -380,7 +399,8 @@ export function boundedLimitedMemoryBfgs(
     if (f1 === 0) return;
     breaks.sort((p, q) => p.t - q.t);
     dz.fill(0);
-    let f2 = quad(d, d);
+    timesB(d, Bd);
+    let f2 = dot(d, Bd);
     const f2Floor = eps * f2;
     let dtm = -f1 / f2;
     let tPrev = 0;
@@ -390,7 +410,7 @@ export function boundedLimitedMemoryBfgs(
       tPrev = breaks[b].t;
       if (dtm < dt) break;
       const i = breaks[b].i;
-      for (let k = 0; k < n; k++) dz[k] += dt * d[k];
+      for (let t = 0; t < n; t++) dz[t] += dt * d[t];
       const di = d[i];
       d[i] = 0;
       if (di > 0) {
@@ -404,59 +424,57 @@ export function boundedLimitedMemoryBfgs(
       }
       if (b === breaks.length - 1 && breaks.length === n) {
         // Every variable is at a bound.
-        for (let k = 0; k < n; k++) if (d[k] !== 0) z[k] = x[k] + dz[k];
+        for (let t = 0; t < n; t++) if (d[t] !== 0) z[t] = x[t] + dz[t];
         return;
       }
       // Slope and curvature of the model along the remaining direction from the breakpoint.
-      let gd = 0;
-      for (let k = 0; k < n; k++) gd += g[k] * d[k];
-      f1 = gd + quad(dz, d);
-      f2 = Math.max(quad(d, d), f2Floor);
+      timesB(d, Bd);
+      f1 = dot(g, d) + dot(dz, Bd);
+      f2 = Math.max(dot(d, Bd), f2Floor);
       if (b < breaks.length - 1) dtm = -f1 / f2;
       else if (bounded) dtm = 0;
       else dtm = -f1 / f2;
     }
     if (dtm <= 0) dtm = 0;
-    for (let k = 0; k < n; k++) if (d[k] !== 0) z[k] = x[k] + dz[k] + dtm * d[k];
+    for (let t = 0; t < n; t++) if (d[t] !== 0) z[t] = x[t] + dz[t] + dtm * d[t];
   };
 
   // Newton step of the model over the variables free at the Cauchy point, from z, truncated to the
-  // box; false when B restricted to them is not positive definite.
+  // box; false when the reduced system is singular. With Z the free columns, ZᵀBZ = θI − W_F·M·W_Fᵀ,
+  // so by Sherman–Morrison–Woodbury du = r/θ + W_F·K⁻¹·W_Fᵀr/θ² with the 2m × 2m matrix
+  // K = M⁻¹ − W_FᵀW_F/θ (the K of the algorithm's subsm).
   const subspaceStep = (): boolean => {
     const free: number[] = [];
     for (let i = 0; i < n; i++) if (where[i] <= 0) free.push(i);
     const nf = free.length;
-    if (nf === 0 || S.length === 0) return true;
+    if (nf === 0 || k === 0) return true;
     for (let i = 0; i < n; i++) dz[i] = z[i] - x[i];
-    // r = −(g + B(z − x)) on the free variables; solve B_FF du = r by Cholesky.
-    const L = new Float64Array(nf * nf);
+    timesB(dz, Bd);
+    // r = −(g + B(z − x)) on the free variables.
     const r = new Float64Array(nf);
-    for (let a = 0; a < nf; a++) {
-      const i = free[a];
-      let bz = 0;
-      for (let j = 0; j < n; j++) bz += B[i * n + j] * dz[j];
-      r[a] = -(g[i] + bz);
-      for (let c = 0; c <= a; c++) L[a * nf + c] = B[i * n + free[c]];
-    }
-    for (let a = 0; a < nf; a++) {
-      for (let c = 0; c <= a; c++) {
-        let s = L[a * nf + c];
-        for (let k = 0; k < c; k++) s -= L[a * nf + k] * L[c * nf + k];
-        if (a === c) {
-          if (!(s > 0)) return false;
-          L[a * nf + a] = Math.sqrt(s);
-        } else L[a * nf + c] = s / L[c * nf + c];
+    for (let a = 0; a < nf; a++) r[a] = -(g[free[a]] + Bd[free[a]]);
+    const k2 = 2 * k;
+    // Column c of W restricted to the free variables: y_c, then θ·s_c.
+    const w = (c: number, i: number) => (c < k ? Y[c][i] : theta * S[c - k][i]);
+    const K = Float64Array.from(Minv);
+    const wr = new Float64Array(k2);
+    for (let c = 0; c < k2; c++) {
+      let sr = 0;
+      for (let a = 0; a < nf; a++) sr += w(c, free[a]) * r[a];
+      wr[c] = sr;
+      for (let e = 0; e <= c; e++) {
+        let ww = 0;
+        for (let a = 0; a < nf; a++) ww += w(c, free[a]) * w(e, free[a]);
+        K[c * k2 + e] -= ww / theta;
+        if (e !== c) K[e * k2 + c] -= ww / theta;
       }
     }
+    const v = new Float64Array(k2);
+    if (!solveSmall(K, wr, v, k2)) return false;
     for (let a = 0; a < nf; a++) {
-      let s = r[a];
-      for (let k = 0; k < a; k++) s -= L[a * nf + k] * r[k];
-      r[a] = s / L[a * nf + a];
-    }
-    for (let a = nf - 1; a >= 0; a--) {
-      let s = r[a];
-      for (let k = a + 1; k < nf; k++) s -= L[k * nf + a] * r[k];
-      r[a] = s / L[a * nf + a];
+      let corr = 0;
+      for (let c = 0; c < k2; c++) corr += w(c, free[a]) * v[c];
+      r[a] = r[a] / theta + corr / (theta * theta);
     }
     // Backtrack to the box: the largest α ≤ 1 keeping z + α·du feasible; the variable that limits
     // it is put exactly on its bound.
@@ -498,7 +516,7 @@ export function boundedLimitedMemoryBfgs(
   };
 
   for (;;) {
-    formB();
+    prepare();
     if (!constrained && S.length > 0) {
       z.set(x);
       for (let i = 0; i < n; i++) where[i] = -1;
@@ -603,6 +621,34 @@ export function boundedLimitedMemoryBfgs(
  * brackets such a step. `next(f, g)` takes the function and slope at `stp` and returns the next trial
  * step, or null when the search has ended (converged, or a warning: the best step is then `stp`).
  */
+/** Solves the small dense system A·x = b (A n × n, row-major, not modified) by Gaussian elimination
+ * with partial pivoting; false when A is singular. */
+function solveSmall(A: Float64Array, b: Float64Array, x: Float64Array, n: number): boolean {
+  const a = Float64Array.from(A.subarray(0, n * n));
+  for (let i = 0; i < n; i++) x[i] = b[i];
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[p * n + c])) p = r;
+    if (!(Math.abs(a[p * n + c]) > 0)) return false;
+    if (p !== c) {
+      for (let j = 0; j < n; j++) [a[c * n + j], a[p * n + j]] = [a[p * n + j], a[c * n + j]];
+      [x[c], x[p]] = [x[p], x[c]];
+    }
+    for (let r = c + 1; r < n; r++) {
+      const f = a[r * n + c] / a[c * n + c];
+      if (f === 0) continue;
+      for (let j = c; j < n; j++) a[r * n + j] -= f * a[c * n + j];
+      x[r] -= f * x[c];
+    }
+  }
+  for (let c = n - 1; c >= 0; c--) {
+    let s = x[c];
+    for (let j = c + 1; j < n; j++) s -= a[c * n + j] * x[j];
+    x[c] = s / a[c * n + c];
+  }
+  return true;
+}
+
 const LS_FTOL = 1e-3;
 const LS_GTOL = 0.9;
 const LS_XTOL = 0.1;
