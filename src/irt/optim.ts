@@ -347,6 +347,20 @@ export function boundedLimitedMemoryBfgs(
     return norm;
   };
 
+  // The step cap along direction dk from `from` for variable i: 0 if it already sits on the bound it
+  // moves towards, the step that reaches that bound if smaller than `cap`, else `cap`.
+  const stepToBound = (i: number, from: number, dk: number, cap: number): number => {
+    if (dk < 0 && kind[i] !== 0 && kind[i] <= 2) {
+      const room = lower[i] - from;
+      return room >= 0 ? 0 : dk * cap < room ? room / dk : cap;
+    }
+    if (dk > 0 && kind[i] >= 2) {
+      const room = upper[i] - from;
+      return room <= 0 ? 0 : dk * cap > room ? room / dk : cap;
+    }
+    return cap;
+  };
+
   const g = new Float64Array(n);
   const z = new Float64Array(n); // Cauchy point, then the subspace minimiser
   const d = new Float64Array(n);
@@ -483,17 +497,7 @@ export function boundedLimitedMemoryBfgs(
     for (let a = 0; a < nf; a++) {
       const i = free[a];
       const dk = r[a];
-      if (kind[i] === 0) continue;
-      let t = alpha;
-      if (dk < 0 && kind[i] <= 2) {
-        const room = lower[i] - z[i];
-        if (room >= 0) t = 0;
-        else if (dk * alpha < room) t = room / dk;
-      } else if (dk > 0 && kind[i] >= 2) {
-        const room = upper[i] - z[i];
-        if (room <= 0) t = 0;
-        else if (dk * alpha > room) t = room / dk;
-      }
+      const t = stepToBound(i, z[i], dk, alpha);
       if (t < alpha) {
         alpha = t;
         limit = a;
@@ -534,19 +538,7 @@ export function boundedLimitedMemoryBfgs(
     if (constrained) {
       if (iter === 0) stpmax = 1;
       else {
-        for (let i = 0; i < n; i++) {
-          const a1 = d[i];
-          if (kind[i] === 0) continue;
-          if (a1 < 0 && kind[i] <= 2) {
-            const a2 = lower[i] - x[i];
-            if (a2 >= 0) stpmax = 0;
-            else if (a1 * stpmax < a2) stpmax = a2 / a1;
-          } else if (a1 > 0 && kind[i] >= 2) {
-            const a2 = upper[i] - x[i];
-            if (a2 <= 0) stpmax = 0;
-            else if (a1 * stpmax > a2) stpmax = a2 / a1;
-          }
-        }
+        for (let i = 0; i < n; i++) stpmax = stepToBound(i, x[i], d[i], stpmax);
       }
     }
     let stp = iter === 0 && !boxed ? Math.min(1 / Math.sqrt(dtd), stpmax) : 1;
