@@ -59,11 +59,13 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
   // for a backfill, so "θ as of day D" finds the estimate made from D's window and no later one.
   const asOf = new Date(Math.min(Date.now(), Date.parse(`${addDays(date, 1)}T00:00:00Z`) - 1));
   const windowStart = addDays(date, -(lookbackDays - 1));
+  // Window bounds as UTC instants, whatever the session's TimeZone.
+  const utcMidnight = (day: string) => `${day}T00:00:00Z`;
   const t0 = performance.now();
   const responses = await sql<{ user_id: string; item_id: string; correct: boolean }>`
     SELECT DISTINCT ON (user_id, item_id) user_id, item_id, correct
     FROM attempt
-    WHERE answered_at >= (${windowStart}::date AT TIME ZONE 'UTC') AND answered_at < ((${date}::date + 1) AT TIME ZONE 'UTC')
+    WHERE answered_at >= ${utcMidnight(windowStart)}::timestamptz AND answered_at < ${utcMidnight(addDays(date, 1))}::timestamptz
     ORDER BY user_id, item_id, answered_at DESC, attempt_id DESC`.execute(db);
   if (responses.rows.length === 0) {
     return { written: {}, note: `nothing to do: no responses from ${windowStart} to ${date}` };

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { loadPlatform } from '../../src/demo/load.js';
 import { PARALLEL_MIN_OBS } from '../../src/irt/index.js';
+import { mirtCalibrate } from '../../src/jobs/mirt-calibrate.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { streamPlatform } from '../../src/synthetic/platform.js';
@@ -116,4 +118,24 @@ test('a fit that cannot run records a failed fit_meta row and nothing else, and 
     ).length,
     0,
   );
+});
+
+test('the window is UTC days whatever the session time zone', async () => {
+  const { db } = database;
+  const responsesIn = async (zone: string) =>
+    db
+      .transaction()
+      .execute(async (trx) => {
+        await sql`SELECT set_config('TimeZone', ${zone}, true)`.execute(trx);
+        const result = await mirtCalibrate(trx, '2026-11-14', config);
+        // Roll back: only the count of responses read is wanted.
+        throw Object.assign(new Error('rollback'), { responses: result.counts?.responses });
+      })
+      .catch((e: { responses?: number }) => e.responses);
+  const utc = await responsesIn('UTC');
+  assert.ok((utc ?? 0) > 0);
+  // Seoul is 9 hours ahead and Los Angeles 8 behind: a window read in session time would gain or
+  // lose the attempts of those hours at each end.
+  assert.equal(await responsesIn('Asia/Seoul'), utc);
+  assert.equal(await responsesIn('America/Los_Angeles'), utc);
 });
