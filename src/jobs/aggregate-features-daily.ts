@@ -16,7 +16,10 @@ export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange
     .where('date', '>=', from)
     .where('date', '<=', to)
     .executeTakeFirst();
-  // Day boundaries are UTC midnights: `date AT TIME ZONE 'UTC'` is the timestamptz of that midnight.
+  // Day boundaries are UTC midnights: `date::timestamp AT TIME ZONE 'UTC'` is the timestamptz of that
+  // midnight whatever the session's TimeZone, and a constant the planner folds. (Without the cast,
+  // `date AT TIME ZONE 'UTC'` goes through the session's time zone and yields a timestamp: wrong
+  // boundaries outside UTC, and in the FILTERs below recomputed for every attempt.)
   // One pass over the attempts of the covered days and the 27 before them: per (learner, topic, day)
   // the counts every day needs for the improvement windows, and the day's own aggregates only for
   // the covered days; the 14-day windows are then sums over the daily rows (missing days count 0).
@@ -26,12 +29,13 @@ export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange
     WITH daily AS (
       SELECT a.user_id, a.topic_id, (a.answered_at AT TIME ZONE 'UTC')::date AS date,
              count(*)::int AS attempts, (count(*) FILTER (WHERE a.correct))::int AS correct,
-             round(avg(a.response_time_ms) FILTER (WHERE a.answered_at >= ${from}::date AT TIME ZONE 'UTC'))::int AS avg_time_ms,
+             round(avg(a.response_time_ms) FILTER (WHERE a.answered_at >= ${from}::date::timestamp AT TIME ZONE 'UTC'))::int AS avg_time_ms,
              round(percentile_cont(0.5) WITHIN GROUP (ORDER BY a.response_time_ms)
-               FILTER (WHERE a.answered_at >= ${from}::date AT TIME ZONE 'UTC'))::int AS rt_median,
+               FILTER (WHERE a.answered_at >= ${from}::date::timestamp AT TIME ZONE 'UTC'))::int AS rt_median,
              sum(a.hints)::int AS hints, max(a.answered_at) AS last_seen_at
       FROM attempt a
-      WHERE a.answered_at >= ((${from}::date - 27) AT TIME ZONE 'UTC') AND a.answered_at < ((${to}::date + 1) AT TIME ZONE 'UTC')
+      WHERE a.answered_at >= ((${from}::date - 27)::timestamp AT TIME ZONE 'UTC')
+        AND a.answered_at < ((${to}::date + 1)::timestamp AT TIME ZONE 'UTC')
       GROUP BY 1, 2, 3
     ), windowed AS (
       SELECT d.*,
@@ -50,7 +54,7 @@ export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange
     FROM windowed w
     LEFT JOIN LATERAL (
       SELECT m.theta, m.se FROM mirt_ability m
-      WHERE m.user_id = w.user_id AND m.fitted_at < ((w.date + 1) AT TIME ZONE 'UTC')
+      WHERE m.user_id = w.user_id AND m.fitted_at < ((w.date + 1)::timestamp AT TIME ZONE 'UTC')
       ORDER BY m.fitted_at DESC, m.id DESC LIMIT 1
     ) th ON true
     WHERE w.date >= ${from}::date`.execute(db);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import {
   insertAttempts,
@@ -8,6 +9,7 @@ import {
   upsertSessions,
   upsertTopics,
 } from '../../src/db/ingest.js';
+import { aggregateFeaturesDaily } from '../../src/jobs/aggregate-features-daily.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -130,4 +132,48 @@ test('a re-run replaces the rows of the days it covers, a dry run writes nothing
   const runs = await database.db.selectFrom('job_run').selectAll().orderBy('run_id').execute();
   assert.ok(runs.length >= 4);
   assert.ok(runs.every((r) => r.status === 'succeeded' && r.finished_at instanceof Date));
+});
+
+test('days are UTC days whatever the session time zone', async () => {
+  const { db } = database;
+  await upsertLearners(db, [{ user_id: 'tz' }]);
+  await upsertSessions(db, [
+    {
+      session_id: 'tz1',
+      user_id: 'tz',
+      status: 'completed',
+      started_at: at('2026-11-09T23:00:00Z'),
+      completed_at: at('2026-11-11T01:00:00Z'),
+    },
+  ]);
+  const t = (answered_at: string, rt: number, cid: string) => ({
+    session_id: 'tz1',
+    user_id: 'tz',
+    item_id: 'i1',
+    correct: true,
+    response_time_ms: rt,
+    hints: 0,
+    answered_at: at(answered_at),
+    client_attempt_id: cid,
+  });
+  // 11-09 23:30 and 11-11 00:30 UTC are outside UTC day 11-10; the other three are inside it.
+  await insertAttempts(db, [
+    t('2026-11-09T23:30:00Z', 9000, 'z0'),
+    t('2026-11-10T00:30:00Z', 1000, 'z1'),
+    t('2026-11-10T12:00:00Z', 2000, 'z2'),
+    t('2026-11-10T23:30:00Z', 4000, 'z3'),
+    t('2026-11-11T00:30:00Z', 9000, 'z4'),
+  ]);
+  for (const zone of ['Asia/Seoul', 'America/New_York', 'UTC']) {
+    const rows = await db.transaction().execute(async (trx) => {
+      await sql`SELECT set_config('TimeZone', ${zone}, true)`.execute(trx);
+      await aggregateFeaturesDaily(trx, { from: '2026-11-10', to: '2026-11-10' });
+      return trx.selectFrom('features_topic_daily').selectAll().where('user_id', '=', 'tz').execute();
+    });
+    assert.equal(rows.length, 1, zone);
+    const r = rows[0]!;
+    assert.equal(r.date, '2026-11-10', zone);
+    assert.deepEqual([r.attempts, r.avg_time_ms, r.rt_median], [3, 2333, 2000], zone);
+    assert.equal(r.last_seen_at.toISOString(), '2026-11-10T23:30:00.000Z', zone);
+  }
 });
