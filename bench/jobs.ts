@@ -124,7 +124,7 @@ async function benchFeatures(database: Database, learners: number, runs: number)
            round(avg(response_time_ms)) AS t,
            round(percentile_cont(0.5) WITHIN GROUP (ORDER BY response_time_ms)) AS m, sum(hints) AS h,
            max(answered_at) AS l
-         FROM attempt WHERE answered_at >= $1::date AT TIME ZONE 'UTC' AND answered_at < ($1::date + 1) AT TIME ZONE 'UTC'
+         FROM attempt WHERE answered_at >= $1::date::timestamp AT TIME ZONE 'UTC' AND answered_at < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'
          GROUP BY user_id, topic_id) g`,
       [DAY],
     ),
@@ -185,7 +185,7 @@ async function benchKpis(database: Database, learners: number, runs: number): Pr
     await database.query('ANALYZE');
   });
   const counts = await database.query<{ lookback: string; all: string }>(
-    `SELECT count(*) FILTER (WHERE answered_at >= ($1::date - 29) AT TIME ZONE 'UTC') AS lookback, count(*) AS all FROM attempt`,
+    `SELECT count(*) FILTER (WHERE answered_at >= ($1::date - 29)::timestamp AT TIME ZONE 'UTC') AS lookback, count(*) AS all FROM attempt`,
     [DAY],
   );
   const config = loadConfig({});
