@@ -106,6 +106,11 @@ export function loadConfig(env: Env = process.env) {
     }),
     publicBaseUrl: str(env, 'PUBLIC_BASE_URL', 'http://localhost:8080').replace(/\/$/, ''),
     enableIrtOnlineUpdate: bool(env, 'ENABLE_IRT_ONLINE_UPDATE', true),
+    /**
+     * Whether `seedtest serve` also consumes the θ-update queue (completions are queued either way).
+     * false when a separate `seedtest worker` does it (the Kubernetes manifests).
+     */
+    thetaWorkerInApi: bool(env, 'THETA_WORKER_IN_API', true),
     /** undefined = the command decides (true for `serve` on the embedded database). */
     enableScheduler:
       optional(env, 'ENABLE_SCHEDULER') === undefined ? undefined : bool(env, 'ENABLE_SCHEDULER', false),

@@ -9,7 +9,7 @@ import { startScheduler } from '../jobs/scheduler.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openQueue } from '../queue/boss.js';
-import { startThetaWorker } from '../queue/theta-updates.js';
+import { openThetaQueue } from '../queue/theta-updates.js';
 
 export function registerServeCommand(program: Command): void {
   program
@@ -38,11 +38,13 @@ export async function serveApi(config: Config, database: Database, logger: Logge
   // server it is off unless ENABLE_SCHEDULER says so (Kubernetes CronJobs do the scheduling there).
   const schedule = config.enableScheduler ?? database.kind === 'embedded';
   const queue = config.enableIrtOnlineUpdate || schedule ? await openQueue(database, logger) : undefined;
-  // The θ-update worker runs in the API process; completions enqueue through the hook.
-  const worker =
+  // Completions enqueue θ updates through the hook; this process also consumes them unless
+  // THETA_WORKER_IN_API=false leaves that to a `seedtest worker`.
+  const theta =
     queue && config.enableIrtOnlineUpdate
-      ? await startThetaWorker({ database, logger, metrics, lookbackDays: config.mirt.lookbackDays, queue })
+      ? await openThetaQueue({ database, logger, metrics, lookbackDays: config.mirt.lookbackDays, queue })
       : undefined;
+  if (theta && config.thetaWorkerInApi) await theta.startWorker();
   const scheduler =
     queue && schedule
       ? await startScheduler({ queue, database, config, logger, metrics, work: true })
@@ -52,14 +54,13 @@ export async function serveApi(config: Config, database: Database, logger: Logge
     database,
     logger,
     metrics,
-    onSessionCompleted:
-      worker && (async (userId, sessionId) => void (await worker.theta.enqueue(userId, sessionId))),
+    onSessionCompleted: theta && (async (userId, sessionId) => void (await theta.enqueue(userId, sessionId))),
   });
   // app.close() (shutdown) runs this before the database closes: no new scheduled runs, the θ
   // updates in flight finish, then the queue stops.
   app.addHook('onClose', async () => {
     await scheduler?.stop();
-    await worker?.stop();
+    theta?.stop();
     await queue?.stop();
   });
   let address: string;
@@ -73,7 +74,15 @@ export async function serveApi(config: Config, database: Database, logger: Logge
   if (database.kind === 'embedded') announcePort(config.dataDir, Number(new URL(address).port));
   installShutdownHandlers(app, database, logger);
   logger.info(
-    { address, database: database.kind === 'embedded' ? `${config.dataDir}/db` : 'DATABASE_URL' },
+    {
+      address,
+      database: database.kind === 'embedded' ? `${config.dataDir}/db` : 'DATABASE_URL',
+      thetaUpdates: !theta
+        ? 'off'
+        : config.thetaWorkerInApi
+          ? 'queued and worked here'
+          : 'queued for a worker',
+    },
     `serving the API at ${address}/api/seedtest (OpenAPI: ${address}/docs)`,
   );
   return address;

@@ -335,6 +335,9 @@ function apiObjects(ns: string, image: string, replicas: number): K8sObject[] {
     databaseEnv(),
     secretEnv('R_IRT_INTERNAL_TOKEN', SECRETS.rIrt.name, 'token', true),
     ...s3Env(),
+    // The worker Deployment consumes the θ-update queue; API pods only queue (request latency stays
+    // free of scoring work, and the two scale separately).
+    { name: 'THETA_WORKER_IN_API', value: 'false' },
   ];
   const envFrom = [...configEnvFrom(), { secretRef: { name: SECRETS.jwt.name } }];
   const httpGet = (path: string) => ({ path, port: 'http' });

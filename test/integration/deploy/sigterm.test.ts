@@ -226,3 +226,57 @@ describe('SIGTERM to seedtest job run during a backfill', () => {
     }
   });
 });
+
+describe('THETA_WORKER_IN_API=false (the API pods of the manifests): serve queues θ updates, works none', () => {
+  let t: Awaited<ReturnType<typeof target>>;
+  let serve: Child;
+  before(async () => {
+    t = await target();
+    serve = seedtest(['serve'], { ...t.env, THETA_WORKER_IN_API: 'false' });
+  });
+  after(async () => {
+    if (serve.process.exitCode === null) serve.process.kill('SIGKILL');
+    await t.dispose();
+  });
+
+  it('the completion answers "queued" and the job is still waiting after the debounce', async () => {
+    const port = await waitFor('the server to listen', () => {
+      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(serve.out());
+      if (serve.process.exitCode !== null) throw new Error(`serve exited: ${serve.err()}`);
+      return m ? Number(m[1]) : undefined;
+    });
+    assert.match(serve.out(), /"thetaUpdates":"queued for a worker"/);
+    const token = await mintToken({ secret: SECRET, sub: 'queued-learner', scope: 'exam:write', ttl: '5m' });
+    const post = (path: string, body: unknown) =>
+      fetch(`http://127.0.0.1:${port}/api/seedtest${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    assert.equal(
+      (await post('/sessions', { session_id: 'queued-session', exam_id: 'weekly-math' })).status,
+      201,
+    );
+    const done = await post('/sessions/queued-session/complete', {});
+    assert.equal(done.status, 200, await done.clone().text());
+    assert.equal(((await done.json()) as { theta_update: string }).theta_update, 'queued');
+    // Well past the 200 ms debounce: a worker in this process would have taken the job by now.
+    await sleep(1500);
+    serve.process.kill('SIGTERM');
+    assert.equal((await serve.exited).code, 0, serve.err());
+
+    const database = await t.open();
+    try {
+      const jobs = await database.query<{ state: string }>(
+        "SELECT state FROM pgboss.job WHERE name = 'theta-update' AND singleton_key = $1",
+        ['queued-learner'],
+      );
+      assert.deepEqual(
+        jobs.rows.map((r) => r.state),
+        ['created'],
+      );
+    } finally {
+      if (database.kind === 'embedded') await database.close();
+    }
+  });
+});

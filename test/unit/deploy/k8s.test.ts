@@ -23,6 +23,7 @@ import {
   renderManifests,
   SECRETS,
   toYaml,
+  WORKER_NAME,
 } from '../../../src/deploy/k8s.js';
 import { metricNamesIn } from '../../../src/deploy/promql.js';
 import { JOBS } from '../../../src/jobs/registry.js';
@@ -318,6 +319,17 @@ describe('containers', () => {
     );
     assert.ok('S3_BUCKET' in cms['report-config']);
     assert.equal(cms['irt-config'].ENABLE_IRT_ONLINE_UPDATE, 'true');
+  });
+
+  it('API pods only queue θ updates; the worker Deployment consumes them', () => {
+    const envOf = (owner: string) =>
+      containers()
+        .find((x) => x.owner === owner && !x.init)!
+        .c.env?.find((e) => e.name === 'THETA_WORKER_IN_API');
+    assert.equal(envOf(`Deployment/${API_NAME}`)?.value, 'false');
+    assert.equal(envOf(`Deployment/${WORKER_NAME}`), undefined);
+    const worker = containers().find((x) => x.owner === `Deployment/${WORKER_NAME}` && !x.init)!.c;
+    assert.deepEqual(worker.args, ['worker']);
   });
 });
 
