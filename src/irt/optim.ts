@@ -234,7 +234,7 @@ export interface BoundedResult {
   value: number;
   /** Completed iterations (line searches that found a new point). */
   iterations: number;
-  /** Why it stopped: a convergence test, the iteration limit, or a line search that failed twice. */
+  /** Why it stopped: a convergence test, the iteration limit, or a line search that failed even from B₀. */
   stop: 'converged' | 'maxit' | 'abnormal';
 }
 
