@@ -94,7 +94,7 @@ export function personPosterior(
 }
 
 /** post[k] += Σ_o table[row(o) + k] over the responses o ∈ [from, end) and the nodes k ∈ [k0, k1]. */
-function addRows(
+export function addRows(
   personItem: Int32Array,
   personValue: Uint8Array,
   from: number,

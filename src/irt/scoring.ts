@@ -3,6 +3,7 @@
 
 import { type ItemParams, logTable } from './models.js';
 import {
+  addRows,
   normalizeLog,
   type PersonResponses,
   personPosterior,
@@ -206,6 +207,8 @@ export class OnlineScorer {
   private readonly mom = new Float64Array(2);
   private readonly win = new Int32Array(2);
   private readonly nItems: number;
+  private item = new Int32Array(128);
+  private correct = new Uint8Array(128);
 
   /** `items[j]` are the parameters of bank item j; the prior and grid as in ScoreOptions. */
   constructor(items: readonly ItemParams[], opts: Omit<ScoreOptions, 'method'> = {}) {
@@ -219,34 +222,25 @@ export class OnlineScorer {
 
   /** EAP and posterior SD from responses correct[r] ∈ {0, 1} to bank items item[r]. */
   eap(item: ArrayLike<number>, correct: ArrayLike<number>): { theta: number; se: number } {
-    const Q = this.nodes.length;
-    const post = this.post;
-    const table = this.table;
-    post.set(this.logPrior);
     const n = item.length;
-    // Four responses per sweep over the nodes: a quarter of the loads and stores of `post`.
-    let r = 0;
-    for (; r + 4 <= n; r += 4) {
-      const o0 = this.offset(item, correct, r);
-      const o1 = this.offset(item, correct, r + 1);
-      const o2 = this.offset(item, correct, r + 2);
-      const o3 = this.offset(item, correct, r + 3);
-      for (let k = 0; k < Q; k++) post[k] += table[o0 + k] + table[o1 + k] + table[o2 + k] + table[o3 + k];
+    // Checked into typed scratch arrays, so the accumulation is the E-step's own (addRows, several
+    // responses per sweep over the nodes) and always sees the same array types.
+    if (this.item.length < n) {
+      this.item = new Int32Array(Math.max(n, 2 * this.item.length));
+      this.correct = new Uint8Array(this.item.length);
     }
-    for (; r < n; r++) {
-      const off = this.offset(item, correct, r);
-      for (let k = 0; k < Q; k++) post[k] += table[off + k];
+    for (let r = 0; r < n; r++) {
+      const x = correct[r];
+      if (x !== 0 && x !== 1) throw new RangeError(`response ${r + 1}: correct must be 0 or 1`);
+      if (!(item[r] >= 0 && item[r] < this.nItems)) throw new RangeError(`response ${r + 1}: unknown item`);
+      this.item[r] = item[r];
+      this.correct[r] = x;
     }
-    normalizeLog(post, this.win);
-    posteriorMoments(post, this.nodes, this.mom);
+    const Q = this.nodes.length;
+    this.post.set(this.logPrior);
+    addRows(this.item, this.correct, 0, n, this.table, 2, Q, this.post, 0, Q - 1);
+    normalizeLog(this.post, this.win);
+    posteriorMoments(this.post, this.nodes, this.mom);
     return { theta: this.mom[0], se: this.mom[1] };
-  }
-
-  /** Start of response r's row in the log table; the response is checked first. */
-  private offset(item: ArrayLike<number>, correct: ArrayLike<number>, r: number): number {
-    const x = correct[r];
-    if (x !== 0 && x !== 1) throw new RangeError(`response ${r + 1}: correct must be 0 or 1`);
-    if (!(item[r] >= 0 && item[r] < this.nItems)) throw new RangeError(`response ${r + 1}: unknown item`);
-    return (item[r] * 2 + x) * this.nodes.length;
   }
 }
