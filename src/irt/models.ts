@@ -370,7 +370,6 @@ class Logistic implements ItemModel {
   }
 }
 
-/** c from its logit (0 for −∞). */
 /**
  * mirt bounds the linear predictor to ±35 when it evaluates item curves (ABS_MAX_Z), so the
  * expected log-likelihood stays finite at the far trial points of its M-step optimisers; the
@@ -381,6 +380,7 @@ function clampZ(z: number): number {
   return Math.min(MIRT_MAX_Z, Math.max(-MIRT_MAX_Z, z));
 }
 
+/** c from its logit (0 for −∞). */
 function guess(g: number): number {
   return g === Number.NEGATIVE_INFINITY ? 0 : 1 / (1 + Math.exp(-g));
 }

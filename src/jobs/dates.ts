@@ -1,8 +1,13 @@
 // UTC calendar arithmetic on 'YYYY-MM-DD' strings, the form dates take everywhere in the project.
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
+/** The instant the UTC day starts (a bound to compare timestamptz columns with, in any session time zone). */
+export function dayStart(day: string): Date {
+  return new Date(`${day}T00:00:00Z`);
+}
+
 export function parseDay(value: string, what: string): string {
-  const d = new Date(`${value}T00:00:00Z`);
+  const d = dayStart(value);
   if (!DATE.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
     throw new RangeError(`${what} must be a date YYYY-MM-DD, got "${value}"`);
   }
@@ -10,7 +15,7 @@ export function parseDay(value: string, what: string): string {
 }
 
 export function addDays(day: string, n: number): string {
-  const d = new Date(`${day}T00:00:00Z`);
+  const d = dayStart(day);
   d.setUTCDate(d.getUTCDate() + n);
   return d.toISOString().slice(0, 10);
 }
@@ -21,7 +26,7 @@ export function utcToday(now: Date): string {
 
 /** The Monday of the ISO week containing `day`. */
 export function isoWeekStart(day: string): string {
-  const wd = new Date(`${day}T00:00:00Z`).getUTCDay();
+  const wd = dayStart(day).getUTCDay();
   return addDays(day, -((wd + 6) % 7));
 }
 

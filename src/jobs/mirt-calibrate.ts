@@ -6,7 +6,7 @@ import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import { calibrateLinked, fromTriples, type ItemParams, type LinkingMethod } from '../irt/index.js';
-import { addDays } from './dates.js';
+import { addDays, dayStart } from './dates.js';
 import type { JobResult } from './registry.js';
 
 /** The 3PL calibration's default Beta prior on the guessing parameter (spec/irt.md). */
@@ -57,15 +57,14 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
   const runId = `cal-${date}`;
   // The run's estimates are stamped as of its day: now for today's run, the day's last millisecond
   // for a backfill, so "θ as of day D" finds the estimate made from D's window and no later one.
-  const asOf = new Date(Math.min(Date.now(), Date.parse(`${addDays(date, 1)}T00:00:00Z`) - 1));
+  const end = dayStart(addDays(date, 1));
+  const asOf = new Date(Math.min(Date.now(), end.getTime() - 1));
   const windowStart = addDays(date, -(lookbackDays - 1));
-  // Window bounds as UTC instants, whatever the session's TimeZone.
-  const utcMidnight = (day: string) => `${day}T00:00:00Z`;
   const t0 = performance.now();
   const responses = await sql<{ user_id: string; item_id: string; correct: boolean }>`
     SELECT DISTINCT ON (user_id, item_id) user_id, item_id, correct
     FROM attempt
-    WHERE answered_at >= ${utcMidnight(windowStart)}::timestamptz AND answered_at < ${utcMidnight(addDays(date, 1))}::timestamptz
+    WHERE answered_at >= ${dayStart(windowStart)}::timestamptz AND answered_at < ${end}::timestamptz
     ORDER BY user_id, item_id, answered_at DESC, attempt_id DESC`.execute(db);
   if (responses.rows.length === 0) {
     return { written: {}, note: `nothing to do: no responses from ${windowStart} to ${date}` };
