@@ -68,6 +68,15 @@ async function waitFor<T>(what: string, probe: () => T | undefined, ms = 120_000
   }
 }
 
+/** The port `seedtest serve` announces once it listens (it fails the test if serve exits first). */
+function listeningPort(serve: Child): Promise<number> {
+  return waitFor('the server to listen', () => {
+    const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(serve.out());
+    if (serve.process.exitCode !== null) throw new Error(`serve exited: ${serve.err()}`);
+    return m ? Number(m[1]) : undefined;
+  });
+}
+
 /** A fresh database for the child: a temporary DATA_DIR (embedded), or a new server database. */
 async function target(): Promise<{
   env: NodeJS.ProcessEnv;
@@ -108,11 +117,7 @@ describe('SIGTERM to seedtest serve during a slow request', () => {
   before(async () => {
     t = await target();
     serve = seedtest(['serve'], t.env);
-    port = await waitFor('the server to listen', () => {
-      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(serve.out());
-      if (serve.process.exitCode !== null) throw new Error(`serve exited: ${serve.err()}`);
-      return m ? Number(m[1]) : undefined;
-    });
+    port = await listeningPort(serve);
   });
   after(async () => {
     if (serve.process.exitCode === null) serve.process.kill('SIGKILL');
@@ -240,11 +245,7 @@ describe('THETA_WORKER_IN_API=false (the API pods of the manifests): serve queue
   });
 
   it('the completion answers "queued" and the job is still waiting after the debounce', async () => {
-    const port = await waitFor('the server to listen', () => {
-      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(serve.out());
-      if (serve.process.exitCode !== null) throw new Error(`serve exited: ${serve.err()}`);
-      return m ? Number(m[1]) : undefined;
-    });
+    const port = await listeningPort(serve);
     assert.match(serve.out(), /"thetaUpdates":"queued for a worker"/);
     const token = await mintToken({ secret: SECRET, sub: 'queued-learner', scope: 'exam:write', ttl: '5m' });
     const post = (path: string, body: unknown) =>
