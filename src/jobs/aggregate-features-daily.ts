@@ -11,11 +11,19 @@ export interface FeaturesRange {
 }
 
 export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange): Promise<JobResult> {
-  const deleted = await db
-    .deleteFrom('features_topic_daily')
-    .where('date', '>=', from)
-    .where('date', '<=', to)
-    .executeTakeFirst();
+  // The spec's indexes lead with topic_id or user_id, so `WHERE date …` alone would read the whole
+  // table, which grows every day. Instead: the table's topics by a loose index scan of
+  // (topic_id, date) (one index descent per topic), then one range of that index per topic.
+  const deleted = await sql`
+    DELETE FROM features_topic_daily
+    WHERE topic_id = ANY (ARRAY(
+        WITH RECURSIVE topics (topic_id) AS (
+          (SELECT topic_id FROM features_topic_daily ORDER BY topic_id LIMIT 1)
+          UNION ALL
+          SELECT (SELECT f.topic_id FROM features_topic_daily f WHERE f.topic_id > t.topic_id ORDER BY f.topic_id LIMIT 1)
+          FROM topics t WHERE t.topic_id IS NOT NULL)
+        SELECT topic_id FROM topics WHERE topic_id IS NOT NULL))
+      AND date >= ${from}::date AND date <= ${to}::date`.execute(db);
   // Day boundaries are UTC midnights: `date::timestamp AT TIME ZONE 'UTC'` is the timestamptz of that
   // midnight whatever the session's TimeZone, and a constant the planner folds. (Without the cast,
   // `date AT TIME ZONE 'UTC'` goes through the session's time zone and yields a timestamp: wrong
@@ -60,6 +68,6 @@ export async function aggregateFeaturesDaily(db: Db, { from, to }: FeaturesRange
     WHERE w.date >= ${from}::date`.execute(db);
   return {
     written: { features_topic_daily: Number(inserted.numAffectedRows ?? 0) },
-    counts: { rowsReplaced: Number(deleted.numDeletedRows) },
+    counts: { rowsReplaced: Number(deleted.numAffectedRows ?? 0) },
   };
 }

@@ -177,3 +177,40 @@ test('days are UTC days whatever the session time zone', async () => {
     assert.equal(r.last_seen_at.toISOString(), '2026-11-10T23:30:00.000Z', zone);
   }
 });
+
+test('a run deletes the rows of its days on every topic, and no other day', async () => {
+  const { db } = database;
+  // Rows without attempts behind them (as after attempts were deleted), on topics whose ids sort
+  // before, between and after the others: the delete finds the table's topics by itself.
+  const stale = (topic_id: string, date: string) => ({
+    user_id: 'u1',
+    topic_id,
+    date,
+    attempts: 1,
+    correct: 1,
+    hints: 0,
+    last_seen_at: at(`${date}T12:00:00Z`),
+  });
+  const topics = ['0first', 'alg', 'mid', 'zz-last'];
+  const days = ['2026-10-01', '2026-10-02', '2026-10-03', '2026-10-04'];
+  await db
+    .insertInto('features_topic_daily')
+    .values(topics.flatMap((t) => days.map((d) => stale(t, d))))
+    .execute();
+  // Run date 10-03 with a 2-day lookback: days 10-02 and 10-03.
+  const outcome = await runJob(db, job, ['2026-10-03'], loadConfig({ AGG_LOOKBACK_DAYS: '2' }));
+  assert.equal(outcome.status, 'succeeded', outcome.error);
+  assert.equal(outcome.result.counts?.rowsReplaced, 8);
+  const left = await db
+    .selectFrom('features_topic_daily')
+    .select(['topic_id', 'date'])
+    .where('date', '>=', '2026-10-01')
+    .where('date', '<=', '2026-10-04')
+    .orderBy('topic_id')
+    .orderBy('date')
+    .execute();
+  assert.deepEqual(
+    left,
+    topics.flatMap((t) => ['2026-10-01', '2026-10-04'].map((date) => ({ topic_id: t, date }))),
+  );
+});
