@@ -10,10 +10,14 @@ import { detectInactivity } from './detect-inactivity.js';
 import { mirtCalibrate } from './mirt-calibrate.js';
 import type { Shard } from './shard.js';
 
-/** What one run of a job for one day (or week) gets. */
+/** What one unit of a run (a day, a week, or consecutive days: JobDefinition.unitDays) gets. */
 export interface JobContext {
-  /** The day the run is for (YYYY-MM-DD); for weekly jobs the Monday of the week. */
+  /** The day the run is for (YYYY-MM-DD); for weekly jobs the Monday of the week. In a unit of several days, the last. */
   date: string;
+  /** The unit's first day: `date` itself unless the job takes several days per unit. */
+  firstDate: string;
+  /** The last day of the previous unit of the same run, if any: a job whose day reads the days before it need not redo them. */
+  previousDate?: string;
   config: Config;
   /** The learners this run covers (`--shard i/n`); jobs that do not loop over learners ignore it. */
   shard: Shard;
@@ -52,11 +56,13 @@ export interface JobDefinition {
   /** The day a run started at `now` is for, when no --date is given. */
   defaultDate(now: Date): string;
   /**
-   * 'transaction': the runner runs each day in one transaction holding the job's lock.
+   * 'transaction': the runner runs each unit (a day unless unitDays) in one transaction holding the job's lock.
    * 'connection': the job gets one connection holding the lock and writes in its own transactions
    * (per-learner work with side effects outside the database, like stored report files).
    */
   mode: 'transaction' | 'connection';
+  /** How many consecutive days of a range run one unit (one transaction, one `run`) covers; 1 if unset. */
+  unitDays?: number;
   run(db: Db, ctx: JobContext): Promise<JobResult>;
 }
 
@@ -68,8 +74,15 @@ export const JOBS: readonly JobDefinition[] = [
     period: 'day',
     mode: 'transaction',
     defaultDate: (now) => addDays(utcToday(now), -1),
-    run: (trx, { date, config }) =>
-      aggregateFeaturesDaily(trx, { from: addDays(date, -(config.aggLookbackDays - 1)), to: date }),
+    // A run for day D recomputes the AGG_LOOKBACK_DAYS days ending D, reading 27 days more for the
+    // improvement windows. A backfill takes 14 days per statement and does not redo the days the
+    // unit before it wrote: it reads each day about 3 times instead of 34 (with the default 7).
+    unitDays: 14,
+    run: (trx, { firstDate, date, previousDate, config }) => {
+      const lookbackStart = addDays(firstDate, -(config.aggLookbackDays - 1));
+      const from = previousDate && previousDate >= lookbackStart ? addDays(previousDate, 1) : lookbackStart;
+      return aggregateFeaturesDaily(trx, { from, to: date });
+    },
   },
   {
     name: 'mirt-calibrate',

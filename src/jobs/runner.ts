@@ -1,6 +1,7 @@
 // Runs a job: a job_run row, an advisory lock named after the job (two runs of one job never
 // overlap, whichever process starts them; shards of one job take it shared plus their own), the
-// work of each day in a transaction (a failure or a kill leaves the previous results intact), dry
+// work of each day (or unit of days, JobDefinition.unitDays) in a transaction (a failure or a kill
+// leaves the previous results intact), dry
 // runs rolled back, metrics, and a one-line summary. On PostgreSQL each run also holds a liveness
 // lock on its run id for its whole life, so a run left `running` by a killed process is recognised
 // (nobody holds its lock) and marked failed (failLostRuns); the embedded database does that when it
@@ -197,14 +198,19 @@ async function execute(
   const total: JobResult = { written: {} };
   let status: RunOutcome['status'] = 'succeeded';
   let error: string | undefined;
+  const unitDays = job.unitDays ?? 1;
   try {
-    for (const date of dates) {
+    for (let i = 0; i < dates.length; i += unitDays) {
       // Let signal handlers run: on the embedded database a run can be all microtasks, and a
       // SIGTERM would otherwise be handled only after the last day.
       await new Promise((resolve) => setImmediate(resolve));
       signal.throwIfAborted();
+      const unit = dates.slice(i, i + unitDays);
+      const date = unit.at(-1)!;
       const ctx: JobContext = {
         date,
+        firstDate: unit[0]!,
+        ...(i > 0 ? { previousDate: dates[i - 1] } : {}),
         config,
         shard,
         users: opts.users,

@@ -10,6 +10,7 @@ import {
   upsertTopics,
 } from '../../src/db/ingest.js';
 import { aggregateFeaturesDaily } from '../../src/jobs/aggregate-features-daily.js';
+import { addDays } from '../../src/jobs/dates.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
@@ -213,4 +214,58 @@ test('a run deletes the rows of its days on every topic, and no other day', asyn
     left,
     topics.flatMap((t) => ['2026-10-01', '2026-10-04'].map((date) => ({ topic_id: t, date }))),
   );
+});
+
+test('a range run computes each day once, 14 days per transaction, with the rows one wide run gives', async () => {
+  const { db } = database;
+  await upsertLearners(db, [{ user_id: 'bf' }]);
+  const days = Array.from({ length: 40 }, (_, i) => addDays('2026-08-01', i));
+  await upsertSessions(
+    db,
+    days.map((d) => ({
+      session_id: `bf-${d}`,
+      user_id: 'bf',
+      status: 'completed' as const,
+      started_at: at(`${d}T10:00:00Z`),
+      completed_at: at(`${d}T11:00:00Z`),
+    })),
+  );
+  // A session every day, accuracy changing over the weeks so that improvement varies.
+  await insertAttempts(
+    db,
+    days.flatMap((d, i) =>
+      [0, 1, 2].map((k) => ({
+        session_id: `bf-${d}`,
+        user_id: 'bf',
+        item_id: k % 2 ? 'i1' : 'i2',
+        correct: (i * 3 + k) % (i < 20 ? 4 : 2) === 0,
+        response_time_ms: 1000 + 100 * i + k,
+        hints: k,
+        answered_at: at(`${d}T10:${10 + k}:00Z`),
+        client_attempt_id: `bf-${d}-${k}`,
+      })),
+    ),
+  );
+  const rowsOf = () =>
+    db
+      .selectFrom('features_topic_daily')
+      .select(['date', 'attempts', 'correct', 'avg_time_ms', 'rt_median', 'hints', 'improvement'])
+      .where('user_id', '=', 'bf')
+      .orderBy('date')
+      .execute();
+  // 2026-08-10..2026-09-09 is 31 days: units of 14, 14 and 3 days, the first with the 6 before it.
+  const range = days.slice(9, 40);
+  const outcome = await runJob(db, job, range, settings);
+  assert.equal(outcome.status, 'succeeded', outcome.error);
+  assert.equal(outcome.result.written.features_topic_daily, 37, 'each of 2026-08-04..09-09 written once');
+  const ranged = await rowsOf();
+  assert.deepEqual(
+    ranged.map((r) => r.date),
+    days.slice(3),
+  );
+  // The same days from one statement over the whole span.
+  const wide = await runJob(db, job, ['2026-09-09'], loadConfig({ AGG_LOOKBACK_DAYS: '37' }));
+  assert.equal(wide.status, 'succeeded', wide.error);
+  assert.deepEqual(await rowsOf(), ranged);
+  assert.ok(ranged.some((r) => r.improvement !== null && r.improvement !== ranged.at(-1)!.improvement));
 });
