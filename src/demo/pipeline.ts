@@ -1,11 +1,11 @@
-// The whole pipeline over the demo's weeks, as the schedule would have run it: features over the
-// whole span, then at the end of each week a calibration (linked to the previous week's) and that
-// week's KPIs, then today's calibration, KPIs and inactivity check, and the reports of the last
-// complete week. Prints each run's summary and an overview of what the database now holds.
+// The whole pipeline over the demo's weeks, as the schedule would have run it: features backfilled
+// day by day over the whole span, then at the end of each week a calibration (linked to the previous
+// week's) and that week's KPIs, then today's calibration, KPIs and inactivity check, and the reports
+// of the last complete week. Prints each run's summary and an overview of what the database now holds.
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import { addDays } from '../jobs/dates.js';
+import { addDays, runDays } from '../jobs/dates.js';
 import { findJob } from '../jobs/registry.js';
 import { runJob } from '../jobs/runner.js';
 
@@ -37,7 +37,8 @@ export async function runDemoPipeline(
     log(outcome.summary);
     if (outcome.status === 'failed') throw new Error(`the demo pipeline stopped: ${outcome.summary}`);
   };
-  await run('aggregate-features-daily', [today], { ...config, aggLookbackDays: weeks * 7 });
+  // A backfill of every day, as an operator would run one (14 days per transaction, each day once).
+  await run('aggregate-features-daily', runDays({ from: firstMonday, to: today }, today));
   for (let w = 0; w < weeks; w++) {
     const asOf = [addDays(firstMonday, 7 * w + 6), today].sort()[0]!;
     await run('mirt-calibrate', [asOf]);
