@@ -255,8 +255,10 @@ test('a range run computes each day once, 14 days per transaction, with the rows
       .execute();
   // 2026-08-10..2026-09-09 is 31 days: units of 14, 14 and 3 days, the first with the 6 before it.
   const range = days.slice(9, 40);
-  const outcome = await runJob(db, job, range, settings);
+  const unitEnds: string[] = [];
+  const outcome = await runJob(db, job, range, settings, { onDay: (date) => unitEnds.push(date) });
   assert.equal(outcome.status, 'succeeded', outcome.error);
+  assert.deepEqual(unitEnds, ['2026-08-23', '2026-09-06', '2026-09-09']);
   assert.equal(outcome.result.written.features_topic_daily, 37, 'each of 2026-08-04..09-09 written once');
   const ranged = await rowsOf();
   assert.deepEqual(
