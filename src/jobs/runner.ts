@@ -122,10 +122,12 @@ function add(total: JobResult, day: JobResult): void {
   if (day.failure) total.failure = day.failure;
 }
 
-function describe(result: JobResult): string {
+/** The summary's account of a run; a dry run's rows were rolled back, so they are what it would write. */
+function describe(result: JobResult, dryRun: boolean): string {
   const written = Object.entries(result.written);
+  const verb = dryRun ? 'would write' : 'written';
   const parts = [
-    written.length ? `written ${written.map(([t, n]) => `${t}=${n}`).join(' ')}` : 'nothing written',
+    written.length ? `${verb} ${written.map(([t, n]) => `${t}=${n}`).join(' ')}` : `${verb} nothing`,
     ...Object.entries(result.counts ?? {}).map(([k, v]) => `${k}=${v}`),
   ];
   if (result.failedIds?.length) {
@@ -273,7 +275,7 @@ async function execute(
     dates.length === 1
       ? dates[0]
       : `${dates.length} ${job.period === 'week' ? 'weeks' : 'days'} ${dates[0]}..${dates.at(-1)}`;
-  const head = `${job.name} run ${runId} ${status}${dryRun ? ' (dry run: nothing written)' : ''}`;
+  const head = `${job.name} run ${runId} ${status}${dryRun ? ' (dry run)' : ''}`;
   const scope = shard.count > 1 ? ` shard ${shardLabel(shard)}` : '';
   const seconds = `${(durationMs / 1000).toFixed(2)} s`;
   return {
@@ -285,7 +287,7 @@ async function execute(
     summary:
       status === 'failed'
         ? `${head} after ${seconds} (${span}${scope}): ${error}`
-        : `${head}: ${span}${scope}, ${describe(total)}, ${seconds}`,
+        : `${head}: ${span}${scope}, ${describe(total, dryRun)}, ${seconds}`,
   };
 }
 

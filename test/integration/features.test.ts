@@ -127,6 +127,7 @@ test('a re-run replaces the rows of the days it covers, a dry run writes nothing
   await database.query(`DELETE FROM attempt WHERE session_id = 's1'`);
   const dry = await runJob(database.db, job, ['2026-11-20'], settings, { dryRun: true });
   assert.equal(dry.status, 'succeeded');
+  assert.match(dry.summary, /run \d+ succeeded \(dry run\): 2026-11-20, would write features_topic_daily=0,/);
   assert.equal((await featureRows('2026-11-20')).length, 1);
   await runJob(database.db, job, ['2026-11-20'], settings);
   assert.equal((await featureRows('2026-11-20')).length, 0);
