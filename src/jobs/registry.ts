@@ -12,11 +12,17 @@ import type { Shard } from './shard.js';
 
 /** What one unit of a run (a day, a week, or consecutive days: JobDefinition.unitDays) gets. */
 export interface JobContext {
-  /** The day the run is for (YYYY-MM-DD); for weekly jobs the Monday of the week. In a unit of several days, the last. */
+  /**
+   * The day the run is for (YYYY-MM-DD); for weekly jobs the Monday of the week; in a unit of
+   * several days, the last of them.
+   */
   date: string;
   /** The unit's first day: `date` itself unless the job takes several days per unit. */
   firstDate: string;
-  /** The last day of the previous unit of the same run, if any: a job whose day reads the days before it need not redo them. */
+  /**
+   * The last day of the previous unit of the same run, if any: a job whose day reads the days before
+   * it need not redo what that unit wrote.
+   */
   previousDate?: string;
   config: Config;
   /** The learners this run covers (`--shard i/n`); jobs that do not loop over learners ignore it. */
@@ -56,7 +62,8 @@ export interface JobDefinition {
   /** The day a run started at `now` is for, when no --date is given. */
   defaultDate(now: Date): string;
   /**
-   * 'transaction': the runner runs each unit (a day unless unitDays) in one transaction holding the job's lock.
+   * 'transaction': the runner runs each unit (a day unless unitDays) in one transaction holding the
+   * job's lock.
    * 'connection': the job gets one connection holding the lock and writes in its own transactions
    * (per-learner work with side effects outside the database, like stored report files).
    */
