@@ -1,10 +1,10 @@
 // Runs a job: a job_run row, an advisory lock named after the job (two runs of one job never
 // overlap, whichever process starts them; shards of one job take it shared plus their own), the
 // work of each day (or unit of days, JobDefinition.unitDays) in a transaction (a failure or a kill
-// leaves the previous results intact), dry runs rolled back, metrics, and a one-line summary. On PostgreSQL each run also holds a liveness
-// lock on its run id for its whole life, so a run left `running` by a killed process is recognised
-// (nobody holds its lock) and marked failed (failLostRuns); the embedded database does that when it
-// is opened (connection.ts).
+// leaves the previous results intact), dry runs rolled back, metrics, and a one-line summary. On
+// PostgreSQL each run also holds a liveness lock on its run id for its whole life, so a run left
+// `running` by a killed process is recognised (nobody holds its lock) and marked failed
+// (failLostRuns); the embedded database does that when it is opened (connection.ts).
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import { type Db, isEmbedded, LOST_RUN_ERROR } from '../db/connection.js';
