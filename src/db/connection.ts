@@ -144,7 +144,7 @@ export const pgliteParsers = { [DATE_OID]: identity, [INT8_OID]: identity, [NUME
 /** What a run whose process is gone is marked with (here at open, by the runner on PostgreSQL). */
 export const LOST_RUN_ERROR =
   'lost: the process running it ended without recording an outcome (killed or crashed)';
-const FAIL_LEFT_RUNS = `UPDATE job_run SET status = 'failed', finished_at = now(), error = '${LOST_RUN_ERROR}' WHERE status = 'running'`;
+const FAIL_LEFT_RUNS = `UPDATE job_run SET status = 'failed', finished_at = now(), error = $1 WHERE status = 'running'`;
 
 export async function openEmbedded(dataDir: string, command: string): Promise<Database> {
   const unlock = lockDataDir(dataDir, command);
@@ -153,7 +153,7 @@ export async function openEmbedded(dataDir: string, command: string): Promise<Da
     // This process now owns the directory alone: a run still marked running was left by a process
     // that ended without recording its outcome (killed, crashed).
     const hasRuns = await instance.query<{ t: string | null }>(`SELECT to_regclass('job_run')::text AS t`);
-    if (hasRuns.rows[0]?.t) await instance.query(FAIL_LEFT_RUNS);
+    if (hasRuns.rows[0]?.t) await instance.query(FAIL_LEFT_RUNS, [LOST_RUN_ERROR]);
     return fromPGlite(instance, unlock);
   } catch (err) {
     unlock();
