@@ -156,7 +156,13 @@ describe('θ updates on session completion (durable queue)', () => {
       const expected = engineEap([PARAMS.i1, PARAMS.i2, PARAMS.i3], [answers[9]!, answers[7]!, answers[8]!]);
       assert.ok(Math.abs(rows[0]!.theta - expected.theta) < 1e-12);
       assert.equal(rows[0]!.session_id, 'b9');
-      assert.equal(await counter(metrics, 'written'), 2);
+      // The row commits before the handler returns and counts it: wait for the counter, do not race it.
+      const written = await waitFor(
+        async () => ((await counter(metrics, 'written')) >= 2 ? 2 : undefined),
+        3000,
+      );
+      assert.equal(written, 2, 'both queued updates are counted as written');
+      assert.equal(await counter(metrics, 'written'), 2, 'and no more');
     } finally {
       await worker.stop();
     }

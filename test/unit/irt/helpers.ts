@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-export const LSAT7_CSV = fileURLToPath(new URL('../../../../shared/data/LSAT7_freq.csv', import.meta.url));
+export const LSAT7_CSV = fileURLToPath(new URL('../../fixtures/LSAT7_freq.csv', import.meta.url));
 
 /** LSAT7 expanded from its pattern frequencies: 1,000 rows of 5 responses, patterns in file order. */
 export function lsat7Rows(): number[][] {
