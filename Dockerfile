@@ -3,15 +3,16 @@
 # (`seedtest job run <name>`): docs/operations.md. Build and push:
 #   docker build -t REGISTRY/seedtest-analytics:$(node -p "require('./package.json').version") .
 # Pin the base image by digest in your registry mirror if you need reproducible builds:
-#   docker build --build-arg NODE_IMAGE=node:20-slim@sha256:… .
-ARG NODE_IMAGE=node:20-slim
+#   docker build --build-arg NODE_IMAGE=node:24-slim@sha256:… .
+ARG NODE_IMAGE=node:24-slim
 
 # --- build: every dependency (TypeScript, types), compile src/ to dist/ -------------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
 ENV npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false
 COPY package.json package-lock.json .npmrc ./
-RUN npm ci
+# --ignore-scripts: `prepare` builds dist/, which needs the sources copied below.
+RUN npm ci --ignore-scripts
 COPY tsconfig.json tsconfig.build.json ./
 COPY scripts ./scripts
 COPY src ./src
@@ -25,7 +26,7 @@ COPY package.json package-lock.json .npmrc ./
 # The PDF reports embed Noto Sans KR 400 and 700 (src/reports/render.ts resolves the two TTF files of
 # @expo-google-fonts/noto-sans-kr, a production dependency); the other seven weights and the preview
 # images are 40 MB that nothing reads.
-RUN npm ci --omit=dev \
+RUN npm ci --omit=dev --ignore-scripts \
  && npm cache clean --force \
  && cd node_modules/@expo-google-fonts/noto-sans-kr \
  && find . -mindepth 1 -maxdepth 1 -type d ! -name 400Regular ! -name 700Bold -exec rm -rf {} + \

@@ -30,6 +30,11 @@ function run(label, files, env) {
   return res.status ?? 1;
 }
 
+// Tests that start the real program (`bin/seedtest.js`) run dist/: build it first (incremental,
+// so an unchanged tree costs a second), never test a stale build.
+const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(build.status ?? 1);
+
 const all = only.length ? only : testFiles('test');
 const integration = all.filter((f) => f.includes(`integration`));
 let status = run('embedded database (PGlite)', all, { SEEDTEST_TEST_DB: 'embedded' });

@@ -52,10 +52,13 @@ class WorkersDidNotStart extends Error {}
 function worker(w: number): Worker {
   while (workers.length <= w) {
     // Built code loads estep-worker.js; from TypeScript sources (tsx, the tests) the worker first
-    // registers tsx's loader, which workers do not inherit, then imports estep-worker.ts.
+    // registers tsx's loader, which workers do not inherit, then imports estep-worker.ts. Both by
+    // absolute URL: eval'd code resolves bare specifiers from the current directory, not from here.
     const fromSource = import.meta.url.endsWith('.ts');
     const url = new URL(`./estep-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-    const bootstrap = `import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`;
+    const bootstrap = fromSource
+      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`
+      : '';
     const created = fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url);
     created.unref();
     // A worker that cannot load reports here (after the calibration waiting for it gave up).
