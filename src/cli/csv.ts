@@ -83,13 +83,23 @@ export function readCsv(
     throw new CsvError(`${file}: cannot read (${(e as Error).message})`);
   }
   const table = parseCsv(text, file);
+  return { ...table, col: columnIndex(table.header, required, file) };
+}
+
+/** Column name → index, after checking that the required columns are there and no name is repeated. */
+export function columnIndex(
+  header: readonly string[],
+  required: readonly string[],
+  file: string,
+): Record<string, number> {
   const col: Record<string, number> = {};
-  table.header.forEach((h, i) => {
+  header.forEach((h, i) => {
+    if (col[h] !== undefined) throw new CsvError(`${file}: line 1: column '${h}' appears twice`);
     col[h] = i;
   });
   const missing = required.filter((c) => col[c] === undefined);
   if (missing.length) throw new CsvError(`${file}: line 1: missing column(s) ${missing.join(', ')}`);
-  return { ...table, col };
+  return col;
 }
 
 function quote(v: string): string {

@@ -5,18 +5,18 @@ import type { Command } from 'commander';
 import {
   type Calibration,
   calibrateLinked,
-  fromTriples,
+  fromIndexed,
   type ItemParams,
   type LinkingConstants,
   type LinkingMethod,
   type ModelName,
   type ResponseData,
-  type ResponseTriple,
   type ScoreMethod,
   scorePersons,
   simulate,
 } from '../irt/index.js';
 import { CsvError, readCsv, writeCsv } from './csv.js';
+import { readResponsesFile } from './responses-csv.js';
 
 const MODELS: readonly ModelName[] = ['Rasch', '1PL', '2PL', '3PL'];
 const LINKINGS: readonly LinkingMethod[] = ['fixed', 'mean-sigma', 'stocking-lord', 'none'];
@@ -49,6 +49,11 @@ export interface CalibrateSummary {
   iterations: number;
   converged: boolean;
   elapsed_ms: number;
+  /**
+   * Where the time went: reading and checking the responses, the EM fit (with SEs and linking), the
+   * final pass that scores every person, writing the two files.
+   */
+  timings: { read_ms: number; fit_ms: number; score_ms: number; write_ms: number };
   n_persons: number;
   n_items: number;
   n_obs: number;
@@ -73,23 +78,6 @@ function pair(value: string | undefined, what: string): [number, number] | undef
   const parts = value.split(',');
   if (parts.length !== 2) throw new CsvError(`${what}: expected two numbers 'x,y', got '${value}'`);
   return [num(parts[0], what, 0), num(parts[1], what, 0)];
-}
-
-/** Reads `user_id,item_id,correct` rows (`correct` exactly 0 or 1) with their line numbers. */
-export function readResponses(file: string): { triples: ResponseTriple[]; lines: number[] } {
-  const t = readCsv(file, ['user_id', 'item_id', 'correct']);
-  if (t.rows.length === 0) throw new CsvError(`${file}: no responses`);
-  const triples = t.rows.map((r, i) => {
-    const correct = r[t.col.correct].trim();
-    if (correct !== '0' && correct !== '1') {
-      throw new CsvError(`${file}: line ${t.lines[i]}: correct must be 0 or 1, got '${correct}'`);
-    }
-    const userId = r[t.col.user_id];
-    const itemId = r[t.col.item_id];
-    if (!userId || !itemId) throw new CsvError(`${file}: line ${t.lines[i]}: empty user_id or item_id`);
-    return { userId, itemId, correct: Number(correct) };
-  });
-  return { triples, lines: t.lines };
 }
 
 /** Reads `item_id,a,b[,c]` rows (c defaults to 0) into a map by item id. */
@@ -118,10 +106,12 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
     throw new CsvError(`--linking must be one of ${LINKINGS.join(', ')}`);
   }
   const cPrior = pair(o.cPrior, '--c-prior');
-  const data = fromTriples(readResponses(o.responses).triples, {
+  const anchors = o.anchors ? readItems(o.anchors) : undefined;
+  const data = fromIndexed(readResponsesFile(o.responses), {
     minItemResponses: num(o.minItemResponses, '--min-item-responses', 20),
   });
   if (data.nItems === 0) throw new CsvError(`${o.responses}: no item passes the data checks`);
+  const read = performance.now();
   const { calibration: cal, linking } = calibrateLinked(data, {
     model: o.model as ModelName,
     quadpts: num(o.quadpts, '--quadpts', 61),
@@ -130,14 +120,23 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
     maxCycles: num(o.maxCycles, '--max-cycles', 500),
     priors: cPrior ? { c: { alpha: cPrior[0], beta: cPrior[1] } } : {},
     itemSE: !!o.se,
-    anchors: o.anchors ? readItems(o.anchors) : undefined,
+    anchors,
     linking: o.linking as LinkingMethod | undefined,
     mirtCompat: !!o.mirtCompat,
   });
+  const fitted = performance.now();
   writeItems(o.itemsOut, cal, !!o.se);
   writeAbilities(o.abilitiesOut, data, cal.abilities!.theta, cal.abilities!.se);
-  return summary(cal, data, linking, performance.now() - start);
+  const end = performance.now();
+  return summary(cal, data, linking, {
+    read_ms: ms(read - start),
+    fit_ms: ms(fitted - read - cal.scoreMs),
+    score_ms: ms(cal.scoreMs),
+    write_ms: ms(end - fitted),
+  });
 }
+
+const ms = (x: number) => Math.round(x * 10) / 10;
 
 function writeItems(file: string, cal: Calibration, withSE: boolean): void {
   const seCols = withSE ? ['se_a', 'se_b', 'se_c', 'se_d'] : [];
@@ -169,7 +168,7 @@ function summary(
   cal: Calibration,
   data: ResponseData,
   linking: LinkingConstants,
-  elapsed: number,
+  timings: CalibrateSummary['timings'],
 ): CalibrateSummary {
   return {
     model: cal.model,
@@ -178,7 +177,8 @@ function summary(
     BIC: cal.BIC,
     iterations: cal.iterations,
     converged: cal.converged,
-    elapsed_ms: Math.round(elapsed),
+    elapsed_ms: Math.round(timings.read_ms + timings.fit_ms + timings.score_ms + timings.write_ms),
+    timings,
     n_persons: cal.nPersons,
     n_items: cal.nItems,
     n_obs: cal.nObs,
@@ -205,12 +205,15 @@ export interface ScoreCliOptions {
 export function runScore(o: ScoreCliOptions): { n_persons: number } {
   if (!['eap', 'map', 'ml'].includes(o.method)) throw new CsvError(`--method must be eap, map or ml`);
   const items = readItems(o.items);
-  const { triples, lines } = readResponses(o.responses);
-  triples.forEach((t, i) => {
-    if (!items.has(t.itemId))
-      throw new CsvError(`${o.responses}: line ${lines[i]}: item '${t.itemId}' not in ${o.items}`);
-  });
-  const data = fromTriples(triples, { checkItems: false });
+  const responses = readResponsesFile(o.responses);
+  const unknown = responses.itemIds.findIndex((id) => !items.has(id));
+  if (unknown >= 0) {
+    const line = responses.line[responses.item.indexOf(unknown)];
+    throw new CsvError(
+      `${o.responses}: line ${line}: item '${responses.itemIds[unknown]}' not in ${o.items}`,
+    );
+  }
+  const data = fromIndexed(responses, { checkItems: false });
   const params = data.itemIds.map((id) => items.get(id)!);
   const s = scorePersons(data, params, {
     method: o.method as ScoreMethod,

@@ -118,6 +118,8 @@ export interface Calibration {
   nodes: Float64Array;
   /** EAP and posterior SD per person of `data.personIds` (unless abilities: false). */
   abilities?: { theta: Float64Array; se: Float64Array };
+  /** Wall time of the final pass that scores every person and evaluates logLik (ms). */
+  scoreMs: number;
 }
 
 /** Above this many free item parameters, SEs use per-item blocks of the information matrix. */
@@ -490,11 +492,13 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     const wantAbilities = opts.abilities ?? true;
     const theta = wantAbilities ? new Float64Array(data.nPersons) : undefined;
     const se = wantAbilities ? new Float64Array(data.nPersons) : undefined;
+    const scoreStart = performance.now();
     const logLik = pass({
       theta,
       se,
       windows: concave ? windows : undefined,
     });
+    const scoreMs = performance.now() - scoreStart;
 
     const items: ItemEstimate[] = [];
     for (let j = 0; j < J; j++) {
@@ -531,6 +535,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
       nObs: data.nObs,
       nodes,
       abilities: theta && se ? { theta, se } : undefined,
+      scoreMs,
     };
   }
 }

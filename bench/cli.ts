@@ -1,0 +1,146 @@
+// `npm run bench -- cli [--runs N] [--large-rows N]`: the program as a user starts it, in fresh
+// processes of the built `bin/seedtest.js` run from another directory: `seedtest --help`, `irt
+// calibrate` on the 600k sparse case from CSV (with its read/fit/score/write split), the response
+// reader's rate on a large CSV, and the resident memory of an idle `seedtest serve`.
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { arg, median } from './support.js';
+
+const BIN = join(import.meta.dirname, '..', 'bin', 'seedtest.js');
+
+function wallMs(args: string[], cwd: string): { ms: number; stdout: string } {
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd, encoding: 'utf8', maxBuffer: 1 << 26 });
+  const ms = performance.now() - start;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return { ms, stdout: r.stdout };
+}
+
+function simulate(dir: string, n: number, j: number, perPerson: number, cwd: string): string {
+  wallMs(
+    [
+      BIN,
+      'irt',
+      'simulate',
+      '--n',
+      String(n),
+      '--j',
+      String(j),
+      '--per-person',
+      String(perPerson),
+      '--seed',
+      '7',
+      '--out',
+      dir,
+    ],
+    cwd,
+  );
+  return join(dir, 'responses.csv');
+}
+
+interface CalibrateJson {
+  n_obs: number;
+  iterations: number;
+  timings: { read_ms: number; fit_ms: number; score_ms: number; write_ms: number };
+}
+
+function calibrate(responses: string, out: string, cwd: string): { ms: number; json: CalibrateJson } {
+  const { ms, stdout } = wallMs(
+    [
+      BIN,
+      'irt',
+      'calibrate',
+      '--responses',
+      responses,
+      '--model',
+      '2PL',
+      '--items-out',
+      join(out, 'i.csv'),
+      '--abilities-out',
+      join(out, 't.csv'),
+      '--json',
+    ],
+    cwd,
+  );
+  return { ms, json: JSON.parse(stdout) as CalibrateJson };
+}
+
+async function idleServeRssMb(cwd: string): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'seedtest-bench-serve-'));
+  const child: ChildProcess = spawn(process.execPath, [BIN, 'serve'], {
+    cwd,
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      JWT_SECRET: 'bench-secret-bench-secret-bench-secret!',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    // Ready once it has written its port into the data directory's lock; then let it settle.
+    const until = Date.now() + 60_000;
+    for (;;) {
+      const lock = (() => {
+        try {
+          return JSON.parse(readFileSync(join(dataDir, 'db.lock'), 'utf8')) as { port?: number };
+        } catch {
+          return {};
+        }
+      })();
+      if (lock.port) break;
+      if (Date.now() > until) throw new Error('seedtest serve did not start within 60 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await new Promise((r) => setTimeout(r, 3000));
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]) / 1024;
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+export async function benchCli(args: string[]): Promise<void> {
+  const runs = Number(arg(args, '--runs', '5'));
+  const largeRows = Number(arg(args, '--large-rows', '4000000'));
+  const build = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('npm run build failed');
+  // Another directory than the checkout: nothing may depend on the current directory.
+  const cwd = mkdtempSync(join(tmpdir(), 'seedtest-bench-cli-'));
+  try {
+    const bare = median(Array.from({ length: runs }, () => wallMs(['-e', '0'], cwd).ms));
+    const help = median(Array.from({ length: runs }, () => wallMs([BIN, '--help'], cwd).ms));
+    console.log(
+      `seedtest --help            median ${help.toFixed(0)} ms (bare node -e 0: ${bare.toFixed(0)} ms; target <= 300 ms)`,
+    );
+
+    const sparse = simulate(join(cwd, 'sparse'), 20_000, 200, 30, cwd);
+    const fits = Array.from({ length: Math.max(3, Math.ceil(runs / 2)) }, () => calibrate(sparse, cwd, cwd));
+    const t = fits.map((f) => f.json.timings);
+    console.log(
+      `irt calibrate 600k CSV     median ${median(fits.map((f) => f.ms)).toFixed(0)} ms wall, fresh process (target <= 1000 ms); ` +
+        `read ${median(t.map((x) => x.read_ms)).toFixed(0)} / fit ${median(t.map((x) => x.fit_ms)).toFixed(0)} / ` +
+        `score ${median(t.map((x) => x.score_ms)).toFixed(0)} / write ${median(t.map((x) => x.write_ms)).toFixed(0)} ms`,
+    );
+
+    const perPerson = 30;
+    const large = simulate(join(cwd, 'large'), Math.ceil(largeRows / perPerson), 200, perPerson, cwd);
+    const big = Array.from({ length: 3 }, () => calibrate(large, cwd, cwd).json);
+    const readMs = median(big.map((b) => b.timings.read_ms));
+    const fitMs = median(big.map((b) => b.timings.fit_ms));
+    console.log(
+      `read ${(big[0]!.n_obs / 1e6).toFixed(1)}M-row CSV     median ${readMs.toFixed(0)} ms = ${(big[0]!.n_obs / readMs / 1000).toFixed(2)} M rows/s ` +
+        `(target >= 5); fit ${fitMs.toFixed(0)} ms (read/fit ${(readMs / fitMs).toFixed(2)}, target <= 1)`,
+    );
+
+    const rss = median(await Promise.all([idleServeRssMb(cwd)]));
+    console.log(`idle seedtest serve RSS    ${rss.toFixed(0)} MB (embedded database; target <= 200 MB)`);
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+}
