@@ -84,9 +84,8 @@ const heldInProcess = new WeakMap<Db, Map<string, number>>();
 
 /** Takes the locks in this process; returns their release, or undefined when a run holds one. */
 function lockInProcess(db: Db, wanted: [key: string, shared: boolean][]): (() => void) | undefined {
-  let held = heldInProcess.get(db);
-  if (!held) heldInProcess.set(db, (held = new Map()));
-  const table = held;
+  const table = heldInProcess.get(db) ?? new Map<string, number>();
+  heldInProcess.set(db, table);
   const free = wanted.every(([key, shared]) => {
     const n = table.get(key) ?? 0;
     return shared ? n >= 0 : n === 0;
@@ -200,7 +199,16 @@ export async function runJob(
     const release = lockInProcess(db, wanted);
     try {
       const { run_id } = await insertRun(db);
-      return await execute(db, job, dates, config, opts, run_id, t0, release ? undefined : refusal(job, shard));
+      return await execute(
+        db,
+        job,
+        dates,
+        config,
+        opts,
+        run_id,
+        t0,
+        release ? undefined : refusal(job, shard),
+      );
     } finally {
       release?.();
     }

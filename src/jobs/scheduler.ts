@@ -90,7 +90,8 @@ export async function startScheduler(opts: {
     }
     // Runs whose process died stay `running` until someone looks: here, every tick (PostgreSQL).
     const lost = await failLostRuns(database.db);
-    if (lost) logger.warn({ lost }, `${lost} job run(s) failed as lost: their process ended without an outcome`);
+    if (lost)
+      logger.warn({ lost }, `${lost} job run(s) failed as lost: their process ended without an outcome`);
     return enqueued;
   }
 

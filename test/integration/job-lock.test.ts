@@ -28,8 +28,9 @@ test('a run started between two days of a backfill is refused; the backfill goes
   const backfillDatabase = onServer ? openServer(database.url!, 2) : database;
   let releasePool = () => {};
   const newcomerJob = gatedJob(job);
-  let started!: (p: Promise<RunOutcome>) => void;
-  const newcomer = new Promise<Promise<RunOutcome>>((r) => {
+  // Wrapped: a promise resolved with a promise would wait for the newcomer's whole run.
+  let started!: (run: { outcome: Promise<RunOutcome> }) => void;
+  const newcomer = new Promise<{ outcome: Promise<RunOutcome> }>((r) => {
     started = r;
   });
   try {
@@ -42,10 +43,10 @@ test('a run started between two days of a backfill is refused; the backfill goes
           });
           void backfillDatabase.db.connection().execute(() => held);
         }
-        started(runJob(database.db, newcomerJob.job, [BACKFILL[1]!], config));
+        started({ outcome: runJob(database.db, newcomerJob.job, [BACKFILL[1]!], config) });
       },
     });
-    const second = await newcomer;
+    const second = (await newcomer).outcome;
     // Either the newcomer got in (the defect: it holds the lock inside its day) or it was refused.
     await Promise.race([newcomerJob.inside, second]);
     releasePool();

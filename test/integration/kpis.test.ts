@@ -263,7 +263,7 @@ test('shards partition the learners: 0/2 and 1/2 are disjoint and together all o
 test('two concurrent runs of the job: one runs, the other reports the lock and fails', {
   skip:
     process.env.SEEDTEST_TEST_DB !== 'server' &&
-    'on the embedded database the second run waits for the first one\'s transaction (job-lock.test.ts)',
+    "on the embedded database the second run waits for the first one's transaction (job-lock.test.ts)",
 }, async () => {
   const slow = gatedJob(job); // the runner holds the job's lock once inside
   const first = runJob(database.db, slow.job, [AS_OF], config);
@@ -274,4 +274,3 @@ test('two concurrent runs of the job: one runs, the other reports the lock and f
   assert.match(second.error!, /compute-daily-kpis is already running elsewhere/);
   assert.equal((await first).status, 'succeeded');
 });
-

@@ -91,7 +91,11 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
           (err: unknown) => {
             // Before the start this request answers with the error; after it, only the log can say.
             if (started === undefined) reject(err);
-            else request.log.error({ err, runId: started }, `${job.name} run ${started} failed: ${(err as Error).message}`);
+            else
+              request.log.error(
+                { err, runId: started },
+                `${job.name} run ${started} failed: ${(err as Error).message}`,
+              );
           },
         );
       });

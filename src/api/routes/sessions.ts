@@ -242,9 +242,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         }
         return session.user_id;
       });
-      if (!config.enableIrtOnlineUpdate) return { status: 'completed' as const, theta_update: 'disabled' as const };
+      if (!config.enableIrtOnlineUpdate)
+        return { status: 'completed' as const, theta_update: 'disabled' as const };
       // A server built without a queue (no hook) has nowhere to put the update: it says so.
-      if (!deps.onSessionCompleted) return { status: 'completed' as const, theta_update: 'not_queued' as const };
+      if (!deps.onSessionCompleted)
+        return { status: 'completed' as const, theta_update: 'not_queued' as const };
       // A repeated completion enqueues again: a learner has at most one queued θ update, so it collapses there.
       await deps.onSessionCompleted(userId, sessionId);
       return { status: 'completed' as const, theta_update: 'queued' as const };

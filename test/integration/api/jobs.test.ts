@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
 import { Writable } from 'node:stream';
+import { after, before, test } from 'node:test';
 import pino from 'pino';
 import { buildServer } from '../../../src/api/server.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
@@ -200,7 +200,9 @@ test('a run that fails after its 202 (its outcome unwritable) ends failed on its
     assert.match(run.error, /^recording the outcome \(succeeded\) failed: .*no_success/);
     const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
     assert.ok(
-      logged.some((l) => l.level >= 50 && l.msg.includes(`run ${run.run_id} failed`) && /no_success/.test(l.msg)),
+      logged.some(
+        (l) => l.level >= 50 && l.msg.includes(`run ${run.run_id} failed`) && /no_success/.test(l.msg),
+      ),
       lines.join(''),
     );
   } finally {

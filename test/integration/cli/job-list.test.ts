@@ -42,7 +42,10 @@ test('job list does not count a dry run as the last run', async () => {
     await database.close();
     database = undefined;
   }
-  const listed = spawnSync(process.execPath, ['--import', 'tsx', main, 'job', 'list'], { env, encoding: 'utf8' });
+  const listed = spawnSync(process.execPath, ['--import', 'tsx', main, 'job', 'list'], {
+    env,
+    encoding: 'utf8',
+  });
   assert.equal(listed.status, 0, listed.stderr);
   const line = listed.stdout.split('\n').find((l) => l.startsWith(job.name));
   assert.match(line ?? '', /never run$/, listed.stdout);

@@ -241,9 +241,7 @@ describe('an Indexed Job for a sharded run', () => {
   });
 
   it('quotes what a YAML 1.1 reader would turn into a date or a boolean', () => {
-    const text = toYaml(
-      indexedJob({ image: 'r/x:1', job, shards: 2, runArgs: ['--date', '2026-11-23'] }),
-    );
+    const text = toYaml(indexedJob({ image: 'r/x:1', job, shards: 2, runArgs: ['--date', '2026-11-23'] }));
     assert.match(text, /- "2026-11-23"/);
     assert.match(toYaml({ v: ['on', 'yes', 'no'] }), /"on"[\s\S]*"yes"[\s\S]*"no"/);
   });
