@@ -48,7 +48,7 @@ export interface RunOptions {
 
 const MAX_LISTED_FAILURES = 50;
 
-/** The advisory locks a run holds: the job's exclusively, or for a shard the job's shared plus its own. */
+/** The locks a run holds: the job's exclusively, or for a shard the job's shared plus its own. */
 function lockKeys(job: JobDefinition, shard: Shard): [key: string, shared: boolean][] {
   const whole = `seedtest:job:${job.name}`;
   // Shards share the job's lock (so a whole run waits out all of them) and hold their own exclusively.
@@ -198,17 +198,9 @@ export async function runJob(
   if (isEmbedded(db)) {
     const release = lockInProcess(db, wanted);
     try {
+      const refused = release ? undefined : refusal(job, shard);
       const { run_id } = await insertRun(db);
-      return await execute(
-        db,
-        job,
-        dates,
-        config,
-        opts,
-        run_id,
-        t0,
-        release ? undefined : refusal(job, shard),
-      );
+      return await execute(db, job, dates, config, opts, run_id, t0, refused);
     } finally {
       release?.();
     }
