@@ -10,6 +10,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { pendingMigrations } from '../db/migrator.js';
+import { notDryRun } from '../jobs/runner.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerAuth } from './auth.js';
@@ -87,6 +88,7 @@ async function exportJobSuccesses(database: Database, metrics: Metrics): Promise
     .selectFrom('job_run')
     .select(['job', (eb) => eb.fn.max('finished_at').as('finished_at')])
     .where('status', '=', 'succeeded')
+    .where(notDryRun)
     .groupBy('job')
     .execute();
   for (const r of rows) {

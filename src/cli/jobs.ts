@@ -5,10 +5,9 @@ import { type Config, loadConfig } from '../config.js';
 import { readDataDirLock } from '../db/connection.js';
 import { nextFireTime } from '../jobs/cron.js';
 import { runDays } from '../jobs/dates.js';
-import { findJob, JOBS } from '../jobs/registry.js';
-import { failLostRuns, runJob } from '../jobs/runner.js';
+import { findJob, JOBS, jobShard } from '../jobs/registry.js';
+import { failLostRuns, notDryRun, runJob } from '../jobs/runner.js';
 import { schedules } from '../jobs/scheduler.js';
-import { parseShard, WHOLE } from '../jobs/shard.js';
 import { createMetrics, pushMetrics } from '../observability/metrics.js';
 import { withDatabase } from './database.js';
 import { createProgress } from './progress.js';
@@ -120,7 +119,7 @@ export function registerJobCommands(program: Command): void {
         definition.defaultDate(new Date()),
         definition.period,
       );
-      const shard = o.shard ? parseShard(o.shard) : WHOLE;
+      const shard = jobShard(definition, o.shard);
       const config = loadConfig();
       const metrics = createMetrics();
       const progress = createProgress();
@@ -169,6 +168,7 @@ export function registerJobCommands(program: Command): void {
           .selectFrom('job_run')
           .distinctOn('job')
           .select(['job', 'status', 'started_at', 'finished_at'])
+          .where(notDryRun)
           .orderBy('job')
           .orderBy('started_at', 'desc')
           .execute();

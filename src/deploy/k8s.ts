@@ -50,6 +50,8 @@ export interface JobEntry {
   name: string;
   schedule: string;
   description: string;
+  /** Why the job does not split over learners (no Indexed Job for it); unset when it does. */
+  unshardable?: string;
 }
 
 /** Per-job deployment settings; every job gets JOB_DEFAULTS unless `jobOverrides` says otherwise. */
@@ -556,6 +558,7 @@ export interface IndexedJobOptions {
 export function indexedJob(o: IndexedJobOptions): IJob {
   const ns = o.namespace ?? DEFAULT_NAMESPACE;
   checkJobName(o.job.name);
+  if (o.job.unshardable) throw new ManifestError(`${o.job.name} cannot be sharded: ${o.job.unshardable}`);
   const image = checkImage(o.image);
   if (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > 1024) {
     throw new ManifestError(`shards must be an integer from 1 to 1024, got ${o.shards}`);

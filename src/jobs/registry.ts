@@ -8,7 +8,7 @@ import { computeDailyKpis } from './compute-daily-kpis.js';
 import { addDays, isoWeekStart, utcToday } from './dates.js';
 import { detectInactivity } from './detect-inactivity.js';
 import { mirtCalibrate } from './mirt-calibrate.js';
-import type { Shard } from './shard.js';
+import { parseShard, type Shard, WHOLE } from './shard.js';
 
 /** What one unit of a run (a day, a week, or consecutive days: JobDefinition.unitDays) gets. */
 export interface JobContext {
@@ -62,12 +62,14 @@ export interface JobDefinition {
   /** The day a run started at `now` is for, when no --date is given. */
   defaultDate(now: Date): string;
   /**
-   * 'transaction': the runner runs each unit (a day unless unitDays) in one transaction holding the
-   * job's lock.
-   * 'connection': the job gets one connection holding the lock and writes in its own transactions
-   * (per-learner work with side effects outside the database, like stored report files).
+   * 'transaction': the runner runs each unit (a day unless unitDays) in one transaction.
+   * 'connection': the job gets one connection and writes in its own transactions (per-learner work
+   * with side effects outside the database, like stored report files).
+   * Either way the runner holds the job's lock for the whole run.
    */
   mode: 'transaction' | 'connection';
+  /** Why `--shard` is refused, for a job that does not split over learners; unset when it does. */
+  unshardable?: string;
   /** How many consecutive days of a range run one unit (one transaction, one `run`) covers; 1 if unset. */
   unitDays?: number;
   run(db: Db, ctx: JobContext): Promise<JobResult>;
@@ -85,6 +87,7 @@ export const JOBS: readonly JobDefinition[] = [
     // improvement windows. A backfill takes 14 days per statement and does not redo the days the
     // unit before it wrote: it reads each day about 3 times instead of 34 (with the default 7).
     unitDays: 14,
+    unshardable: 'it aggregates every learner in one statement',
     run: (trx, { firstDate, date, previousDate, config }) => {
       const lookbackStart = addDays(firstDate, -(config.aggLookbackDays - 1));
       const from = previousDate && previousDate >= lookbackStart ? addDays(previousDate, 1) : lookbackStart;
@@ -99,6 +102,7 @@ export const JOBS: readonly JobDefinition[] = [
     period: 'day',
     mode: 'transaction',
     defaultDate: (now) => utcToday(now),
+    unshardable: 'it is one fit of all the responses',
     run: (trx, { date, config }) => mirtCalibrate(trx, date, config),
   },
   {
@@ -133,6 +137,15 @@ export const JOBS: readonly JobDefinition[] = [
     run: async (db, ctx) => (await import('./generate-weekly-report.js')).generateWeeklyReports(db, ctx),
   },
 ];
+
+/** `--shard i/n` for this job: RangeError when the text is not a shard or the job does not shard. */
+export function jobShard(job: JobDefinition, text: string | undefined): Shard {
+  const shard = text === undefined ? WHOLE : parseShard(text);
+  if (shard.count > 1 && job.unshardable) {
+    throw new RangeError(`${job.name} cannot be sharded: ${job.unshardable}`);
+  }
+  return shard;
+}
 
 export function findJob(name: string): JobDefinition {
   const job = JOBS.find((j) => j.name === name);

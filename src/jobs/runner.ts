@@ -1,10 +1,12 @@
-// Runs a job: a job_run row, an advisory lock named after the job (two runs of one job never
-// overlap, whichever process starts them; shards of one job take it shared plus their own), the
-// work of each day (or unit of days, JobDefinition.unitDays) in a transaction (a failure or a kill
-// leaves the previous results intact), dry runs rolled back, metrics, and a one-line summary. On
-// PostgreSQL each run also holds a liveness lock on its run id for its whole life, so a run left
-// `running` by a killed process is recognised (nobody holds its lock) and marked failed
-// (failLostRuns); the embedded database does that when it is opened (connection.ts).
+// Runs a job: a job_run row, the job's lock held for the whole run (two runs of one job never
+// overlap, whichever process starts them and whenever the second comes; shards of one job hold it
+// shared plus their own), the work of each day (or unit of days, JobDefinition.unitDays) in a
+// transaction (a failure or a kill leaves the previous results intact), dry runs rolled back,
+// metrics, and a one-line summary. On PostgreSQL the locks are advisory locks of the run's own
+// connection, which also holds a liveness lock on its run id, so a run left `running` by a killed
+// process is recognised (nobody holds its lock) and marked failed (failLostRuns); the embedded
+// database, one session in one process, locks in the process and fails left-over runs when it is
+// opened (connection.ts).
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import { type Db, isEmbedded, LOST_RUN_ERROR } from '../db/connection.js';
@@ -46,28 +48,61 @@ export interface RunOptions {
 
 const MAX_LISTED_FAILURES = 50;
 
-/** Takes the job's lock (transaction- or session-scoped), or throws JobAlreadyRunningError. */
-async function lock(db: Db, job: JobDefinition, shard: Shard, scope: 'xact' | 'session'): Promise<void> {
+/** The locks a run holds: the job's exclusively, or for a shard the job's shared plus its own. */
+function lockKeys(job: JobDefinition, shard: Shard): [key: string, shared: boolean][] {
   const whole = `seedtest:job:${job.name}`;
-  // A shard holds the job's lock shared (so whole runs wait out all shards) and its own exclusively.
-  const wanted: [key: string, shared: boolean][] =
-    shard.count === 1
-      ? [[whole, false]]
-      : [
-          [whole, true],
-          [`${whole}:${shardLabel(shard)}`, false],
-        ];
-  for (const [key, shared] of wanted) {
-    const fn = sql.raw(`pg_try_advisory${scope === 'xact' ? '_xact' : ''}_lock${shared ? '_shared' : ''}`);
-    const r = await sql<{ ok: boolean }>`SELECT ${fn}(hashtext(${key})) AS ok`.execute(db);
-    if (!r.rows[0]?.ok) {
-      if (scope === 'session') await unlock(db);
-      throw new JobAlreadyRunningError(
-        `job ${job.name}${shard.count > 1 ? ` shard ${shardLabel(shard)}` : ''} is already running elsewhere; try again when it has finished`,
-      );
-    }
-  }
+  // Shards share the job's lock (so a whole run waits out all of them) and hold their own exclusively.
+  return shard.count === 1
+    ? [[whole, false]]
+    : [
+        [whole, true],
+        [`${whole}:${shardLabel(shard)}`, false],
+      ];
 }
+
+const refusal = (job: JobDefinition, shard: Shard) =>
+  new JobAlreadyRunningError(
+    `job ${job.name}${shard.count > 1 ? ` shard ${shardLabel(shard)}` : ''} is already running elsewhere; try again when it has finished`,
+  );
+
+/** Takes the locks as session locks of the run's own connection; false when another session holds one. */
+async function lockOnSession(conn: Db, wanted: [key: string, shared: boolean][]): Promise<boolean> {
+  for (const [key, shared] of wanted) {
+    const fn = sql.raw(`pg_try_advisory_lock${shared ? '_shared' : ''}`);
+    const r = await sql<{ ok: boolean }>`SELECT ${fn}(hashtext(${key})) AS ok`.execute(conn);
+    if (!r.rows[0]?.ok) return false;
+  }
+  return true;
+}
+
+/**
+ * The locks held by this process's runs on each embedded database: its one session would grant
+ * every run the advisory locks (they are re-entrant there), and no other process can open it.
+ * A key maps to -1 when held exclusively, else to its number of shared holders.
+ */
+const heldInProcess = new WeakMap<Db, Map<string, number>>();
+
+/** Takes the locks in this process; returns their release, or undefined when a run holds one. */
+function lockInProcess(db: Db, wanted: [key: string, shared: boolean][]): (() => void) | undefined {
+  const table = heldInProcess.get(db) ?? new Map<string, number>();
+  heldInProcess.set(db, table);
+  const free = wanted.every(([key, shared]) => {
+    const n = table.get(key) ?? 0;
+    return shared ? n >= 0 : n === 0;
+  });
+  if (!free) return undefined;
+  for (const [key, shared] of wanted) table.set(key, shared ? (table.get(key) ?? 0) + 1 : -1);
+  return () => {
+    for (const [key, shared] of wanted) {
+      const n = shared ? table.get(key)! - 1 : 0;
+      if (n > 0) table.set(key, n);
+      else table.delete(key);
+    }
+  };
+}
+
+/** job_run rows of runs that could write: a dry run proves nothing about the job's output. */
+export const notDryRun = sql<boolean>`(params->>'dry_run') IS DISTINCT FROM 'true'`;
 
 /** Liveness locks live in the two-key advisory lock space (job locks use the one-key space). */
 const RUN_LOCK_SPACE = sql`hashtext('seedtest:run')`;
@@ -102,11 +137,6 @@ export async function failLostRuns(db: Db): Promise<number> {
     }
     return lost;
   });
-}
-
-/** Releases the session-scoped locks this connection holds (only the job's: it is the connection's sole user). */
-async function unlock(db: Db): Promise<void> {
-  await sql`SELECT pg_advisory_unlock_all()`.execute(db);
 }
 
 function add(total: JobResult, day: JobResult): void {
@@ -162,22 +192,33 @@ export async function runJob(
       .values({ job: job.name, params: JSON.stringify(params), status: 'running', stats: '{}' })
       .returning('run_id')
       .executeTakeFirstOrThrow();
+  // The job's locks are taken before the row and held to the end of the run: a newcomer is refused
+  // (a failed row saying so) whenever it comes, between two days of a backfill included.
+  const wanted = lockKeys(job, shard);
   if (isEmbedded(db)) {
-    const { run_id } = await insertRun(db);
-    return execute(db, job, dates, config, opts, run_id, t0);
-  }
-  // The row becomes visible with its liveness lock already held: taken in the inserting transaction
-  // (a session lock outlives it) on a connection kept for the whole run.
-  return db.connection().execute(async (conn) => {
-    const runId = await conn.transaction().execute(async (trx) => {
-      const { run_id } = await insertRun(trx);
-      await sql`SELECT pg_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)})`.execute(trx);
-      return run_id;
-    });
+    const release = lockInProcess(db, wanted);
     try {
-      return await execute(db, job, dates, config, opts, runId, t0);
+      const refused = release ? undefined : refusal(job, shard);
+      const { run_id } = await insertRun(db);
+      return await execute(db, job, dates, config, opts, run_id, t0, refused);
     } finally {
-      await sql`SELECT pg_advisory_unlock(${RUN_LOCK_SPACE}, ${runLockKey(runId)})`.execute(conn);
+      release?.();
+    }
+  }
+  // On a connection kept for the whole run: the job's locks, and the row made visible with its
+  // liveness lock already held (taken in the inserting transaction; a session lock outlives it).
+  return db.connection().execute(async (conn) => {
+    try {
+      const locked = await lockOnSession(conn, wanted);
+      const runId = await conn.transaction().execute(async (trx) => {
+        const { run_id } = await insertRun(trx);
+        await sql`SELECT pg_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)})`.execute(trx);
+        return run_id;
+      });
+      return await execute(db, job, dates, config, opts, runId, t0, locked ? undefined : refusal(job, shard));
+    } finally {
+      // This connection's only locks are the run's: its job locks and its liveness lock.
+      await sql`SELECT pg_advisory_unlock_all()`.execute(conn);
     }
   });
 }
@@ -191,6 +232,7 @@ async function execute(
   opts: RunOptions,
   runId: string,
   t0: number,
+  refused: JobAlreadyRunningError | undefined,
 ): Promise<RunOutcome> {
   const shard = opts.shard ?? WHOLE;
   const dryRun = !!opts.dryRun;
@@ -201,6 +243,7 @@ async function execute(
   let error: string | undefined;
   const unitDays = job.unitDays ?? 1;
   try {
+    if (refused) throw refused;
     for (let i = 0; i < dates.length; i += unitDays) {
       // Let signal handlers run: on the embedded database a run can be all microtasks, and a
       // SIGTERM would otherwise be handled only after the last day.
@@ -222,18 +265,10 @@ async function execute(
       };
       const result =
         job.mode === 'connection'
-          ? await db.connection().execute(async (conn) => {
-              await lock(conn, job, shard, 'session');
-              try {
-                return await job.run(conn, ctx);
-              } finally {
-                await unlock(conn);
-              }
-            })
+          ? await db.connection().execute((conn) => job.run(conn, ctx))
           : await db
               .transaction()
               .execute(async (trx) => {
-                await lock(trx, job, shard, 'xact');
                 const r = await job.run(trx, ctx);
                 if (dryRun) throw new DryRunRollback(r);
                 return r;
@@ -259,17 +294,25 @@ async function execute(
     ...(total.failedIds?.length ? { failed_ids: total.failedIds } : {}),
     ...(total.note ? { note: total.note } : {}),
   };
-  await db
-    .updateTable('job_run')
-    .set({
+  const finish = (outcome: { status: RunOutcome['status']; error: string | null; stats?: string }) =>
+    db
+      .updateTable('job_run')
+      .set({ ...outcome, finished_at: new Date() })
+      .where('run_id', '=', runId)
+      .execute();
+  try {
+    await finish({
       status,
-      finished_at: new Date(),
       stats: JSON.stringify(stats),
       error: error ?? (status === 'partial' ? `${total.failedIds?.length} failed` : null),
-    })
-    .where('run_id', '=', runId)
-    .execute();
-  recordMetrics(opts.metrics, job, status, durationMs, dryRun ? { written: {} } : total);
+    });
+  } catch (err) {
+    // The outcome could not be written (a database fault): the run fails, and its row says why.
+    error = `recording the outcome (${status}) failed: ${(err as Error).message}`;
+    status = 'failed';
+    await finish({ status, error });
+  }
+  recordMetrics(opts.metrics, job, status, durationMs, dryRun, total);
   const span =
     dates.length === 1
       ? dates[0]
@@ -295,11 +338,14 @@ function recordMetrics(
   job: JobDefinition,
   status: RunOutcome['status'],
   durationMs: number,
+  dryRun: boolean,
   result: JobResult,
 ): void {
   if (!metrics) return;
   metrics.jobRunsTotal.inc({ job: job.name, status });
   metrics.jobDuration.observe({ job: job.name }, durationMs / 1000);
+  // A dry run wrote nothing: it is neither a success of the job nor rows written.
+  if (dryRun) return;
   if (status === 'succeeded') metrics.jobLastSuccess.set({ job: job.name }, Date.now() / 1000);
   for (const [table, n] of Object.entries(result.written))
     metrics.jobRowsWritten.inc({ job: job.name, table }, n);

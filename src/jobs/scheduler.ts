@@ -1,8 +1,9 @@
 // The in-process scheduler (ENABLE_SCHEDULER): every tick it finds the cron slots of the registry's
 // jobs that have come due and puts one queue job per slot on pg-boss, with an id derived from
 // (job, slot) so several replicas ticking the same minute enqueue it once. Whichever process's
-// worker takes it runs the job through the runner (advisory lock, job_run row, metrics). The clock
-// is injectable: tests move time and call tick() instead of waiting for the cron.
+// worker takes it runs the job through the runner (advisory lock, job_run row, metrics). A tick also
+// fails the runs whose process died (failLostRuns). The clock is injectable: tests move time and
+// call tick() instead of waiting for the cron.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
@@ -11,7 +12,7 @@ import type { Metrics } from '../observability/metrics.js';
 import { ensureQueue, type Queue } from '../queue/boss.js';
 import { type Cron, fireTimes, parseCron } from './cron.js';
 import { findJob, JOBS } from './registry.js';
-import { runJob } from './runner.js';
+import { failLostRuns, runJob } from './runner.js';
 
 export const SCHEDULED_JOBS_QUEUE = 'seedtest-scheduled-jobs';
 const TICK_MS = 30_000;
@@ -87,6 +88,10 @@ export async function startScheduler(opts: {
         logger.info(run, `scheduled ${job} for ${run.slot}`);
       }
     }
+    // Runs whose process died stay `running` until someone looks: here, every tick (PostgreSQL).
+    const lost = await failLostRuns(database.db);
+    if (lost)
+      logger.warn({ lost }, `${lost} job run(s) failed as lost: their process ended without an outcome`);
     return enqueued;
   }
 

@@ -263,7 +263,7 @@ test('shards partition the learners: 0/2 and 1/2 are disjoint and together all o
 test('two concurrent runs of the job: one runs, the other reports the lock and fails', {
   skip:
     process.env.SEEDTEST_TEST_DB !== 'server' &&
-    'the embedded database is one session: runs queue on it (next test)',
+    "on the embedded database the second run waits for the first one's transaction (job-lock.test.ts)",
 }, async () => {
   const slow = gatedJob(job); // the runner holds the job's lock once inside
   const first = runJob(database.db, slow.job, [AS_OF], config);
@@ -273,19 +273,4 @@ test('two concurrent runs of the job: one runs, the other reports the lock and f
   assert.equal(second.status, 'failed');
   assert.match(second.error!, /compute-daily-kpis is already running elsewhere/);
   assert.equal((await first).status, 'succeeded');
-});
-
-test('on the embedded database two concurrent runs queue on its single session and both succeed', {
-  skip: process.env.SEEDTEST_TEST_DB === 'server' && 'the server refuses the second run (previous test)',
-}, async () => {
-  const before = await rows();
-  const outcomes = await Promise.all([
-    runJob(database.db, job, [AS_OF], config),
-    runJob(database.db, job, [AS_OF], config),
-  ]);
-  assert.deepEqual(
-    outcomes.map((o) => o.status),
-    ['succeeded', 'succeeded'],
-  );
-  assert.deepEqual(await rows(), before);
 });

@@ -64,7 +64,7 @@ test('PostgreSQL: a run nobody is running any more is failed as lost; a live one
   const outcome = await live;
   assert.equal(outcome.status, 'succeeded');
   assert.equal((await runRow(outcome.runId)).status, 'succeeded');
-  // Another left-over row is found by the sweep itself (job list and GET /jobs/runs call it too).
+  // Another left-over row is found by the sweep itself (job list and the scheduler tick call it too).
   const killedAgain = await leftRunning();
   assert.equal(await failLostRuns(database.db), 1);
   assert.equal((await runRow(killedAgain)).error, LOST_RUN_ERROR);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
+import { LOST_RUN_ERROR } from '../../src/db/connection.js';
 import { fireTimes } from '../../src/jobs/cron.js';
 import {
   SCHEDULED_JOBS_QUEUE,
@@ -107,5 +108,26 @@ describe('the scheduler, on a fake clock', () => {
     // The 01:15 slot of 2 December is for the day before, as the job's default says.
     assert.deepEqual(run?.params, { dates: '2026-12-01', dry_run: false });
     await scheduler.stop();
+  });
+
+  it('a tick fails the runs nobody is running any more as lost', {
+    skip: process.env.SEEDTEST_TEST_DB !== 'server' && 'the embedded database does it when opened',
+  }, async () => {
+    const config = loadConfig({ JWT_SECRET: 'x'.repeat(32) });
+    // A row as a killed process leaves it: running, its liveness lock held by nobody.
+    const { run_id } = await database.db
+      .insertInto('job_run')
+      .values({ job: 'mirt-calibrate', params: '{}', status: 'running', stats: '{}' })
+      .returning('run_id')
+      .executeTakeFirstOrThrow();
+    const scheduler = await startScheduler({ queue, database, config, logger, timer: false });
+    await scheduler.tick();
+    await scheduler.stop();
+    const row = await database.db
+      .selectFrom('job_run')
+      .select(['status', 'error'])
+      .where('run_id', '=', run_id)
+      .executeTakeFirstOrThrow();
+    assert.deepEqual(row, { status: 'failed', error: LOST_RUN_ERROR });
   });
 });

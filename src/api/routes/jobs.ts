@@ -2,9 +2,9 @@
 // the database the server holds (on the embedded database, the only process that may open it).
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { runDays } from '../../jobs/dates.js';
-import { JOBS } from '../../jobs/registry.js';
-import { failLostRuns, runJob } from '../../jobs/runner.js';
-import { parseShard, type Shard, WHOLE } from '../../jobs/shard.js';
+import { JOBS, jobShard } from '../../jobs/registry.js';
+import { runJob } from '../../jobs/runner.js';
+import type { Shard } from '../../jobs/shard.js';
 import { requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
@@ -71,15 +71,32 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       let shard: Shard;
       try {
         days = runDays(body, job.defaultDate(new Date()), job.period);
-        shard = body.shard ? parseShard(body.shard) : WHOLE;
+        shard = jobShard(job, body.shard);
       } catch (err) {
         throw new ApiError(400, 'INVALID_INPUT', (err as Error).message);
       }
       const options = { dryRun: body.dry_run, shard, users: body.users, metrics };
       const runId = await new Promise<string>((resolve, reject) => {
-        runJob(database.db, job, days, config, { ...options, onStart: resolve }).then(
-          (outcome) => request.log.info({ runId: outcome.runId, status: outcome.status }, outcome.summary),
-          reject,
+        let started: string | undefined;
+        const onStart = (id: string) => {
+          started = id;
+          resolve(id);
+        };
+        runJob(database.db, job, days, config, { ...options, onStart }).then(
+          (outcome) =>
+            request.log[outcome.status === 'succeeded' ? 'info' : 'error'](
+              { runId: outcome.runId, status: outcome.status },
+              outcome.summary,
+            ),
+          (err: unknown) => {
+            // Before the start this request answers with the error; after it, only the log can say.
+            if (started === undefined) reject(err);
+            else
+              request.log.error(
+                { err, runId: started },
+                `${job.name} run ${started} failed: ${(err as Error).message}`,
+              );
+          },
         );
       });
       return reply.status(202).send({ run_id: runId });
@@ -105,7 +122,6 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       },
     },
     async (request) => {
-      await failLostRuns(database.db);
       let q = database.db
         .selectFrom('job_run')
         .selectAll()

@@ -57,7 +57,10 @@ const AttemptsResult = Type.Object({ inserted: Type.Integer(), duplicates: Type.
 
 const CompleteResult = Type.Object({
   status: Type.Literal('completed'),
-  theta_update: Type.Union([Type.Literal('queued'), Type.Literal('disabled')]),
+  theta_update: Type.Union([Type.Literal('queued'), Type.Literal('disabled'), Type.Literal('not_queued')], {
+    description:
+      'queued: the update is on the queue; disabled: ENABLE_IRT_ONLINE_UPDATE is off; not_queued: it is on but this server has no queue',
+  }),
 });
 
 function toSession(row: Selectable<ExamSessionTable>): Static<typeof Session> {
@@ -239,12 +242,14 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         }
         return session.user_id;
       });
+      if (!config.enableIrtOnlineUpdate)
+        return { status: 'completed' as const, theta_update: 'disabled' as const };
+      // A server built without a queue (no hook) has nowhere to put the update: it says so.
+      if (!deps.onSessionCompleted)
+        return { status: 'completed' as const, theta_update: 'not_queued' as const };
       // A repeated completion enqueues again: a learner has at most one queued θ update, so it collapses there.
-      if (config.enableIrtOnlineUpdate) await deps.onSessionCompleted?.(userId, sessionId);
-      return {
-        status: 'completed' as const,
-        theta_update: config.enableIrtOnlineUpdate ? ('queued' as const) : ('disabled' as const),
-      };
+      await deps.onSessionCompleted(userId, sessionId);
+      return { status: 'completed' as const, theta_update: 'queued' as const };
     },
   );
 };

@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
 import { after, before, test } from 'node:test';
-import { bearer, createFixture, type Fixture, token } from './setup.js';
+import pino from 'pino';
+import { buildServer } from '../../../src/api/server.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { createTestDatabase } from '../../helpers/db.js';
+import { bearer, createFixture, type Fixture, testConfig, token } from './setup.js';
+
+const onServer = process.env.SEEDTEST_TEST_DB === 'server';
 
 let f: Fixture;
 before(async () => {
@@ -10,9 +17,9 @@ after(async () => {
   await f.close();
 });
 
-async function waitForRun(runId: string, admin: string) {
+async function waitForRun(runId: string, admin: string, app = f.app) {
   for (let i = 0; i < 200; i++) {
-    const res = await f.app.inject({
+    const res = await app.inject({
       method: 'GET',
       url: `/api/seedtest/jobs/runs/${runId}`,
       headers: bearer(admin),
@@ -54,7 +61,7 @@ test('a shard and a list of learners reach the run; a bad shard or an unknown ru
   const admin = await token('ops', 'admin');
   const res = await f.app.inject({
     method: 'POST',
-    url: '/api/seedtest/jobs/aggregate-features-daily/run',
+    url: '/api/seedtest/jobs/compute-daily-kpis/run',
     headers: bearer(admin),
     payload: { date: '2026-11-20', shard: '1/4', users: ['u1', 'u2'] },
   });
@@ -63,12 +70,22 @@ test('a shard and a list of learners reach the run; a bad shard or an unknown ru
   assert.deepEqual(run.params, { dates: '2026-11-20', dry_run: false, shard: '1/4', users: ['u1', 'u2'] });
   const bad = await f.app.inject({
     method: 'POST',
-    url: '/api/seedtest/jobs/aggregate-features-daily/run',
+    url: '/api/seedtest/jobs/compute-daily-kpis/run',
     headers: bearer(admin),
     payload: { shard: '4/4' },
   });
   assert.equal(bad.statusCode, 400);
   assert.match(bad.json().error.message, /shard must be i\/n with 0 <= i < n/);
+  for (const job of ['mirt-calibrate', 'aggregate-features-daily']) {
+    const unshardable = await f.app.inject({
+      method: 'POST',
+      url: `/api/seedtest/jobs/${job}/run`,
+      headers: bearer(admin),
+      payload: { shard: '0/2' },
+    });
+    assert.equal(unshardable.statusCode, 400, unshardable.body);
+    assert.match(unshardable.json().error.message, new RegExp(`^${job} cannot be sharded: `));
+  }
   const missing = await f.app.inject({
     method: 'GET',
     url: '/api/seedtest/jobs/runs/999999',
@@ -107,4 +124,89 @@ test('job routes refuse non-admins, unknown jobs and bad dates', async () => {
   assert.equal(reversed.statusCode, 400);
   const extra = await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(admin), { when: 'now' });
   assert.equal(extra.statusCode, 400);
+});
+
+test('a dry run is no success of the job: seedtest_job_last_success_timestamp_seconds waits for a real one', async () => {
+  const admin = await token('ops', 'admin');
+  const run = async (dryRun: boolean) => {
+    const res = await f.app.inject({
+      method: 'POST',
+      url: '/api/seedtest/jobs/detect-inactivity/run',
+      headers: bearer(admin),
+      payload: { date: '2026-11-20', dry_run: dryRun },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    assert.equal((await waitForRun(res.json().run_id, admin)).status, 'succeeded');
+  };
+  const lastSuccess = async () =>
+    /^seedtest_job_last_success_timestamp_seconds\{job="detect-inactivity"\} /m.test(
+      (await f.app.inject({ method: 'GET', url: '/metrics' })).body,
+    );
+  await run(true);
+  assert.equal(await lastSuccess(), false, 'a dry run proves nothing was written');
+  await run(false);
+  assert.equal(await lastSuccess(), true);
+});
+
+test('GET /jobs/runs changes nothing: a lost run is left for the next run, job list or scheduler tick', {
+  skip: !onServer && 'on the embedded database lost runs are failed when it is opened',
+}, async () => {
+  const admin = await token('ops', 'admin');
+  // A row as a killed process leaves it: running, its liveness lock held by nobody.
+  const { run_id } = await f.database.db
+    .insertInto('job_run')
+    .values({ job: 'mirt-calibrate', params: '{}', status: 'running', stats: '{}' })
+    .returning('run_id')
+    .executeTakeFirstOrThrow();
+  const list = await f.app.inject({ method: 'GET', url: '/api/seedtest/jobs/runs', headers: bearer(admin) });
+  assert.equal(list.statusCode, 200);
+  const row = await f.database.db
+    .selectFrom('job_run')
+    .select('status')
+    .where('run_id', '=', run_id)
+    .executeTakeFirstOrThrow();
+  assert.equal(row.status, 'running');
+  await f.database.db.deleteFrom('job_run').where('run_id', '=', run_id).execute();
+});
+
+test('a run that fails after its 202 (its outcome unwritable) ends failed on its row and in the log', async () => {
+  const database = await createTestDatabase();
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(String(chunk));
+      done();
+    },
+  });
+  const app = buildServer({
+    config: testConfig(),
+    database,
+    logger: pino({ level: 'info' }, sink),
+    metrics: createMetrics(),
+  });
+  try {
+    // A database fault at the very end of the run: the outcome 'succeeded' cannot be written.
+    await database.run(`ALTER TABLE job_run ADD CONSTRAINT no_success CHECK (status <> 'succeeded')`);
+    const admin = await token('ops', 'admin');
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/seedtest/jobs/detect-inactivity/run',
+      headers: bearer(admin),
+      payload: { date: '2026-11-20' },
+    });
+    assert.equal(res.statusCode, 202, res.body);
+    const run = await waitForRun(res.json().run_id, admin, app);
+    assert.equal(run.status, 'failed');
+    assert.match(run.error, /^recording the outcome \(succeeded\) failed: .*no_success/);
+    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    assert.ok(
+      logged.some(
+        (l) => l.level >= 50 && l.msg.includes(`run ${run.run_id} failed`) && /no_success/.test(l.msg),
+      ),
+      lines.join(''),
+    );
+  } finally {
+    await app.close();
+    await database.close();
+  }
 });

@@ -1,6 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { bearer, createFixture, type Fixture, seedItems, token } from './setup.js';
+import { buildServer } from '../../../src/api/server.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { createTestDatabase } from '../../helpers/db.js';
+import { bearer, createFixture, type Fixture, seedItems, testConfig, token } from './setup.js';
 
 describe('sessions and attempts', () => {
   let f: Fixture;
@@ -233,5 +237,33 @@ describe('sessions with online θ updates disabled', () => {
     assert.equal(res.statusCode, 200);
     assert.deepEqual(res.json(), { status: 'completed', theta_update: 'disabled' });
     assert.equal(f.completed.length, 0);
+  });
+});
+
+describe('sessions on a server built without a θ-update queue', () => {
+  it('answers theta_update not_queued: online updates are on but nothing was queued', async () => {
+    const database = await createTestDatabase();
+    const app = buildServer({
+      config: testConfig(),
+      database,
+      logger: createLogger('silent', false),
+      metrics: createMetrics(),
+    });
+    try {
+      const h = bearer(await token('erin', 'exam:write'));
+      const opened = await app.inject({
+        method: 'POST',
+        url: '/api/seedtest/sessions',
+        headers: h,
+        payload: { session_id: 'e1' },
+      });
+      assert.equal(opened.statusCode, 201, opened.body);
+      const res = await app.inject({ method: 'POST', url: '/api/seedtest/sessions/e1/complete', headers: h });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual(res.json(), { status: 'completed', theta_update: 'not_queued' });
+    } finally {
+      await app.close();
+      await database.close();
+    }
   });
 });

@@ -26,7 +26,7 @@ import {
   WORKER_NAME,
 } from '../../../src/deploy/k8s.js';
 import { metricNamesIn } from '../../../src/deploy/promql.js';
-import { JOBS } from '../../../src/jobs/registry.js';
+import { findJob, JOBS } from '../../../src/jobs/registry.js';
 import { unknownFields, validateSchema } from './schema.js';
 
 const DIR = 'deploy/k8s';
@@ -212,8 +212,8 @@ describe('jobs: one CronJob per registry job', () => {
 });
 
 describe('an Indexed Job for a sharded run', () => {
+  const job = findJob('generate-weekly-report');
   it('runs pod i as --shard i/n from the completion index, validated like the rest', () => {
-    const job = JOBS[0];
     const j = indexedJob({ image: 'r/x:1', job, shards: 4, runArgs: ['--date', '2026-11-23'] });
     assert.doesNotThrow(() => validateSchema(j));
     assert.deepEqual(unknownFields(j), []);
@@ -231,10 +231,17 @@ describe('an Indexed Job for a sharded run', () => {
     assert.throws(() => indexedJob({ image: 'r/x:1', job, shards: 0 }), ManifestError);
   });
 
+  it('is refused for a job that does not split over learners, with the reason', () => {
+    for (const name of ['mirt-calibrate', 'aggregate-features-daily']) {
+      assert.throws(
+        () => indexedJob({ image: 'r/x:1', job: findJob(name), shards: 2 }),
+        (err: Error) => err instanceof ManifestError && err.message.startsWith(`${name} cannot be sharded: `),
+      );
+    }
+  });
+
   it('quotes what a YAML 1.1 reader would turn into a date or a boolean', () => {
-    const text = toYaml(
-      indexedJob({ image: 'r/x:1', job: JOBS[0], shards: 2, runArgs: ['--date', '2026-11-23'] }),
-    );
+    const text = toYaml(indexedJob({ image: 'r/x:1', job, shards: 2, runArgs: ['--date', '2026-11-23'] }));
     assert.match(text, /- "2026-11-23"/);
     assert.match(toYaml({ v: ['on', 'yes', 'no'] }), /"on"[\s\S]*"yes"[\s\S]*"no"/);
   });
