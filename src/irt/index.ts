@@ -1,12 +1,34 @@
 // Public API of the IRT engine (pure: no I/O). See docs/irt.md.
 
 export {
+  bracketRoot,
+  chiSquareCdf,
+  chiSquareUpper,
+  gammaPQ,
+  logGamma,
+  noncentralChiSquareCdf,
+  normalCdf,
+} from './distributions.js';
+export {
   type CalibrateOptions,
   type Calibration,
   calibrate,
   type ItemEstimate,
   PARALLEL_MIN_OBS,
 } from './estimate.js';
+export {
+  calibrationFitModel,
+  empiricalReliability,
+  type FitModel,
+  type FitOptions,
+  type FitResult,
+  fitStatistics,
+  type ItemFit,
+  infitOutfit,
+  type ModelFit,
+  marginalReliability,
+} from './fit.js';
+export { itemInformation, testInformation } from './information.js';
 export {
   applyLinking,
   calibrateLinked,
