@@ -10,6 +10,14 @@ export {
   normalCdf,
 } from './distributions.js';
 export {
+  benjaminiHochberg,
+  calibrationDrift,
+  type DriftItem,
+  type DriftOptions,
+  type ItemDrift,
+  itemDrift,
+} from './drift.js';
+export {
   type CalibrateOptions,
   type Calibration,
   calibrate,
@@ -30,14 +38,20 @@ export {
 } from './fit.js';
 export { itemInformation, testInformation } from './information.js';
 export {
+  AnchorScreeningError,
   applyLinking,
   calibrateLinked,
+  type DroppedAnchor,
   type LinkedCalibrateOptions,
   type LinkingConstants,
   type LinkingMethod,
   MIN_FIXED_ANCHORS,
   meanSigma,
+  type ScreenedLinking,
+  type ScreenOptions,
+  screenAnchors,
   stockingLord,
+  transformCovariance,
   transformItem,
 } from './linking.js';
 export {
@@ -47,6 +61,7 @@ export {
   itemModel,
   logTable,
   type ModelName,
+  type ParamCovariance,
   probability,
 } from './models.js';
 export { type Grid, gridNodes, makeGrid, normalWeights } from './quadrature.js';
