@@ -8,6 +8,7 @@ import {
   benjaminiHochberg,
   type Calibration,
   calibrate,
+  calibrateLinked,
   calibrationDrift,
   fromIndexed,
   type ItemParams,
@@ -114,6 +115,21 @@ describe('robust anchor screening', () => {
     // Linking on every anchor (no screening) is pulled off by the moved ones.
     const all = stockingLord(items, [...fresh.values()]);
     assert.ok(Math.abs(all.B - 0.5) > 0.05, `unscreened B ${all.B}`);
+  });
+
+  test('calibrateLinked with screen: moved anchors are not held fixed, and are recorded', () => {
+    const { linking } = calibrateLinked(fromIndexed(sim.responses), {
+      model: '2PL',
+      anchors: reference,
+      linking: 'fixed',
+      screen: {},
+    });
+    for (const j of moved) assert.ok(!linking.anchors.includes(`i${j + 1}`));
+    assert.ok(moved.every((j) => linking.dropped!.some((d) => d.itemId === `i${j + 1}`)));
+    assert.ok(
+      Math.abs(linking.A - 1.2) < 0.05 && Math.abs(linking.B - 0.5) < 0.05,
+      `${linking.A} ${linking.B}`,
+    );
   });
 
   test('refuses to link when fewer than the minimum anchors remain', () => {

@@ -4,7 +4,6 @@
 // 1e-4 relative; from our own calibration (which stops at a slightly different point than mirt's EM)
 // to 1 %.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   calibrate,
@@ -12,55 +11,9 @@ import {
   fitStatistics,
   fromIndexed,
   fromMatrix,
-  type ItemParams,
   simulate,
 } from '../../../src/irt/index.js';
-import { freqRows, LSAT6_CSV, LSAT7_CSV, MIRT_FIT_REFERENCE } from './helpers.js';
-
-interface Reference {
-  items: ItemParams[];
-  variance: number;
-  itemStats: Record<string, number>[];
-  model: Record<string, number>;
-}
-
-/** The section of the reference file for one data set and item type. */
-function reference(dataset: string, itemtype: string): Reference {
-  const text = readFileSync(MIRT_FIT_REFERENCE, 'utf8');
-  const start = text.indexOf(`### ${dataset}, itemtype = '${itemtype}'`);
-  assert.ok(start >= 0, `${dataset} ${itemtype} in the reference`);
-  const next = text.indexOf('### ', start + 4);
-  const section = text.slice(start, next < 0 ? undefined : next);
-  const tables = section
-    .split('\n')
-    .filter((l) => l.startsWith('| ') && !l.startsWith('| item'))
-    .map((l) => l.split('|').slice(2, -1).map(Number));
-  const items = tables.filter((r) => r.length === 2).map(([a, d]) => ({ a, b: -d / a, c: 0 }));
-  const cols = ['outfit', 'z.outfit', 'infit', 'z.infit', 'S_X2', 'df.S_X2', 'RMSEA.S_X2', 'p.S_X2'];
-  const itemStats = tables
-    .filter((r) => r.length === cols.length)
-    .map((r) => Object.fromEntries(cols.map((c, i) => [c, r[i]])));
-  const num = (re: RegExp) => Number(section.match(re)![1]);
-  const f = '(-?[0-9.]+)';
-  return {
-    items,
-    variance: num(new RegExp(`variance ${f}`)),
-    itemStats,
-    model: {
-      M2: num(new RegExp(`M2 ${f}`)),
-      df: num(new RegExp(`df ${f}`)),
-      p: num(new RegExp(`, p ${f}`)),
-      RMSEA: num(new RegExp(`RMSEA ${f}`)),
-      RMSEA_5: num(new RegExp(`\\(5% ${f}`)),
-      RMSEA_95: num(new RegExp(`95% ${f}\\)`)),
-      SRMSR: num(new RegExp(`SRMSR ${f}`)),
-      TLI: num(new RegExp(`TLI ${f}`)),
-      CFI: num(new RegExp(`CFI ${f}`)),
-      marginal_rxx: num(new RegExp(`marginal_rxx ${f}`)),
-      empirical_rxx: num(new RegExp(`empirical_rxx \\(EAP, full.scores.SE\\) ${f}`)),
-    },
-  };
-}
+import { freqRows, LSAT6_CSV, LSAT7_CSV, type MirtFitReference, mirtFitReference } from './helpers.js';
 
 /** |actual − expected| ≤ tol·|expected| (exact when expected is 0). */
 function rel(actual: number | null, expected: number, tol: number, what: string): void {
@@ -78,7 +31,12 @@ const cases = [
   ['LSAT6', LSAT6_CSV, '2PL'],
 ] as const;
 
-function check(fit: ReturnType<typeof fitStatistics>, ref: Reference, tol: number, what: string): void {
+function check(
+  fit: ReturnType<typeof fitStatistics>,
+  ref: MirtFitReference,
+  tol: number,
+  what: string,
+): void {
   fit.items.forEach((it, j) => {
     const r = ref.itemStats[j];
     rel(it.outfit, r.outfit, tol, `${what} outfit ${j + 1}`);
@@ -99,7 +57,7 @@ function check(fit: ReturnType<typeof fitStatistics>, ref: Reference, tol: numbe
 describe('fit statistics against mirt 1.46.1', () => {
   for (const [name, file, itemtype] of cases) {
     const data = fromMatrix(freqRows(file));
-    const ref = reference(name, itemtype);
+    const ref = mirtFitReference(name, itemtype);
     test(`${name} ${itemtype}: from mirt's estimates, every statistic to 1e-4 relative`, () => {
       const fit = fitStatistics(data, {
         model: itemtype,
