@@ -43,6 +43,7 @@ export {
   calibrateLinked,
   type DroppedAnchor,
   type LinkedCalibrateOptions,
+  type LinkedCalibration,
   type LinkingConstants,
   type LinkingMethod,
   MIN_FIXED_ANCHORS,

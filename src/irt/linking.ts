@@ -260,32 +260,41 @@ export interface LinkedCalibrateOptions extends CalibrateOptions {
   screen?: ScreenOptions;
 }
 
+export interface LinkedCalibration {
+  calibration: Calibration;
+  linking: LinkingConstants;
+  /**
+   * With `screen`: the free calibration the anchors were judged by, put on the anchors' scale by the
+   * screened linking (every item estimated freely, anchors included: what drift is tested on).
+   */
+  screened?: Calibration;
+}
+
 /**
  * Calibrates and links to the anchors present (not excluded) in `data`. 'fixed' holds them at their
  * values and estimates the latent mean and variance; it reports A = latent SD and B = latent mean,
  * the map from the standard-normal scale of a free calibration. 'mean-sigma' and 'stocking-lord'
  * calibrate freely, then transform items, latent distribution and abilities by (A, B).
  */
-export function calibrateLinked(
-  data: ResponseData,
-  opts: LinkedCalibrateOptions = {},
-): { calibration: Calibration; linking: LinkingConstants } {
+export function calibrateLinked(data: ResponseData, opts: LinkedCalibrateOptions = {}): LinkedCalibration {
   const { anchors: anchorMap, linking, screen, ...rest } = opts;
   let used = data.itemIds.filter((id) => anchorMap?.has(id));
   const method = linking ?? (used.length >= MIN_FIXED_ANCHORS ? 'fixed' : 'none');
   if (method !== 'none' && used.length === 0)
     throw new RangeError(`linking '${method}' needs anchors present in the data`);
   let dropped: DroppedAnchor[] | undefined;
+  let screened: Calibration | undefined;
   if (screen && method !== 'none') {
     // The anchors' movement is judged against a free calibration of the same data.
-    const free = calibrate(data, { ...rest, abilities: false, itemSE: false });
-    const screened = screenAnchors(
+    const free = calibrate(data, { ...rest, abilities: false });
+    const r = screenAnchors(
       new Map(used.map((id) => [id, anchorMap!.get(id)!])),
       new Map(free.items.map((it) => [it.itemId, it])),
       { minAnchors: MIN_FIXED_ANCHORS, ...screen },
     );
-    used = screened.kept;
-    dropped = screened.dropped;
+    used = r.kept;
+    dropped = r.dropped;
+    screened = applyLinking(free, r.A, r.B);
   }
   const anchorParams = used.map((id) => anchorMap!.get(id)!);
   if (method === 'fixed') {
@@ -298,7 +307,7 @@ export function calibrateLinked(
       anchors: used,
       ...(dropped && { dropped }),
     };
-    return { calibration: cal, linking: linkConst };
+    return { calibration: cal, linking: linkConst, ...(screened && { screened }) };
   }
   const cal = calibrate(data, rest);
   if (method === 'none')
@@ -315,6 +324,7 @@ export function calibrateLinked(
   return {
     calibration: applyLinking(cal, A, B),
     linking: { method, A, B, nAnchors: used.length, anchors: used, ...(dropped && { dropped }) },
+    ...(screened && { screened }),
   };
 }
 

@@ -99,7 +99,8 @@ export const JOBS: readonly JobDefinition[] = [
     period: 'day',
     mode: 'transaction',
     defaultDate: (now) => utcToday(now),
-    run: (trx, { date, config }) => mirtCalibrate(trx, date, config),
+    run: (trx, { date, config, metrics, dryRun }) =>
+      mirtCalibrate(trx, date, config, dryRun ? undefined : metrics),
   },
   {
     name: 'compute-daily-kpis',
