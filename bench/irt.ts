@@ -1,9 +1,19 @@
-// `npm run bench -- irt [--large] [--only sparse|dense|online|large] [--runs N] [--mirt] [--threads N]`: the
-// figures of spec/irt.md → Performance. Data come from the engine's seeded simulator; times are
+// `npm run bench -- irt [--large] [--only sparse|dense|online|large|health|drift] [--runs N] [--mirt] [--threads N]`:
+// the figures of spec/irt.md → Performance, and the item-bank health's (issue 17). Data come from the engine's seeded simulator; times are
 // medians of several runs, wall clock and (in brackets) the process's CPU time, which is the
 // figure to compare when other work shares the machine's 2 cores (the load average is printed).
 import { loadavg } from 'node:os';
-import { calibrate, fromIndexed, OnlineScorer, simulate } from '../src/irt/index.js';
+import {
+  type Calibration,
+  calibrate,
+  calibrationDrift,
+  calibrationFitModel,
+  fitStatistics,
+  fromIndexed,
+  itemDrift,
+  OnlineScorer,
+  simulate,
+} from '../src/irt/index.js';
 import { median } from './support.js';
 
 /** The E-step threads of a run: as given, or the engine's default (2 from PARALLEL_MIN_OBS responses). */
@@ -85,6 +95,84 @@ function largeCase(threads: number | undefined): void {
   );
 }
 
+/** Wall and CPU time (ms) of one call. */
+function timed<T>(run: () => T): { value: T; ms: number; cpu: number } {
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = run();
+  return { value, ms: performance.now() - t0, cpu: cpuMs(c0) };
+}
+
+/**
+ * Cost of the bank's health at 1M responses (2PL sparse 33,334 × 200, 30 each): the calibration the
+ * nightly job runs anyway, then what issue 17 adds — fit and reliability (fitStatistics), drift
+ * against a previous run (itemDrift), and, listed apart, the item SEs and covariances drift needs and
+ * the free calibration anchor screening needs.
+ */
+function healthCase(threads: number | undefined): void {
+  const sim = simulate({ model: '2PL', nPersons: 33_334, nItems: 200, perPerson: 30, seed: 20250101 });
+  const data = fromIndexed(sim.responses);
+  const cal = timed(() => calibrate(data, { model: '2PL', threads }));
+  const withSE = timed(() => calibrate(data, { model: '2PL', threads, itemSE: true }));
+  const fit = timed(() => fitStatistics(data, calibrationFitModel(cal.value)));
+  const drift = timed(() => itemDrift(withSE.value.items, withSE.value.items));
+  const share = (x: number) => `${((100 * x) / cal.cpu).toFixed(1)} %`;
+  console.log(
+    `health at ${data.nObs} responses: calibration ${(cal.ms / 1000).toFixed(2)} s [cpu ${(cal.cpu / 1000).toFixed(2)} s]; ` +
+      `fit + reliability ${(fit.ms / 1000).toFixed(3)} s [cpu ${share(fit.cpu)}], drift ${(drift.ms / 1000).toFixed(3)} s [cpu ${share(drift.cpu)}]: ` +
+      `fit and drift ${share(fit.cpu + drift.cpu)} of the calibration (target ≤ 20 %); ` +
+      `item SEs (calibration with itemSE) +${share(withSE.cpu - cal.cpu)}; anchor screening's free calibration ≈ +100 %`,
+  );
+}
+
+/**
+ * Drift by simulation at 20,000 × 200 × 30 (issue 17): two free calibrations with SEs, 10 % of the
+ * items shifted by 0.5 in b in the second (whose abilities are N(0.3, 1.1²)), linked with robust
+ * screening; and a pair without drift. Reports the share of drifted items flagged (target ≥ 90 %),
+ * the false-flag rate (≤ 5 %) and the flag rate without drift (≤ 5 %).
+ */
+function driftCase(threads: number | undefined): void {
+  const items = simulate({ model: '2PL', nPersons: 1, nItems: 200, seed: 7 }).items;
+  const fitOf = (seed: number, its: typeof items, thetaMean = 0, thetaSd = 1): Calibration =>
+    calibrate(
+      fromIndexed(
+        simulate({
+          model: '2PL',
+          nPersons: 20_000,
+          nItems: 200,
+          perPerson: 30,
+          seed,
+          items: its,
+          thetaMean,
+          thetaSd,
+        }).responses,
+      ),
+      { model: '2PL', itemSE: true, abilities: false, threads },
+    );
+  const drifted = new Set(Array.from({ length: 20 }, (_, k) => k * 10 + 3));
+  const before = fitOf(8, items);
+  const t0 = performance.now();
+  const after = fitOf(
+    9,
+    items.map((p, j) => (drifted.has(j) ? { ...p, b: p.b + 0.5 } : p)),
+    0.3,
+    1.1,
+  );
+  const { items: d, linking } = calibrationDrift(before.items, after.items);
+  const ms = performance.now() - t0;
+  const hit = d.filter((r, j) => r.flag && drifted.has(j)).length;
+  const falseFlags = d.filter((r, j) => r.flag && !drifted.has(j)).length;
+  const none = calibrationDrift(before.items, fitOf(10, items, -0.2).items).items.filter(
+    (r) => r.flag,
+  ).length;
+  console.log(
+    `drift 20,000 x 200 x 30: ${hit}/20 drifted flagged (${(5 * hit).toFixed(0)} %, target ≥ 90 %), ` +
+      `false flags ${falseFlags}/180 (${((100 * falseFlags) / 180).toFixed(1)} %, ≤ 5 %), no drift: ${none}/200 flagged ` +
+      `(${(none / 2).toFixed(1)} %, ≤ 5 %); linking A ${linking.A.toFixed(3)} (truth 1.1), B ${linking.B.toFixed(3)} (0.3), ` +
+      `${linking.dropped.length} anchors screened out; calibration with SEs + drift ${(ms / 1000).toFixed(2)} s`,
+  );
+}
+
 export async function benchIrt(args: string[]): Promise<void> {
   const opt = (name: string) => {
     const i = args.indexOf(name);
@@ -94,7 +182,9 @@ export async function benchIrt(args: string[]): Promise<void> {
   const only = opt('--only');
   const mirt = args.includes('--mirt');
   const threads = opt('--threads') === undefined ? undefined : Number(opt('--threads'));
-  const want = (c: string) => (only ? only === c : c !== 'large' || args.includes('--large'));
+  // The heavy cases (50M, the 1M health cost, the 20,000 × 200 drift study) run only when asked for.
+  const want = (c: string) =>
+    only ? only === c : !['large', 'health', 'drift'].includes(c) || args.includes(`--${c}`);
   console.log(
     `load average at start: ${loadavg()
       .map((x) => x.toFixed(2))
@@ -116,4 +206,6 @@ export async function benchIrt(args: string[]): Promise<void> {
     calibrationCase('2PL dense 2,000 x 50 (100k)', 2_000, 50, 50, runs, 0.2, true, threads);
   if (want('online')) onlineCase(runs);
   if (want('large')) largeCase(threads);
+  if (want('health')) healthCase(threads);
+  if (want('drift')) driftCase(threads);
 }

@@ -2,6 +2,7 @@
 // clock. Each function applies its own windows to the attempts it is given, so an input may hold
 // more than a KPI needs. A KPI whose data condition fails is null, never 0.
 import type { Kpis } from '../db/schema.js';
+import { normalCdf } from '../irt/distributions.js';
 
 const DAY_MS = 86_400_000;
 
@@ -102,41 +103,8 @@ export function median(values: readonly number[]): number | null {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-/**
- * The standard normal CDF, by the double-precision rational approximation of Hart (1968) as given
- * by West (2005), absolute error below 1e-14.
- */
-export function normalCdf(x: number): number {
-  const z = Math.abs(x);
-  let tail: number;
-  if (z > 37) tail = 0;
-  else if (z < 7.07106781186547) {
-    const e = Math.exp((-z * z) / 2);
-    let n = 3.52624965998911e-2 * z + 0.700383064443688;
-    n = n * z + 6.37396220353165;
-    n = n * z + 33.912866078383;
-    n = n * z + 112.079291497871;
-    n = n * z + 221.213596169931;
-    n = n * z + 220.206867912376;
-    let d = 8.83883476483184e-2 * z + 1.75566716318264;
-    d = d * z + 16.064177579207;
-    d = d * z + 86.7807322029461;
-    d = d * z + 296.564248779674;
-    d = d * z + 637.333633378831;
-    d = d * z + 793.826512519948;
-    d = d * z + 440.413735824752;
-    tail = (e * n) / d;
-  } else {
-    const e = Math.exp((-z * z) / 2);
-    let b = z + 0.65;
-    b = z + 4 / b;
-    b = z + 3 / b;
-    b = z + 2 / b;
-    b = z + 1 / b;
-    tail = e / b / 2.506628274631;
-  }
-  return x > 0 ? 1 - tail : tail;
-}
+// The standard normal CDF lives with the other distribution functions of the IRT engine.
+export { normalCdf };
 
 const attemptsIn = (input: LearnerKpiInput, w: Window) => input.attempts.filter((a) => inside(a.at, w));
 const shareCorrect = (attempts: readonly KpiAttempt[]) =>

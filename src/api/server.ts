@@ -17,6 +17,7 @@ import { registerAuth } from './auth.js';
 import { installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
+import { calibrationRoutes } from './routes/calibrations.js';
 import { renderDocsPage } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
@@ -196,6 +197,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(analysisIrtRoutes, { prefix: API_PREFIX, ...deps });
   app.register(analysisMetricsRoutes, { prefix: API_PREFIX, ...deps });
   app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(irtCompatRoutes, deps);
   return app;

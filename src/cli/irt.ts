@@ -1,17 +1,24 @@
-// `seedtest irt calibrate | score | simulate`: the IRT engine on CSV files, no database.
+// `seedtest irt calibrate | score | simulate | drift`: the IRT engine on CSV files, no database.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import {
   type Calibration,
   calibrateLinked,
+  calibrationDrift,
+  calibrationFitModel,
+  type DriftItem,
+  type FitResult,
+  fitStatistics,
   fromIndexed,
   type ItemParams,
   type LinkingConstants,
   type LinkingMethod,
   type ModelName,
   type ResponseData,
+  Rng,
   type ScoreMethod,
+  type ScreenedLinking,
   scorePersons,
   simulate,
 } from '../irt/index.js';
@@ -33,6 +40,8 @@ export interface CalibrateCliOptions {
   anchors?: string;
   linking?: string;
   se?: boolean;
+  /** Item fit columns and model fit / reliability in the summary. */
+  fit?: boolean;
   /** mirt's own iteration (Ramsay, joint BFGS M-step, mirt's start values): stops where mirt stops. */
   mirtCompat?: boolean;
   itemsOut: string;
@@ -59,6 +68,9 @@ export interface CalibrateSummary {
   n_obs: number;
   latent: { mean: number; variance: number };
   linking: LinkingConstants;
+  /** With --fit: model fit and reliability (null members where undefined, see fit_notes). */
+  fit?: FitResult['model'];
+  fit_notes?: string[];
   excluded: {
     items: { item_id: string; reason: string; n: number }[];
     persons: { user_id: string; reason: string }[];
@@ -124,36 +136,170 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
     linking: o.linking as LinkingMethod | undefined,
     mirtCompat: !!o.mirtCompat,
   });
+  const fit = o.fit
+    ? fitStatistics(data, calibrationFitModel(cal), {
+        quadpts: cal.nodes.length,
+        thetaLim: [cal.nodes[0], cal.nodes[cal.nodes.length - 1]],
+      })
+    : undefined;
   const fitted = performance.now();
-  writeItems(o.itemsOut, cal, !!o.se);
+  writeItems(o.itemsOut, cal, !!o.se, fit);
   writeAbilities(o.abilitiesOut, data, cal.abilities!.theta, cal.abilities!.se);
   const end = performance.now();
-  return summary(cal, data, linking, {
-    read_ms: ms(read - start),
-    fit_ms: ms(fitted - read - cal.scoreMs),
-    score_ms: ms(cal.scoreMs),
-    write_ms: ms(end - fitted),
-  });
+  return {
+    ...summary(cal, data, linking, {
+      read_ms: ms(read - start),
+      fit_ms: ms(fitted - read - cal.scoreMs),
+      score_ms: ms(cal.scoreMs),
+      write_ms: ms(end - fitted),
+    }),
+    ...(fit && { fit: fit.model, fit_notes: fit.notes }),
+  };
 }
 
 const ms = (x: number) => Math.round(x * 10) / 10;
 
-function writeItems(file: string, cal: Calibration, withSE: boolean): void {
-  const seCols = withSE ? ['se_a', 'se_b', 'se_c', 'se_d'] : [];
+const FIT_COLUMNS = [
+  'infit',
+  'outfit',
+  'infit_z',
+  'outfit_z',
+  'sx2',
+  'sx2_df',
+  'sx2_p',
+  'sx2_rmsea',
+] as const;
+const COV_PAIRS = [
+  ['a', 'b'],
+  ['a', 'c'],
+  ['b', 'c'],
+] as const;
+
+function writeItems(file: string, cal: Calibration, withSE: boolean, fit?: FitResult): void {
+  const seCols = withSE ? ['se_a', 'se_b', 'se_c', 'se_d', ...COV_PAIRS.map(([x, y]) => `cov_${x}${y}`)] : [];
+  const covOf = (it: Calibration['items'][number], x: string, y: string) => {
+    const i = it.cov?.names.indexOf(x) ?? -1;
+    const j = it.cov?.names.indexOf(y) ?? -1;
+    return i >= 0 && j >= 0 ? it.cov!.matrix[i * it.cov!.names.length + j] : '';
+  };
   writeCsv(
     file,
-    ['item_id', 'a', 'b', 'c', 'd', 'n', ...seCols],
-    cal.items.map((it) => [
-      it.itemId,
-      it.a,
-      it.b,
-      it.c,
-      it.d,
-      it.n,
-      // A missing SE (fixed parameter) is an empty field, never 0.
-      ...seCols.map((k) => it.se?.[k.slice(3)] ?? ''),
+    ['item_id', 'a', 'b', 'c', 'd', 'n', ...seCols, ...(fit ? FIT_COLUMNS : [])],
+    cal.items.map((it, j) => {
+      const f = fit?.items[j];
+      return [
+        it.itemId,
+        it.a,
+        it.b,
+        it.c,
+        it.d,
+        it.n,
+        // A missing SE or covariance (fixed parameter, c at its bound) is an empty field, never 0.
+        ...(withSE ? ['a', 'b', 'c', 'd'].map((k) => it.se?.[k] ?? '') : []),
+        ...(withSE ? COV_PAIRS.map(([x, y]) => covOf(it, x, y)) : []),
+        // A null statistic (S-X² on sparse data) is an empty field.
+        ...(f
+          ? [
+              f.infit,
+              f.outfit,
+              f.infitZ,
+              f.outfitZ,
+              f.sx2 ?? '',
+              f.sx2Df ?? '',
+              f.sx2P ?? '',
+              f.sx2Rmsea ?? '',
+            ]
+          : []),
+      ];
+    }),
+  );
+}
+
+export interface DriftCliOptions {
+  before: string;
+  after: string;
+  out: string;
+  q?: string;
+  minArea?: string;
+  z?: string;
+  minAnchors?: string;
+  linkingMethod?: string;
+}
+
+/** The `irt drift --json` summary. */
+export interface DriftSummary {
+  linking: ScreenedLinking;
+  n_items: number;
+  n_q_flagged: number;
+  n_flagged: number;
+}
+
+/**
+ * Reads an items CSV as `calibrate --se` writes it: item_id,a,b[,c] and, when present, se_a, se_b,
+ * se_c and cov_ab, cov_ac, cov_bc (the covariance of the parameters that have an SE; a missing
+ * covariance is taken as 0).
+ */
+export function readDriftItems(file: string): DriftItem[] {
+  const params = readItems(file);
+  const t = readCsv(file, ['item_id', 'a', 'b']);
+  const field = (r: string[], name: string, at: string): number | null => {
+    const k = t.col[name];
+    const text = k === undefined ? '' : r[k].trim();
+    return text === '' ? null : num(text, `${at}: ${name}`, 0);
+  };
+  return t.rows.map((r, i) => {
+    const itemId = r[t.col.item_id];
+    const at = `${file}: line ${t.lines[i]}`;
+    const names = ['a', 'b', 'c'].filter((x) => field(r, `se_${x}`, at) !== null);
+    if (names.length === 0) return { itemId, ...params.get(itemId)! };
+    const matrix = names.flatMap((x) =>
+      names.map((y) => {
+        if (x === y) return field(r, `se_${x}`, at)! ** 2;
+        const [u, v] = [x, y].sort();
+        return field(r, `cov_${u}${v}`, at) ?? 0;
+      }),
+    );
+    return { itemId, ...params.get(itemId)!, cov: { names, matrix } };
+  });
+}
+
+/** Runs `irt drift`: links `after` onto `before` with robust anchor screening, then tests every common item. */
+export function runDrift(o: DriftCliOptions): DriftSummary {
+  if (
+    o.linkingMethod !== undefined &&
+    o.linkingMethod !== 'stocking-lord' &&
+    o.linkingMethod !== 'mean-sigma'
+  )
+    throw new CsvError('--linking must be stocking-lord or mean-sigma');
+  const { linking, items } = calibrationDrift(readDriftItems(o.before), readDriftItems(o.after), {
+    q: num(o.q, '--q', 0.05),
+    minArea: num(o.minArea, '--min-area', 0.02),
+    z: num(o.z, '--z', 1.645),
+    minAnchors: num(o.minAnchors, '--min-anchors', 5),
+    method: o.linkingMethod as 'stocking-lord' | 'mean-sigma' | undefined,
+  });
+  writeCsv(
+    o.out,
+    ['item_id', 'da', 'db', 'dc', 'lord_chi2', 'df', 'p', 'q_flag', 'area', 'flag'],
+    items.map((d) => [
+      d.itemId,
+      d.da,
+      d.db,
+      d.dc,
+      d.lordChi2 ?? '',
+      d.df,
+      d.p ?? '',
+      d.qFlag ? 1 : 0,
+      d.area,
+      d.flag ? 1 : 0,
     ]),
   );
+  return {
+    linking,
+    n_items: items.length,
+    n_q_flagged: items.filter((d) => d.qFlag).length,
+    n_flagged: items.filter((d) => d.flag).length,
+  };
 }
 
 function writeAbilities(file: string, data: ResponseData, theta: Float64Array, se: Float64Array): void {
@@ -231,37 +377,76 @@ export interface SimulateCliOptions {
   perPerson?: string;
   seed: string;
   out: string;
+  /** Share of the items that drift in a second response set (responses_drift.csv). */
+  driftFrac?: string;
+  /** Shift of the drifting items' b in the second set. */
+  driftB?: string;
 }
 
-/** Runs `irt simulate`: writes responses.csv, items.csv (true parameters) and abilities.csv (true θ) to a directory. */
-export function runSimulate(o: SimulateCliOptions): { n_obs: number } {
+/**
+ * Runs `irt simulate`: writes responses.csv, items.csv (true parameters) and abilities.csv (true θ) to
+ * a directory; with --drift-frac also a second response set from new persons (seed + 1) in which
+ * round(F·J) items, drawn with the seed, have b shifted by --drift-b: responses_drift.csv and
+ * items_drift.csv (its true parameters and a `drifted` 0/1 column).
+ */
+export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: string[] } {
   if (!MODELS.includes(o.model as ModelName))
     throw new CsvError(`--model must be one of ${MODELS.join(', ')}`);
-  const sim = simulate({
+  const base = {
     model: o.model as ModelName,
     nPersons: num(o.n, '--n', 0),
     nItems: num(o.j, '--j', 0),
     perPerson: o.perPerson === undefined ? undefined : num(o.perPerson, '--per-person', 0),
-    seed: num(o.seed, '--seed', 0),
-  });
+  };
+  const seed = num(o.seed, '--seed', 0);
+  const sim = simulate({ ...base, seed });
   mkdirSync(o.out, { recursive: true });
-  const { personIds, itemIds, person, item, correct } = sim.responses;
-  writeCsv(
-    join(o.out, 'responses.csv'),
-    ['user_id', 'item_id', 'correct'],
-    Array.from(person, (p, t) => [personIds[p], itemIds[item[t]], correct[t]]),
-  );
-  writeCsv(
-    join(o.out, 'items.csv'),
-    ['item_id', 'a', 'b', 'c', 'd'],
-    sim.items.map((p, j) => [itemIds[j], p.a, p.b, p.c, -p.a * p.b]),
-  );
+  const { itemIds } = sim.responses;
+  const write = (s: typeof sim, suffix: string, drifted?: Set<number>) => {
+    const { personIds, person, item, correct } = s.responses;
+    writeCsv(
+      join(o.out, `responses${suffix}.csv`),
+      ['user_id', 'item_id', 'correct'],
+      Array.from(person, (p, t) => [personIds[p], itemIds[item[t]], correct[t]]),
+    );
+    writeCsv(
+      join(o.out, `items${suffix}.csv`),
+      ['item_id', 'a', 'b', 'c', 'd', ...(drifted ? ['drifted'] : [])],
+      s.items.map((p, j) => [
+        itemIds[j],
+        p.a,
+        p.b,
+        p.c,
+        -p.a * p.b,
+        ...(drifted ? [drifted.has(j) ? 1 : 0] : []),
+      ]),
+    );
+  };
+  write(sim, '');
   writeCsv(
     join(o.out, 'abilities.csv'),
     ['user_id', 'theta'],
-    personIds.map((id, i) => [id, sim.theta[i]]),
+    sim.responses.personIds.map((id, i) => [id, sim.theta[i]]),
   );
-  return { n_obs: person.length };
+  if (o.driftFrac === undefined) return { n_obs: sim.responses.person.length };
+  const frac = num(o.driftFrac, '--drift-frac', 0);
+  if (!(frac >= 0 && frac <= 1)) throw new CsvError('--drift-frac must be in [0, 1]');
+  const shift = num(o.driftB, '--drift-b', 0.5);
+  // Drifting items: the first round(F·J) of a seeded permutation.
+  const rng = new Rng(seed ^ 0x5bd1e995);
+  const order = Array.from({ length: base.nItems }, (_, j) => j);
+  for (let j = order.length - 1; j > 0; j--) {
+    const k = Math.floor(rng.next() * (j + 1));
+    [order[j], order[k]] = [order[k], order[j]];
+  }
+  const drifted = new Set(order.slice(0, Math.round(frac * base.nItems)));
+  const moved = sim.items.map((p, j) => (drifted.has(j) ? { ...p, b: p.b + shift } : p));
+  const second = simulate({ ...base, seed: seed + 1, items: moved });
+  write(second, '_drift', drifted);
+  return {
+    n_obs: sim.responses.person.length + second.responses.person.length,
+    drifted: [...drifted].sort((x, y) => x - y).map((j) => itemIds[j]),
+  };
 }
 
 /** Runs an action, turning input errors into a message on stderr and exit code 1. */
@@ -274,7 +459,7 @@ function guarded(cmd: Command, run: () => void): void {
   }
 }
 
-/** Adds `irt calibrate`, `irt score` and `irt simulate` to the program. */
+/** Adds `irt calibrate`, `irt score`, `irt simulate` and `irt drift` to the program. */
 export function registerIrtCommands(program: Command): void {
   const irt = program.command('irt').description('IRT calibration, scoring and simulation on CSV files');
   irt
@@ -293,9 +478,10 @@ export function registerIrtCommands(program: Command): void {
       '--linking <method>',
       'fixed | mean-sigma | stocking-lord | none (default: fixed with >= 5 anchors)',
     )
-    .option('--se', 'compute item standard errors (se_* columns)')
+    .option('--se', 'compute item standard errors (se_* and cov_* columns)')
+    .option('--fit', 'item fit columns (infit, outfit, S-X²) and model fit / reliability in --json')
     .option('--mirt-compat', "iterate as mirt does (stops at mirt's printed estimates; small banks only)")
-    .requiredOption('--items-out <file>', 'item parameters CSV: item_id,a,b,c,d,n[,se_*]')
+    .requiredOption('--items-out <file>', 'item parameters CSV: item_id,a,b,c,d,n[,se_*,cov_*][,fit columns]')
     .requiredOption('--abilities-out <file>', 'abilities CSV: user_id,theta,se')
     .option('--json', 'print a JSON summary on stdout')
     .action(function (this: Command, opts: CalibrateCliOptions) {
@@ -332,10 +518,37 @@ export function registerIrtCommands(program: Command): void {
     .option('--per-person <k>', 'items per person (sparse); default all')
     .requiredOption('--seed <seed>', 'PRNG seed')
     .requiredOption('--out <dir>', 'output directory')
+    .option(
+      '--drift-frac <f>',
+      'also write a second set (responses_drift.csv) where this share of items drifts',
+    )
+    .option('--drift-b <x>', 'shift of the drifting items in b (default 0.5)')
     .action(function (this: Command, opts: SimulateCliOptions) {
       guarded(this, () => {
         const r = runSimulate(opts);
         process.stdout.write(`simulated ${r.n_obs} responses into ${opts.out}\n`);
+      });
+    });
+  irt
+    .command('drift')
+    .description('link B onto A over common items (robust anchor screening), then test every item for drift')
+    .requiredOption('--before <file>', 'items CSV of the reference calibration (as calibrate --se writes it)')
+    .requiredOption('--after <file>', 'items CSV of the new free calibration')
+    .requiredOption('--out <file>', 'CSV item_id,da,db,dc,lord_chi2,df,p,q_flag,area,flag')
+    .option('--q <q>', 'false discovery rate of the Benjamini–Hochberg flag (default 0.05)')
+    .option('--min-area <x>', 'smallest ability-weighted ICC area that is flagged (default 0.02)')
+    .option('--z <z>', 'robust z above which an anchor is screened out (default 1.645)')
+    .option('--min-anchors <n>', 'refuse to link with fewer anchors left (default 5)')
+    .option('--linking-method <m>', 'stocking-lord | mean-sigma (default stocking-lord)')
+    .option('--json', 'print linking constants and screened-out anchors as JSON')
+    .action(function (this: Command, opts: DriftCliOptions & { json?: boolean }) {
+      guarded(this, () => {
+        const r = runDrift(opts);
+        if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+        else
+          process.stdout.write(
+            `linked on ${r.linking.kept.length} anchors (${r.linking.dropped.length} screened out); ${r.n_flagged} of ${r.n_items} items flagged\n`,
+          );
       });
     });
 }

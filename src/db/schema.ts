@@ -111,6 +111,53 @@ export interface MirtItemParamsTable {
   fitted_at: TimestampDefault;
 }
 
+export interface MirtItemFitTable {
+  run_id: string;
+  item_id: string;
+  infit: number;
+  outfit: number;
+  infit_z: number;
+  outfit_z: number;
+  sx2: number | null;
+  sx2_df: number | null;
+  sx2_p: number | null;
+  sx2_rmsea: number | null;
+  previous_run: string | null;
+  da: number | null;
+  db: number | null;
+  dc: number | null;
+  lord_chi2: number | null;
+  drift_df: number | null;
+  drift_p: number | null;
+  q_flag: boolean | null;
+  area: number | null;
+  drift_flag: boolean | null;
+}
+
+export interface MirtModelFitTable {
+  run_id: string;
+  m2: number | null;
+  m2_df: number | null;
+  m2_p: number | null;
+  rmsea: number | null;
+  rmsea_5: number | null;
+  rmsea_95: number | null;
+  srmsr: number | null;
+  tli: number | null;
+  cfi: number | null;
+  marginal_rxx: number;
+  empirical_rxx: number;
+  notes: JSONColumnType<string[]>;
+}
+
+export interface MirtDroppedAnchorTable {
+  run_id: string;
+  item_id: string;
+  db: number;
+  z: number;
+  round: number;
+}
+
 export interface MirtItemParamsCurrentView {
   item_id: string;
   version: string;
@@ -190,6 +237,9 @@ export interface Schema {
   mirt_fit_meta: MirtFitMetaTable;
   mirt_item_params: MirtItemParamsTable;
   mirt_item_params_current: MirtItemParamsCurrentView;
+  mirt_item_fit: MirtItemFitTable;
+  mirt_model_fit: MirtModelFitTable;
+  mirt_dropped_anchor: MirtDroppedAnchorTable;
   mirt_ability: MirtAbilityTable;
   learner_goal: LearnerGoalTable;
   report_artifacts: ReportArtifactsTable;

@@ -81,6 +81,11 @@ export interface ManifestFile {
   objects: K8sObject[];
 }
 
+/**
+ * Anchors screened out by one calibration above which SeedtestIrtAnchorsDropped fires: |z| > 1.645
+ * drops ~10 % of sound anchors by chance, 3 of a 30-anchor set (docs/irt.md → Anchor screening).
+ */
+const ANCHORS_DROPPED_ALERT = 3;
 export const DEFAULT_NAMESPACE = 'seedtest';
 export const DEFAULT_IMAGE_REPOSITORY = 'seedtest-analytics';
 export const API_NAME = 'seedtest-api';
@@ -728,6 +733,22 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
               },
             },
             ...jobRules,
+          ],
+        },
+        {
+          name: 'seedtest-irt',
+          rules: [
+            {
+              alert: 'SeedtestIrtAnchorsDropped',
+              expr: `max(seedtest_irt_items_flagged{reason="dropped_anchor"}) > ${ANCHORS_DROPPED_ALERT}`,
+              labels: { severity: 'warning' },
+              annotations: {
+                summary: `the last calibration screened out more than ${ANCHORS_DROPPED_ALERT} anchors (they moved since the previous run)`,
+                description:
+                  'GET /api/seedtest/calibrations/<run_id> lists them with their robust z; SELECT * FROM mirt_dropped_anchor WHERE run_id = the run.',
+                runbook: 'docs/operations.md#mirt-calibrate',
+              },
+            },
           ],
         },
         {

@@ -92,8 +92,12 @@ export interface ItemEstimate {
   n: number;
   /** Held at given values (anchor under fixed linking). */
   fixed: boolean;
-  /** Standard errors, for the estimated parameters only. */
+  /** Standard errors, for the estimated parameters only (none for a parameter at its bound). */
   se?: Record<string, number>;
+  /** Covariance of the estimated IRT-form parameters (`names` of a, b, c; row-major), with `se`. */
+  cov?: { names: string[]; matrix: number[] };
+  /** Estimated parameters at a bound of the parameter space (3PL: c → 0), reported without an SE. */
+  boundary?: string[];
 }
 
 export interface Calibration {
@@ -543,9 +547,12 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
 /**
  * Item standard errors from the cross-product (XPD) approximation of the observed information,
  * I ≈ Σ_i g_i g_iᵀ with g_i the gradient of person i's marginal log-likelihood in the free item
- * parameters (latent parameters treated as known). The full matrix is inverted up to FULL_SE_LIMIT
- * free parameters, per-item blocks above (cheaper, slightly optimistic). A singular information
- * gives NaN standard errors.
+ * parameters (latent parameters treated as known), plus the priors' curvature (the information the
+ * MAP estimate owes to its priors; without it SEs ignore the prior, e.g. se_c above the prior's own
+ * SD). A parameter at a bound (3PL c → 0) carries no information: it is held at the bound (its row and
+ * column set to the identity, which inverts the rest exactly) and reported without an SE. The full
+ * matrix is inverted up to FULL_SE_LIMIT free parameters, per-item blocks above (cheaper, slightly
+ * optimistic). A singular information gives NaN standard errors.
  */
 function itemStandardErrors(
   data: ResponseData,
@@ -613,6 +620,33 @@ function itemStandardErrors(
       }
     }
   }
+  // Prior curvature and boundaries, per item block.
+  const at = (j: number, p: number, q: number) =>
+    full ? (col[j] + p) * P + col[j] + q : (col[j] + p) * m + q;
+  const prior = new Float64Array(m * m);
+  const boundary: (boolean[] | undefined)[] = [];
+  for (let j = 0; j < J; j++) {
+    if (col[j] < 0) continue;
+    const v = V.subarray(j * nPar, (j + 1) * nPar);
+    if (model.priorInformation) {
+      prior.fill(0);
+      model.priorInformation(v, prior);
+      for (let p = 0; p < m; p++) for (let q = 0; q < m; q++) info[at(j, p, q)] += prior[p * m + q];
+    }
+    boundary[j] = model.atBoundary?.(v);
+    boundary[j]?.forEach((isAt, p) => {
+      if (!isAt) return;
+      const row = col[j] + p;
+      const width = full ? P : m;
+      for (let q = 0; q < width; q++) {
+        info[(full ? row * P : row * m) + q] = 0;
+        if (full) info[q * P + row] = 0;
+      }
+      // Per-item blocks: the column of p inside its own block.
+      if (!full) for (let q = 0; q < m; q++) info[(col[j] + q) * m + p] = 0;
+      info[at(j, p, p)] = 1;
+    });
+  }
   const cov = full ? invertSPD(info, P) : null;
   const block = new Float64Array(m * m);
   for (let j = 0; j < J; j++) {
@@ -627,12 +661,15 @@ function itemStandardErrors(
       if (inv) block.set(inv);
       else block.fill(Number.NaN);
     }
-    items[j].se = model.standardErrors(V.subarray(j * nPar, (j + 1) * nPar), block);
+    const r = model.standardErrors(V.subarray(j * nPar, (j + 1) * nPar), block, boundary[j]);
+    items[j].se = r.se;
+    items[j].cov = { names: r.names, matrix: r.matrix };
+    if (r.boundary.length > 0) items[j].boundary = r.boundary;
   }
 }
 
 /** Inverse of a symmetric positive definite n×n matrix (column by column via Cholesky); null if not PD. */
-function invertSPD(H: Float64Array, n: number): Float64Array | null {
+export function invertSPD(H: Float64Array, n: number): Float64Array | null {
   const out = new Float64Array(n * n);
   const e = new Float64Array(n);
   const x = new Float64Array(n);

@@ -1,6 +1,23 @@
 // Public API of the IRT engine (pure: no I/O). See docs/irt.md.
 
 export {
+  bracketRoot,
+  chiSquareCdf,
+  chiSquareUpper,
+  gammaPQ,
+  logGamma,
+  noncentralChiSquareCdf,
+  normalCdf,
+} from './distributions.js';
+export {
+  benjaminiHochberg,
+  calibrationDrift,
+  type DriftItem,
+  type DriftOptions,
+  type ItemDrift,
+  itemDrift,
+} from './drift.js';
+export {
   type CalibrateOptions,
   type Calibration,
   calibrate,
@@ -8,14 +25,34 @@ export {
   PARALLEL_MIN_OBS,
 } from './estimate.js';
 export {
+  calibrationFitModel,
+  empiricalReliability,
+  type FitModel,
+  type FitOptions,
+  type FitResult,
+  fitStatistics,
+  type ItemFit,
+  infitOutfit,
+  type ModelFit,
+  marginalReliability,
+} from './fit.js';
+export { itemInformation, testInformation } from './information.js';
+export {
+  AnchorScreeningError,
   applyLinking,
   calibrateLinked,
+  type DroppedAnchor,
   type LinkedCalibrateOptions,
+  type LinkedCalibration,
   type LinkingConstants,
   type LinkingMethod,
   MIN_FIXED_ANCHORS,
   meanSigma,
+  type ScreenedLinking,
+  type ScreenOptions,
+  screenAnchors,
   stockingLord,
+  transformCovariance,
   transformItem,
 } from './linking.js';
 export {
@@ -25,6 +62,7 @@ export {
   itemModel,
   logTable,
   type ModelName,
+  type ParamCovariance,
   probability,
 } from './models.js';
 export { type Grid, gridNodes, makeGrid, normalWeights } from './quadrature.js';

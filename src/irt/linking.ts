@@ -15,6 +15,8 @@ export interface LinkingConstants {
   B: number;
   nAnchors: number;
   anchors: string[];
+  /** Anchors screened out before linking (LinkedCalibrateOptions.screen), with their robust z. */
+  dropped?: DroppedAnchor[];
 }
 
 /** Default method: 'fixed' with at least this many usable anchors, otherwise 'none'. */
@@ -129,11 +131,143 @@ export function stockingLord(
   return { A, B };
 }
 
+/** An item covariance matrix (IRT form: names of a, b, c, row-major) on the scale θ' = Aθ + B. */
+export function transformCovariance(
+  cov: { names: readonly string[]; matrix: readonly number[] },
+  A: number,
+): { names: string[]; matrix: number[] } {
+  const n = cov.names.length;
+  const f = cov.names.map((name) => scaleOf(name, A));
+  return { names: [...cov.names], matrix: cov.matrix.map((x, i) => x * f[Math.floor(i / n)] * f[i % n]) };
+}
+
+export interface ScreenOptions {
+  /** Anchors with |robust z| above this are dropped; default 1.645. */
+  z?: number;
+  /** Fewest anchors linking may rest on; default 5. */
+  minAnchors?: number;
+  /** Linking of the screened anchors; default 'stocking-lord'. */
+  method?: 'mean-sigma' | 'stocking-lord';
+}
+
+export interface DroppedAnchor {
+  itemId: string;
+  /** b on the reference scale minus the linked new b, when it was dropped. */
+  db: number;
+  /** Its robust z, (db − median) / (0.74·IQR) over all common items. */
+  z: number;
+  /** Screening round (1 = first). */
+  round: number;
+}
+
+export interface ScreenedLinking {
+  method: 'mean-sigma' | 'stocking-lord';
+  /** θ_reference = A·θ_new + B. */
+  A: number;
+  B: number;
+  kept: string[];
+  dropped: DroppedAnchor[];
+}
+
+/** Linking refused: fewer than the minimum anchors survive screening (or were there at all). */
+export class AnchorScreeningError extends RangeError {
+  constructor(
+    message: string,
+    readonly dropped: DroppedAnchor[],
+  ) {
+    super(message);
+    this.name = 'AnchorScreeningError';
+  }
+}
+
+/** Quantile of sorted values with R's default (type 7) interpolation. */
+function quantile(sorted: readonly number[], p: number): number {
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  return sorted[lo] + (h - lo) * ((sorted[Math.min(lo + 1, sorted.length - 1)] ?? sorted[lo]) - sorted[lo]);
+}
+
+/**
+ * Links `fresh` (a free calibration) onto the scale of `reference` over their common items after
+ * robust screening (Huynh & Meyer 2010): link on the kept anchors, compute every common item's
+ * db = b_reference − (A·b_fresh + B) and its robust z = (db − median)/(0.74·IQR) (0.74·IQR estimates
+ * the SD of a normal), drop the kept anchors with |z| > opts.z, relink, and repeat until none is
+ * dropped.
+ * Throws AnchorScreeningError when fewer than opts.minAnchors remain.
+ */
+export function screenAnchors(
+  reference: ReadonlyMap<string, ItemParams>,
+  fresh: ReadonlyMap<string, ItemParams>,
+  opts: ScreenOptions = {},
+): ScreenedLinking {
+  const zMax = opts.z ?? 1.645;
+  const minAnchors = opts.minAnchors ?? 5;
+  const method = opts.method ?? 'stocking-lord';
+  let kept = [...reference.keys()].filter((id) => fresh.has(id));
+  const dropped: DroppedAnchor[] = [];
+  const refuse = (why: string) => {
+    throw new AnchorScreeningError(
+      `linking refused: ${why}, fewer than the minimum of ${minAnchors} anchors` +
+        (dropped.length
+          ? ` (dropped: ${dropped.map((d) => `${d.itemId} z=${d.z.toFixed(2)}`).join(', ')})`
+          : ''),
+      dropped,
+    );
+  };
+  if (kept.length < minAnchors) refuse(`${kept.length} common items`);
+  const common = kept;
+  for (let round = 1; ; round++) {
+    const { A, B } = linkOn(kept);
+    // db of every common item under the current linking; median and IQR over all of them (robust to
+    // the moved ones by construction: recomputing them on the kept anchors only would shrink the IQR
+    // by truncation and peel off sound anchors round after round).
+    const db = common.map((id) => reference.get(id)!.b - transformItem(fresh.get(id)!, A, B).b);
+    const sorted = [...db].sort((x, y) => x - y);
+    const med = quantile(sorted, 0.5);
+    const scale = 0.74 * (quantile(sorted, 0.75) - quantile(sorted, 0.25));
+    const out = common.flatMap((id, i) => {
+      const z = scale > 0 ? (db[i] - med) / scale : 0;
+      return kept.includes(id) && Math.abs(z) > zMax ? [{ itemId: id, db: db[i], z, round }] : [];
+    });
+    if (out.length === 0) return { method, A, B, kept, dropped };
+    dropped.push(...out);
+    kept = kept.filter((id) => !out.some((d) => d.itemId === id));
+    if (kept.length < minAnchors) refuse(`${kept.length} anchors left after screening`);
+  }
+
+  function linkOn(ids: readonly string[]): { A: number; B: number } {
+    const ref = ids.map((id) => reference.get(id)!);
+    const fr = ids.map((id) => fresh.get(id)!);
+    return method === 'mean-sigma'
+      ? meanSigma(
+          ref.map((p) => p.b),
+          fr.map((p) => p.b),
+        )
+      : stockingLord(ref, fr);
+  }
+}
+
 export interface LinkedCalibrateOptions extends CalibrateOptions {
   /** Current parameters of anchor items, by item id. */
   anchors?: ReadonlyMap<string, ItemParams>;
   /** Default: 'fixed' when at least MIN_FIXED_ANCHORS anchors are usable, else 'none'. */
   linking?: LinkingMethod;
+  /**
+   * Screen the anchors before linking (screenAnchors, against a free calibration of the same data):
+   * anchors that moved are dropped and recorded; fewer than `minAnchors` left throws
+   * AnchorScreeningError. Off by default.
+   */
+  screen?: ScreenOptions;
+}
+
+export interface LinkedCalibration {
+  calibration: Calibration;
+  linking: LinkingConstants;
+  /**
+   * With `screen`: the free calibration the anchors were judged by, put on the anchors' scale by the
+   * screened linking (every item estimated freely, anchors included: what drift is tested on).
+   */
+  screened?: Calibration;
 }
 
 /**
@@ -142,15 +276,26 @@ export interface LinkedCalibrateOptions extends CalibrateOptions {
  * the map from the standard-normal scale of a free calibration. 'mean-sigma' and 'stocking-lord'
  * calibrate freely, then transform items, latent distribution and abilities by (A, B).
  */
-export function calibrateLinked(
-  data: ResponseData,
-  opts: LinkedCalibrateOptions = {},
-): { calibration: Calibration; linking: LinkingConstants } {
-  const { anchors: anchorMap, linking, ...rest } = opts;
-  const used = data.itemIds.filter((id) => anchorMap?.has(id));
+export function calibrateLinked(data: ResponseData, opts: LinkedCalibrateOptions = {}): LinkedCalibration {
+  const { anchors: anchorMap, linking, screen, ...rest } = opts;
+  let used = data.itemIds.filter((id) => anchorMap?.has(id));
   const method = linking ?? (used.length >= MIN_FIXED_ANCHORS ? 'fixed' : 'none');
   if (method !== 'none' && used.length === 0)
     throw new RangeError(`linking '${method}' needs anchors present in the data`);
+  let dropped: DroppedAnchor[] | undefined;
+  let screened: Calibration | undefined;
+  if (screen && method !== 'none') {
+    // The anchors' movement is judged against a free calibration of the same data.
+    const free = calibrate(data, { ...rest, abilities: false });
+    const r = screenAnchors(
+      new Map(used.map((id) => [id, anchorMap!.get(id)!])),
+      new Map(free.items.map((it) => [it.itemId, it])),
+      { minAnchors: MIN_FIXED_ANCHORS, ...screen },
+    );
+    used = r.kept;
+    dropped = r.dropped;
+    screened = applyLinking(free, r.A, r.B);
+  }
   const anchorParams = used.map((id) => anchorMap!.get(id)!);
   if (method === 'fixed') {
     const cal = calibrate(data, { ...rest, fixed: new Map(used.map((id, i) => [id, anchorParams[i]])) });
@@ -160,8 +305,9 @@ export function calibrateLinked(
       B: cal.latent.mean,
       nAnchors: used.length,
       anchors: used,
+      ...(dropped && { dropped }),
     };
-    return { calibration: cal, linking: linkConst };
+    return { calibration: cal, linking: linkConst, ...(screened && { screened }) };
   }
   const cal = calibrate(data, rest);
   if (method === 'none')
@@ -177,11 +323,17 @@ export function calibrateLinked(
       : stockingLord(anchorParams, fresh);
   return {
     calibration: applyLinking(cal, A, B),
-    linking: { method, A, B, nAnchors: used.length, anchors: used },
+    linking: { method, A, B, nAnchors: used.length, anchors: used, ...(dropped && { dropped }) },
+    ...(screened && { screened }),
   };
 }
 
-/** The calibration expressed on the scale θ' = Aθ + B (SEs of a and b by the same linear maps). */
+/** Factor of each IRT-form parameter under θ' = Aθ + B: a' = a/A, b' = A·b + B, c' = c. */
+function scaleOf(name: string, A: number): number {
+  return name === 'a' ? 1 / A : name === 'b' ? A : 1;
+}
+
+/** The calibration expressed on the scale θ' = Aθ + B (SEs and covariances by the same linear maps). */
 export function applyLinking(cal: Calibration, A: number, B: number): Calibration {
   const items = cal.items.map((it) => {
     const p = transformItem(it, A, B);
@@ -190,7 +342,8 @@ export function applyLinking(cal: Calibration, A: number, B: number): Calibratio
       ...(it.se.a !== undefined && { a: it.se.a / A }),
       ...(it.se.b !== undefined && { b: A * it.se.b }),
     };
-    return { ...it, ...p, d: -p.a * p.b, ...(se && { se }) };
+    const cov = it.cov && transformCovariance(it.cov, A);
+    return { ...it, ...p, d: -p.a * p.b, ...(se && { se }), ...(cov && { cov }) };
   });
   const abilities = cal.abilities && {
     theta: cal.abilities.theta.map((t) => A * t + B),

@@ -11,6 +11,15 @@ export interface ItemParams {
   c: number;
 }
 
+/** Standard errors and the covariance matrix of the estimated IRT-form parameters (`names`, row-major). */
+export interface ParamCovariance {
+  se: Record<string, number>;
+  names: string[];
+  matrix: number[];
+  /** Parameters held at their bound (no SE). */
+  boundary: string[];
+}
+
 /** Model names accepted by the engine; '1PL' is a synonym of 'Rasch'. */
 export type ModelName = 'Rasch' | '1PL' | '2PL' | '3PL';
 
@@ -45,8 +54,15 @@ export interface ItemModel {
   maximize(v: Float64Array, nodes: Float64Array, counts: Float64Array): void;
   /** ∂ log P(x | θ_k) / ∂ v[free[p]] into out[(x·Q + k)·free.length + p] (for standard errors). */
   score(v: Float64Array, nodes: Float64Array, out: Float64Array): void;
-  /** Standard errors of the reported parameters from the covariance of the free entries (delta method). */
-  standardErrors(v: Float64Array, cov: Float64Array): Record<string, number>;
+  /**
+   * Standard errors and covariance of the reported parameters from the covariance of the free entries
+   * (delta method); entries flagged in `boundary` are left out (no SE is reported for them).
+   */
+  standardErrors(v: Float64Array, cov: Float64Array, boundary?: readonly boolean[]): ParamCovariance;
+  /** Optional: adds the log prior's curvature (its information) over the free entries to `info` (m×m). */
+  priorInformation?(v: Float64Array, info: Float64Array): void;
+  /** Optional: which free entries sit at a bound of the parameter space (their information vanishes). */
+  atBoundary?(v: Float64Array): boolean[];
   /** Optional: true when log P(x | θ) is concave in θ for every category (enables the windowed E-step). */
   isLogConcave?(v: Float64Array): boolean;
   /** Optional: mirt's start values (for the mirt-compatible path); falls back to `start`. */
@@ -69,6 +85,7 @@ const A = 0;
 const D = 1;
 const G = 2;
 const MAX_NEWTON = 50;
+const C_BOUND = 1e-4;
 const NEWTON_TOL = 1e-10;
 
 /**
@@ -349,24 +366,47 @@ class Logistic implements ItemModel {
     }
   }
 
-  standardErrors(v: Float64Array, cov: Float64Array): Record<string, number> {
+  /**
+   * Lower bound of c treated as reached: the EM drives logit c towards −∞ without a prior, and the
+   * information on it vanishes like c, so its SE is undefined there (mirt reports such a parameter
+   * at its bound without an SE). 1e-4 is far below any guessing rate that matters.
+   */
+  atBoundary(v: Float64Array): boolean[] {
+    return this.free.map((p) => p === G && guess(v[G]) < C_BOUND);
+  }
+
+  priorInformation(v: Float64Array, info: Float64Array): void {
+    this.addPrior(v, new Float64Array(this.free.length), info);
+  }
+
+  standardErrors(v: Float64Array, cov: Float64Array, boundary?: readonly boolean[]): ParamCovariance {
     const free = this.free;
     const m = free.length;
-    const at = (p: number, q: number) => cov[free.indexOf(p) * m + free.indexOf(q)];
     const a = v[A];
-    const se: Record<string, number> = { d: Math.sqrt(at(D, D)) };
-    if (free.includes(A)) {
-      se.a = Math.sqrt(at(A, A));
-      // b = −d/a: gradient (d/a², −1/a) in (a, d).
-      const ga = v[D] / (a * a);
-      const gd = -1 / a;
-      se.b = Math.sqrt(ga * ga * at(A, A) + 2 * ga * gd * at(A, D) + gd * gd * at(D, D));
-    } else se.b = se.d / Math.abs(a);
-    if (free.includes(G)) {
-      const c = guess(v[G]);
-      se.c = c * (1 - c) * Math.sqrt(at(G, G));
-    }
-    return se;
+    const c = guess(v[G]);
+    // Jacobian of the IRT-form (a, b, c) in the free internal entries: b = −d/a, c = σ(g).
+    const rows: { name: string; grad: number[] }[] = [];
+    const entry = (p: number, value: number) => free.map((q) => (q === p ? value : 0));
+    const usable = (p: number) => free.includes(p) && !boundary?.[free.indexOf(p)];
+    if (usable(A)) rows.push({ name: 'a', grad: entry(A, 1) });
+    rows.push({ name: 'b', grad: free.map((q) => (q === A ? v[D] / (a * a) : q === D ? -1 / a : 0)) });
+    if (usable(G)) rows.push({ name: 'c', grad: entry(G, c * (1 - c)) });
+    const quad = (x: number[], y: number[]) => {
+      let s = 0;
+      for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) s += x[i] * cov[i * m + j] * y[j];
+      return s;
+    };
+    const matrix = rows.flatMap((r) => rows.map((t) => quad(r.grad, t.grad)));
+    const se: Record<string, number> = { d: Math.sqrt(quad(entry(D, 1), entry(D, 1))) };
+    rows.forEach((r, i) => {
+      se[r.name] = Math.sqrt(matrix[i * rows.length + i]);
+    });
+    return {
+      se,
+      names: rows.map((r) => r.name),
+      matrix,
+      boundary: free.includes(G) && !usable(G) ? ['c'] : [],
+    };
   }
 }
 

@@ -1,11 +1,28 @@
 // mirt-calibrate: IRT calibration on the latest response per (learner, item) of the last
-// MIRT_LOOKBACK_DAYS days, linked to the previous succeeded run, written in one transaction:
-// mirt_fit_meta, mirt_item_params (version = run id) and one calibration mirt_ability per learner.
-// The run id is `cal-<date>`, so a re-run for the same day replaces that run's rows.
+// MIRT_LOOKBACK_DAYS days, linked to the previous succeeded run after robust anchor screening,
+// written in one transaction: mirt_fit_meta, mirt_item_params (version = run id, with SEs and
+// covariances), one calibration mirt_ability per learner, and the bank's health (issue 17):
+// mirt_item_fit (fit and drift against the previous run), mirt_model_fit (model fit, reliability),
+// mirt_dropped_anchor. The run id is `cal-<date>`, so a re-run for the same day replaces its rows.
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
-import { calibrateLinked, fromTriples, type ItemParams, type LinkingMethod } from '../irt/index.js';
+import {
+  AnchorScreeningError,
+  benjaminiHochberg,
+  type Calibration,
+  calibrateLinked,
+  calibrationFitModel,
+  type DriftItem,
+  type DroppedAnchor,
+  fitStatistics,
+  fromTriples,
+  type ItemDrift,
+  type ItemParams,
+  itemDrift,
+  type LinkingMethod,
+} from '../irt/index.js';
+import type { Metrics } from '../observability/metrics.js';
 import { addDays, dayStart } from './dates.js';
 import type { JobResult } from './registry.js';
 
@@ -52,7 +69,25 @@ async function findAnchors(db: Db, previous: string | undefined): Promise<Anchor
   return { params: new Map(shared.map((r) => [r.item_id, r.params])), source: 'shared-with-previous' };
 }
 
-export async function mirtCalibrate(db: Db, date: string, config: Config): Promise<JobResult> {
+/** Run × item rows of the anchors screened out (also for a refused run). */
+async function writeDropped(db: Db, runId: string, dropped: readonly DroppedAnchor[]): Promise<void> {
+  if (dropped.length === 0) return;
+  await db
+    .insertInto('mirt_dropped_anchor')
+    .values(dropped.map((d) => ({ run_id: runId, item_id: d.itemId, db: d.db, z: d.z, round: d.round })))
+    .execute();
+}
+
+/**
+ * Runs the calibration of `date`. `gauges` (a job process's metrics) receives the bank's health:
+ * seedtest_irt_items_flagged{reason} and seedtest_irt_marginal_reliability.
+ */
+export async function mirtCalibrate(
+  db: Db,
+  date: string,
+  config: Config,
+  gauges?: Metrics,
+): Promise<JobResult> {
   const { lookbackDays, model, linking, minItemResponses } = config.mirt;
   const runId = `cal-${date}`;
   // The run's estimates are stamped as of its day: now for today's run, the day's last millisecond
@@ -113,8 +148,12 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
       priors: model === '3PL' ? { c: C_PRIOR } : undefined,
       anchors: anchors.params,
       linking: method,
+      itemSE: true,
+      // Anchors that moved are screened out before linking; too few left refuses the run.
+      ...(method !== 'none' && { screen: {} }),
     });
   } catch (err) {
+    const dropped = err instanceof AnchorScreeningError ? err.dropped : [];
     await db
       .insertInto('mirt_fit_meta')
       .values({
@@ -126,7 +165,12 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
         metrics: JSON.stringify({ error: (err as Error).message }),
       })
       .execute();
-    return { written: { mirt_fit_meta: 1 }, failure: `calibration failed: ${(err as Error).message}` };
+    await writeDropped(db, runId, dropped);
+    gauges?.irtItemsFlagged.set({ reason: 'dropped_anchor' }, dropped.length);
+    return {
+      written: { mirt_fit_meta: 1, ...(dropped.length && { mirt_dropped_anchor: dropped.length }) },
+      failure: `calibration failed: ${(err as Error).message}`,
+    };
   }
   const { calibration: cal, linking: link } = fit;
   const metrics = {
@@ -155,6 +199,7 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
           A: link.A,
           B: link.B,
           n_anchors: link.nAnchors,
+          dropped: link.dropped?.map((d) => d.itemId) ?? [],
         },
       }),
       metrics: JSON.stringify(metrics),
@@ -181,6 +226,8 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
         n: it.n,
         p: c.correct / c.n,
         ...(it.se ? { se: it.se } : {}),
+        ...(it.cov ? { cov: it.cov } : {}),
+        ...(it.boundary ? { boundary: it.boundary } : {}),
       }),
     };
   });
@@ -196,12 +243,121 @@ export async function mirtCalibrate(db: Db, date: string, config: Config): Promi
     SELECT u, t, s, ${model}, ${runId}, 'calibration', n, ${asOf}::timestamptz
     FROM unnest(${data.personIds}::text[], ${Array.from(abilities.theta)}::float8[], ${Array.from(abilities.se)}::float8[],
       ${Array.from(perPerson)}::int[]) AS x(u, t, s, n)`.execute(db);
+  const health = await writeHealth(db, runId, data, cal, previous, fit.screened);
+  await writeDropped(db, runId, link.dropped ?? []);
+  if (gauges) {
+    gauges.irtItemsFlagged.set({ reason: 'drift' }, health.drifted);
+    gauges.irtItemsFlagged.set({ reason: 'misfit' }, health.misfit);
+    gauges.irtItemsFlagged.set({ reason: 'dropped_anchor' }, link.dropped?.length ?? 0);
+    gauges.irtMarginalReliability.set(health.marginalRxx);
+  }
   return {
-    written: { mirt_fit_meta: 1, mirt_item_params: items.length, mirt_ability: data.nPersons },
+    written: {
+      mirt_fit_meta: 1,
+      mirt_item_params: items.length,
+      mirt_ability: data.nPersons,
+      mirt_item_fit: items.length,
+      mirt_model_fit: 1,
+      ...(link.dropped?.length && { mirt_dropped_anchor: link.dropped.length }),
+    },
     counts: {
       responses: responses.rows.length,
       itemsExcluded: data.excludedItems.length,
       iterations: cal.iterations,
     },
+  };
+}
+
+/**
+ * Item fit, model fit and reliability of the run, and drift against `previous` when the run was
+ * linked to it with screening: the previous run's parameters and covariances against the screened
+ * free calibration on the same scale (anchors held fixed in the run itself cannot show a change).
+ * Misfit counts items whose S-X² is significant after Benjamini–Hochberg at 0.05.
+ */
+async function writeHealth(
+  db: Db,
+  runId: string,
+  data: ReturnType<typeof fromTriples>,
+  cal: Calibration,
+  previous: string | undefined,
+  screened: Calibration | undefined,
+): Promise<{ drifted: number; misfit: number; marginalRxx: number }> {
+  const fit = fitStatistics(data, calibrationFitModel(cal));
+  let drift = new Map<string, ItemDrift>();
+  if (previous && screened) {
+    const prev = await db
+      .selectFrom('mirt_item_params')
+      .select(['item_id', 'params'])
+      .where('version', '=', previous)
+      .execute();
+    const before: DriftItem[] = prev.map((r) => ({
+      itemId: r.item_id,
+      a: r.params.a,
+      b: r.params.b,
+      c: r.params.c,
+      ...((r.params as { cov?: DriftItem['cov'] }).cov && {
+        cov: (r.params as { cov?: DriftItem['cov'] }).cov,
+      }),
+    }));
+    drift = new Map(itemDrift(before, screened.items).map((d) => [d.itemId, d]));
+  }
+  const misfit = benjaminiHochberg(
+    fit.items.map((it) => it.sx2P),
+    0.05,
+  );
+  const m = fit.model;
+  await db
+    .insertInto('mirt_model_fit')
+    .values({
+      run_id: runId,
+      m2: m.M2,
+      m2_df: m.df,
+      m2_p: m.p,
+      rmsea: m.RMSEA,
+      rmsea_5: m.RMSEA_5,
+      rmsea_95: m.RMSEA_95,
+      srmsr: m.SRMSR,
+      tli: m.TLI,
+      cfi: m.CFI,
+      marginal_rxx: m.marginal_rxx,
+      empirical_rxx: m.empirical_rxx,
+      notes: JSON.stringify(fit.notes),
+    })
+    .execute();
+  const rows = fit.items.map((it) => {
+    const d = drift.get(it.itemId);
+    return {
+      run_id: runId,
+      item_id: it.itemId,
+      infit: it.infit,
+      outfit: it.outfit,
+      infit_z: it.infitZ,
+      outfit_z: it.outfitZ,
+      sx2: it.sx2,
+      sx2_df: it.sx2Df,
+      sx2_p: it.sx2P,
+      sx2_rmsea: it.sx2Rmsea,
+      previous_run: d ? previous! : null,
+      da: d?.da ?? null,
+      db: d?.db ?? null,
+      dc: d?.dc ?? null,
+      lord_chi2: d?.lordChi2 ?? null,
+      drift_df: d ? d.df : null,
+      drift_p: d?.p ?? null,
+      q_flag: d ? d.qFlag : null,
+      area: d?.area ?? null,
+      drift_flag: d ? d.flag : null,
+    };
+  });
+  // Batches keep each statement's parameter count well below PostgreSQL's 65,535.
+  for (let i = 0; i < rows.length; i += 1000)
+    await db
+      .insertInto('mirt_item_fit')
+      .values(rows.slice(i, i + 1000))
+      .execute();
+  return {
+    drifted: [...drift.values()].filter((d) => d.flag).length,
+    misfit: misfit.filter(Boolean).length,
+    marginalRxx: m.marginal_rxx,
   };
 }

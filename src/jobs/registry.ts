@@ -103,7 +103,8 @@ export const JOBS: readonly JobDefinition[] = [
     mode: 'transaction',
     defaultDate: (now) => utcToday(now),
     unshardable: 'it is one fit of all the responses',
-    run: (trx, { date, config }) => mirtCalibrate(trx, date, config),
+    run: (trx, { date, config, metrics, dryRun }) =>
+      mirtCalibrate(trx, date, config, dryRun ? undefined : metrics),
   },
   {
     name: 'compute-daily-kpis',

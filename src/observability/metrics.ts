@@ -56,6 +56,17 @@ export function createMetrics() {
       help: 'EM iterations of the last IRT calibration',
       registers,
     }),
+    irtItemsFlagged: new Gauge({
+      name: 'seedtest_irt_items_flagged',
+      help: 'Items flagged by the last IRT calibration: drift (Lord χ² after BH and area), misfit (S-X² after BH), dropped_anchor (screened out before linking)',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+    irtMarginalReliability: new Gauge({
+      name: 'seedtest_irt_marginal_reliability',
+      help: 'Marginal reliability (mirt marginal_rxx) of the last IRT calibration',
+      registers,
+    }),
     thetaUpdatesTotal: new Counter({
       name: 'seedtest_theta_updates_total',
       help: 'Online theta updates by result',

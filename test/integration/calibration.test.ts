@@ -7,6 +7,7 @@ import { PARALLEL_MIN_OBS } from '../../src/irt/index.js';
 import { mirtCalibrate } from '../../src/jobs/mirt-calibrate.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
+import { createMetrics } from '../../src/observability/metrics.js';
 import { streamPlatform } from '../../src/synthetic/platform.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 
@@ -91,6 +92,59 @@ test('the next calibration is linked to the previous one; a re-run replaces its 
     .where('version', '=', 'cal-2026-11-15')
     .execute();
   assert.equal(abilities.length, metas[1]!.model_spec.n_persons);
+});
+
+test('each run stores item fit, model fit and reliability; the linked run also drift, screened anchors and gauges', async () => {
+  const { db } = database;
+  const model = await db.selectFrom('mirt_model_fit').selectAll().orderBy('run_id').execute();
+  assert.deepEqual(
+    model.map((m) => m.run_id),
+    ['cal-2026-11-14', 'cal-2026-11-15'],
+  );
+  for (const m of model) {
+    assert.ok(m.marginal_rxx > 0 && m.marginal_rxx < 1 && m.empirical_rxx > 0 && m.empirical_rxx < 1);
+    // Adaptive sessions: S-X² and M2 are undefined, and said so.
+    assert.equal(m.m2, null);
+    assert.match(m.notes.join(' '), /complete data/);
+  }
+  const first = await db
+    .selectFrom('mirt_item_fit')
+    .selectAll()
+    .where('run_id', '=', 'cal-2026-11-14')
+    .execute();
+  assert.ok(first.length > 0 && first.every((r) => Number.isFinite(r.infit) && r.previous_run === null));
+  const second = await db
+    .selectFrom('mirt_item_fit')
+    .selectAll()
+    .where('run_id', '=', 'cal-2026-11-15')
+    .execute();
+  const tested = second.filter((r) => r.previous_run === 'cal-2026-11-14');
+  assert.ok(tested.length >= 5, `${tested.length} items tested for drift`);
+  for (const r of tested) assert.ok(r.drift_p !== null && r.drift_p >= 0 && r.drift_p <= 1 && r.area! >= 0);
+  // The same bank a day later: no drift to speak of.
+  assert.ok(tested.filter((r) => r.drift_flag).length <= Math.max(1, 0.05 * tested.length));
+  // Gauges of a job process.
+  const metrics = createMetrics();
+  const outcome = await runJob(db, job, ['2026-11-15'], config, { metrics });
+  assert.equal(outcome.status, 'succeeded', outcome.error);
+  const text = await metrics.registry.metrics();
+  assert.match(text, /seedtest_irt_marginal_reliability 0\.\d+/);
+  assert.match(text, /seedtest_irt_items_flagged\{reason="drift"\} \d+/);
+  assert.match(text, /seedtest_irt_items_flagged\{reason="dropped_anchor"\} \d+/);
+  const dropped = await db
+    .selectFrom('mirt_dropped_anchor')
+    .selectAll()
+    .where('run_id', '=', 'cal-2026-11-15')
+    .execute();
+  const meta = await db
+    .selectFrom('mirt_fit_meta')
+    .select('model_spec')
+    .where('run_id', '=', 'cal-2026-11-15')
+    .executeTakeFirstOrThrow();
+  assert.deepEqual(
+    dropped.map((d) => d.item_id).sort(),
+    [...(meta.model_spec.linking as { dropped: string[] }).dropped].sort(),
+  );
 });
 
 test('a fit that cannot run records a failed fit_meta row and nothing else, and the run fails', async () => {

@@ -220,6 +220,16 @@ describe('fuzzing the JSON routes (seeded)', () => {
         headers: analyst,
       },
       {
+        method: 'GET',
+        url: (g) => `/api/seedtest/items/${anyId(g)}/history?${query(g, ['limit', 'y'])}`,
+        headers: analyst,
+      },
+      {
+        method: 'GET',
+        url: (g) => `/api/seedtest/calibrations/${anyId(g)}`,
+        headers: analyst,
+      },
+      {
         method: 'POST',
         url: () => '/irt/score',
         headers: internal,

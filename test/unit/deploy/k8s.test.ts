@@ -348,13 +348,14 @@ describe('alerts', () => {
       .flatMap((g) => g.rules ?? [])
       .map((r) => ({ ...r, expr: String(r.expr), labels: r.labels ?? {}, annotations: r.annotations ?? {} }));
 
-  it('cover API down, 5xx ratio, job failure, θ queue backlog', () => {
+  it('cover API down, 5xx ratio, job failure, θ queue backlog, anchors dropped by a calibration', () => {
     const names = new Set(rules().map((r) => r.alert));
     for (const a of [
       'SeedtestApiDown',
       'SeedtestApiHigh5xxRatio',
       'SeedtestJobFailed',
       'SeedtestThetaQueueBacklog',
+      'SeedtestIrtAnchorsDropped',
     ]) {
       assert.ok(names.has(a), a);
     }

@@ -1,0 +1,301 @@
+// Calibration runs and the item bank's health (issue 17): a run's model fit, reliability, linking,
+// screened-out anchors and flagged items; an item's parameters, fit and drift over runs.
+import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { benjaminiHochberg } from '../../irt/index.js';
+import { requireScope } from '../auth.js';
+import { ApiError } from '../errors.js';
+import type { RouteDeps } from '../server.js';
+import { Id } from './sessions.js';
+
+const security = [{ bearerAuth: [] }];
+const Num = Type.Union([Type.Number(), Type.Null()]);
+const Int = Type.Union([Type.Integer(), Type.Null()]);
+
+const ItemFit = Type.Object({
+  infit: Type.Number(),
+  outfit: Type.Number(),
+  infit_z: Type.Number(),
+  outfit_z: Type.Number(),
+  sx2: Num,
+  sx2_df: Int,
+  sx2_p: Num,
+  sx2_rmsea: Num,
+});
+const Drift = Type.Object({
+  previous_run: Type.String(),
+  da: Type.Number(),
+  db: Type.Number(),
+  dc: Type.Number(),
+  lord_chi2: Num,
+  df: Type.Integer(),
+  p: Num,
+  q_flag: Type.Boolean(),
+  area: Type.Number(),
+  flag: Type.Boolean(),
+});
+
+type FitRow = {
+  infit: number | null;
+  outfit: number | null;
+  infit_z: number | null;
+  outfit_z: number | null;
+  sx2: number | null;
+  sx2_df: number | null;
+  sx2_p: number | null;
+  sx2_rmsea: number | null;
+  previous_run: string | null;
+  da: number | null;
+  db: number | null;
+  dc: number | null;
+  lord_chi2: number | null;
+  drift_df: number | null;
+  drift_p: number | null;
+  q_flag: boolean | null;
+  area: number | null;
+  drift_flag: boolean | null;
+};
+
+/** The fit and drift parts of a mirt_item_fit row (null when the run stored none). */
+function fitOf(r: FitRow) {
+  return {
+    fit:
+      r.infit === null
+        ? null
+        : {
+            infit: r.infit,
+            outfit: r.outfit!,
+            infit_z: r.infit_z!,
+            outfit_z: r.outfit_z!,
+            sx2: r.sx2,
+            sx2_df: r.sx2_df,
+            sx2_p: r.sx2_p,
+            sx2_rmsea: r.sx2_rmsea,
+          },
+    drift:
+      r.previous_run === null
+        ? null
+        : {
+            previous_run: r.previous_run,
+            da: r.da!,
+            db: r.db!,
+            dc: r.dc!,
+            lord_chi2: r.lord_chi2,
+            df: r.drift_df!,
+            p: r.drift_p,
+            q_flag: r.q_flag!,
+            area: r.area!,
+            flag: r.drift_flag!,
+          },
+  };
+}
+
+const fitColumns = [
+  'f.infit',
+  'f.outfit',
+  'f.infit_z',
+  'f.outfit_z',
+  'f.sx2',
+  'f.sx2_df',
+  'f.sx2_p',
+  'f.sx2_rmsea',
+  'f.previous_run',
+  'f.da',
+  'f.db',
+  'f.dc',
+  'f.lord_chi2',
+  'f.drift_df',
+  'f.drift_p',
+  'f.q_flag',
+  'f.area',
+  'f.drift_flag',
+] as const;
+
+export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { database }) => {
+  app.get(
+    '/items/:item_id/history',
+    {
+      preHandler: requireScope('reports:view', 'analysis:run'),
+      schema: {
+        tags: ['items'],
+        summary:
+          'Parameters with SEs, fit and drift of an item over succeeded calibration runs, newest first',
+        security,
+        params: Type.Object({ item_id: Id('the item') }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            item_id: Type.String(),
+            history: Type.Array(
+              Type.Object({
+                run_id: Type.String(),
+                model: Type.String(),
+                fitted_at: Type.String({ format: 'date-time' }),
+                params: Type.Object(
+                  {
+                    a: Type.Number(),
+                    b: Type.Number(),
+                    c: Type.Number(),
+                    se: Type.Optional(Type.Record(Type.String(), Type.Number())),
+                  },
+                  { additionalProperties: true },
+                ),
+                fit: Type.Union([ItemFit, Type.Null()]),
+                drift: Type.Union([Drift, Type.Null()]),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { item_id: itemId } = request.params;
+      const item = await database.db
+        .selectFrom('item')
+        .select('item_id')
+        .where('item_id', '=', itemId)
+        .executeTakeFirst();
+      if (!item) throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+      const rows = await database.db
+        .selectFrom('mirt_item_params as p')
+        .innerJoin('mirt_fit_meta as m', (j) =>
+          j.onRef('m.run_id', '=', 'p.version').on('m.status', '=', 'succeeded'),
+        )
+        .leftJoin('mirt_item_fit as f', (j) =>
+          j.onRef('f.run_id', '=', 'p.version').onRef('f.item_id', '=', 'p.item_id'),
+        )
+        .select(['p.version', 'p.model', 'p.params', 'p.fitted_at', ...fitColumns])
+        .where('p.item_id', '=', itemId)
+        .orderBy('p.fitted_at', 'desc')
+        .orderBy('p.version', 'desc')
+        .limit(request.query.limit)
+        .execute();
+      return {
+        item_id: itemId,
+        history: rows.map((r) => ({
+          run_id: r.version,
+          model: r.model,
+          fitted_at: r.fitted_at.toISOString(),
+          params: r.params,
+          ...fitOf(r),
+        })),
+      };
+    },
+  );
+
+  app.get(
+    '/calibrations/:run_id',
+    {
+      preHandler: requireScope('reports:view', 'analysis:run'),
+      schema: {
+        tags: ['items'],
+        summary: 'A calibration run: model fit, reliability, linking, screened-out anchors, flagged items',
+        security,
+        params: Type.Object({ run_id: Id('the calibration run') }, { additionalProperties: false }),
+        response: {
+          200: Type.Object({
+            run_id: Type.String(),
+            model: Type.String(),
+            status: Type.String(),
+            fitted_at: Type.String({ format: 'date-time' }),
+            linking: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
+            model_fit: Type.Union([
+              Type.Object({
+                M2: Num,
+                df: Int,
+                p: Num,
+                RMSEA: Num,
+                RMSEA_5: Num,
+                RMSEA_95: Num,
+                SRMSR: Num,
+                TLI: Num,
+                CFI: Num,
+                marginal_rxx: Type.Number(),
+                empirical_rxx: Type.Number(),
+                notes: Type.Array(Type.String()),
+              }),
+              Type.Null(),
+            ]),
+            dropped_anchors: Type.Array(
+              Type.Object({
+                item_id: Type.String(),
+                db: Type.Number(),
+                z: Type.Number(),
+                round: Type.Integer(),
+              }),
+            ),
+            flagged: Type.Array(
+              Type.Object({
+                item_id: Type.String(),
+                reasons: Type.Array(Type.Union([Type.Literal('drift'), Type.Literal('misfit')])),
+              }),
+            ),
+          }),
+        },
+      },
+    },
+    async (request) => {
+      const { run_id: runId } = request.params;
+      const { db } = database;
+      const meta = await db
+        .selectFrom('mirt_fit_meta')
+        .selectAll()
+        .where('run_id', '=', runId)
+        .executeTakeFirst();
+      if (!meta) throw new ApiError(404, 'CALIBRATION_NOT_FOUND', `no calibration run ${runId}`);
+      const [m, dropped, items] = await Promise.all([
+        db.selectFrom('mirt_model_fit').selectAll().where('run_id', '=', runId).executeTakeFirst(),
+        db
+          .selectFrom('mirt_dropped_anchor')
+          .select(['item_id', 'db', 'z', 'round'])
+          .where('run_id', '=', runId)
+          .orderBy('item_id')
+          .execute(),
+        db
+          .selectFrom('mirt_item_fit')
+          .select(['item_id', 'sx2_p', 'drift_flag'])
+          .where('run_id', '=', runId)
+          .orderBy('item_id')
+          .execute(),
+      ]);
+      // Misfit: S-X² significant after Benjamini–Hochberg at 0.05, as the job's gauge counts it.
+      const misfit = benjaminiHochberg(
+        items.map((r) => r.sx2_p),
+        0.05,
+      );
+      return {
+        run_id: meta.run_id,
+        model: meta.model,
+        status: meta.status,
+        fitted_at: meta.fitted_at.toISOString(),
+        linking: (meta.model_spec.linking as Record<string, unknown> | undefined) ?? null,
+        model_fit: m
+          ? {
+              M2: m.m2,
+              df: m.m2_df,
+              p: m.m2_p,
+              RMSEA: m.rmsea,
+              RMSEA_5: m.rmsea_5,
+              RMSEA_95: m.rmsea_95,
+              SRMSR: m.srmsr,
+              TLI: m.tli,
+              CFI: m.cfi,
+              marginal_rxx: m.marginal_rxx,
+              empirical_rxx: m.empirical_rxx,
+              notes: m.notes,
+            }
+          : null,
+        dropped_anchors: dropped,
+        flagged: items.flatMap((r, i) => {
+          const reasons = [
+            ...(r.drift_flag ? ['drift' as const] : []),
+            ...(misfit[i] ? ['misfit' as const] : []),
+          ];
+          return reasons.length ? [{ item_id: r.item_id, reasons }] : [];
+        }),
+      };
+    },
+  );
+};
