@@ -18,6 +18,7 @@ export {
   stockingLord,
   transformItem,
 } from './linking.js';
+export { itemInformation, testInformation } from './information.js';
 export {
   type ItemModel,
   type ItemParams,
