@@ -7,6 +7,7 @@ export {
   type ItemEstimate,
   PARALLEL_MIN_OBS,
 } from './estimate.js';
+export { itemInformation, testInformation } from './information.js';
 export {
   applyLinking,
   calibrateLinked,
@@ -18,7 +19,6 @@ export {
   stockingLord,
   transformItem,
 } from './linking.js';
-export { itemInformation, testInformation } from './information.js';
 export {
   type ItemModel,
   type ItemParams,

@@ -2,8 +2,8 @@
 // I(θ) = E[(∂ log L / ∂θ)²] = P′² / (P·Q), with P′ by central differences.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { itemInformation, testInformation } from '../../../src/irt/information.js';
 import { probability } from '../../../src/irt/index.js';
+import { itemInformation, testInformation } from '../../../src/irt/information.js';
 
 const thetas = [-4, -2.5, -1, -0.3, 0, 0.7, 1.5, 3, 4.5];
 
