@@ -200,8 +200,9 @@ export interface SympsonHetterOptions {
 export interface SympsonHetterCalibration {
   /** P(administer | selected) per bank item. */
   k: Float64Array;
+  /** Iterations run (without convergence: the iteration whose k is returned). */
   iterations: number;
-  /** Largest exposure rate of the last iteration's simulation. */
+  /** Largest exposure rate of the simulation with the returned k. */
   maxExposure: number;
   converged: boolean;
 }
@@ -209,8 +210,9 @@ export interface SympsonHetterCalibration {
 /**
  * Sympson & Hetter (1985): start from k = 1; simulate; for each item whose selection rate
  * P(S) = offers/N exceeds the aim set k = aim / P(S), else k = 1; repeat until the largest exposure
- * rate of an iteration is at most r (each iteration draws new simulees, so k does not fit one
- * sample). The aim is r less two binomial standard errors of a rate r among N simulees: an item held
+ * rate of an iteration is at most r. Every iteration simulates the same simulees with the same
+ * draws, so the iteration is a deterministic map of k and settles instead of chasing sampling
+ * noise; the margin below keeps the result from fitting that one sample. The aim is r less two binomial standard errors of a rate r among N simulees: an item held
  * at exactly r would exceed r in half of all later samples, and the largest of the capped items by
  * about two standard errors; with the margin the capped items stay at r in a sample of the same size.
  */
@@ -224,13 +226,16 @@ export function calibrateSympsonHetter(
   const aim = Math.max(r / 2, r - 2 * Math.sqrt((r * (1 - r)) / opts.nSimulees));
   const k = new Float64Array(bank.n).fill(1);
   const maxIterations = opts.maxIterations ?? 30;
-  let maxExposure = 1;
+  // Near the fixed point the largest rate can hover a sampling step above r: without convergence
+  // the k of the iteration with the lowest largest rate is returned.
+  let best = { k: k.slice(), iterations: 0, maxExposure: Number.POSITIVE_INFINITY };
   for (let it = 1; it <= maxIterations; it++) {
     const engine = new CatEngine(bank, { ...settings, exposure: { kind: 'sympson-hetter', k } });
-    const sim = simulateCat(engine, { nSimulees: opts.nSimulees, seed: opts.seed + it, theta: opts.theta });
-    maxExposure = sim.summary.max_exposure;
+    const sim = simulateCat(engine, { nSimulees: opts.nSimulees, seed: opts.seed, theta: opts.theta });
+    const maxExposure = sim.summary.max_exposure;
+    if (maxExposure < best.maxExposure) best = { k: k.slice(), iterations: it, maxExposure };
     if (maxExposure <= r && it > 1) return { k, iterations: it, maxExposure, converged: true };
     for (let j = 0; j < bank.n; j++) k[j] = sim.offered[j] > aim ? aim / sim.offered[j] : 1;
   }
-  return { k, iterations: maxIterations, maxExposure, converged: false };
+  return { ...best, converged: false };
 }
