@@ -143,17 +143,22 @@ function nextItem(runs: number): void {
 function simulation(runs: number): void {
   const bank = platformBank(5000, 20260102);
   const times: number[] = [];
+  const cpu: number[] = [];
   let last: CatSimulationSummary | undefined;
   for (let r = 0; r < runs; r++) {
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     last = simulateCat(new CatEngine(bank, { maxItems: 30, exposure: { kind: 'randomesque', k: 5 } }), {
       nSimulees: 10_000,
       seed: 11 + r,
     }).summary;
     times.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    cpu.push((c.user + c.system) / 1000);
   }
   console.log(
     `simulate 10,000 simulees x 30 items, 5,000-item bank, randomesque 5: ${f(median(times) / 1000, 2)} s median of ${runs} ` +
+      `[cpu ${f(median(cpu) / 1000, 2)} s] ` +
       `(target 10 s; RMSE ${f(last!.rmse)}, reliability ${f(last!.reliability)})`,
   );
 }

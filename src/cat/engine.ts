@@ -92,6 +92,16 @@ export class CatEngine {
   private readonly crit: Float64Array;
   private readonly counts: Float64Array;
   private readonly topicOrder: number[];
+  private readonly top: Int32Array;
+  private readonly topValue: Float64Array;
+  // The current step's criterion, set by prepare() and read by value().
+  private rule: Rule = 'mfi';
+  private theta = 0;
+  private row0 = 0;
+  private row1 = 0;
+  private w = 0;
+  private k0 = 0;
+  private k1 = 0;
 
   constructor(
     readonly bank: CatBank,
@@ -153,6 +163,9 @@ export class CatEngine {
     this.crit = new Float64Array(bank.n);
     this.counts = new Float64Array(bank.topics.length);
     this.topicOrder = Array.from({ length: bank.topics.length }, (_, t) => t);
+    const k = this.exposure.kind === 'randomesque' ? this.exposure.k : 1;
+    this.top = new Int32Array(k);
+    this.topValue = new Float64Array(k);
   }
 
   /** The next item for a session, or why it is over, with the current EAP θ and SE. */
@@ -173,9 +186,9 @@ export class CatEngine {
     for (let r = 0; r < n; r++) mask[items[r]] = 0;
 
     const rule: Rule = this.stratumOf ? 'a-stratified' : n < this.klItems ? 'kl' : 'mfi';
+    this.prepare(rule, theta, n);
     const m = this.candidates(items, n);
     if (m === 0) return { done: true, reason: 'no_items', theta: est.theta, se: est.se, nItems: n };
-    this.criterion(rule, theta, n, m);
     const j = this.choose(m, state.sessionId, n + 1, stats);
     return {
       done: false,
@@ -190,7 +203,7 @@ export class CatEngine {
   }
 
   /**
-   * Fills `cand` (ascending bank order) with the eligible items of the first topic in
+   * Fills `cand` (ascending bank order) and their criterion values `crit` with the eligible items of the first topic in
    * Kingsbury–Zara order that has any and, when a-stratified, of the first stratum in stage order
    * that has any; returns their number.
    */
@@ -215,11 +228,17 @@ export class CatEngine {
         let m = 0;
         if (t < 0) {
           for (let j = 0; j < bank.n; j++)
-            if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) this.cand[m++] = j;
+            if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) {
+              this.cand[m] = j;
+              this.crit[m++] = this.value(j);
+            }
         } else {
           for (let o = bank.topicPtr[t]; o < bank.topicPtr[t + 1]; o++) {
             const j = bank.topicItems[o];
-            if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) this.cand[m++] = j;
+            if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) {
+              this.cand[m] = j;
+              this.crit[m++] = this.value(j);
+            }
           }
         }
         if (m > 0) return m;
@@ -228,50 +247,57 @@ export class CatEngine {
     return 0;
   }
 
-  /** crit[i] for cand[i]: larger is better. */
-  private criterion(rule: Rule, theta: number, n: number, m: number): void {
-    const { bank, cand, crit } = this;
+  /** Sets up the step's criterion (value(j): larger is better). */
+  private prepare(rule: Rule, theta: number, n: number): void {
+    const { bank } = this;
+    this.rule = rule;
+    this.theta = theta;
     if (rule === 'mfi') {
       // Linear interpolation in the bank's information table (θ clamped to its range).
       const x = Math.min(bank.infoPoints - 1, Math.max(0, (theta - bank.infoLo) / bank.infoStep));
       const g = Math.min(bank.infoPoints - 2, Math.floor(x));
-      const w = x - g;
-      const row0 = g * bank.n;
-      const row1 = row0 + bank.n;
-      const info = bank.info;
-      for (let i = 0; i < m; i++) {
-        const j = cand[i];
-        crit[i] = info[row0 + j] + w * (info[row1 + j] - info[row0 + j]);
-      }
+      this.w = x - g;
+      this.row0 = g * bank.n;
+      this.row1 = this.row0 + bank.n;
     } else if (rule === 'kl') {
-      // Chang & Ying (1996): Σ over the grid nodes θ_k in θ̂ ± 3/√n of KL(P(θ̂) ‖ P(θ_k)), from the
-      // scorer's log-probability table (the nodes are equally spaced, so the sum is the integral up
-      // to the constant node spacing).
+      // Chang & Ying (1996): the nodes θ_k of the scorer's grid in θ̂ ± 3/√n (equally spaced, so the
+      // sum below is the integral up to the constant spacing). Nodes on the ends count (1e-9 of a
+      // spacing absorbs the grid's rounding).
       const nodes = bank.scorer.nodes;
-      const table = bank.scorer.table;
       const Q = nodes.length;
       const h = nodes[1] - nodes[0];
       const delta = KL_WIDTH / Math.sqrt(Math.max(1, n));
-      // Nodes on the interval's ends count (1e-9 of a spacing absorbs the grid's rounding).
-      let k0 = Math.max(0, Math.ceil((theta - delta - nodes[0]) / h - 1e-9));
-      let k1 = Math.min(Q - 1, Math.floor((theta + delta - nodes[0]) / h + 1e-9));
-      if (k0 > k1) k0 = k1 = Math.min(Q - 1, Math.max(0, Math.round((theta - nodes[0]) / h)));
-      for (let i = 0; i < m; i++) {
-        const j = cand[i];
-        const p = probability(bank.params[j], theta);
-        const q = 1 - p;
-        const lp = p > 0 ? Math.log(p) : 0;
-        const lq = q > 0 ? Math.log(q) : 0;
-        const row0 = 2 * j * Q;
-        const row1 = row0 + Q;
-        let kl = 0;
-        for (let k = k0; k <= k1; k++) kl += p * (lp - table[row1 + k]) + q * (lq - table[row0 + k]);
-        crit[i] = kl;
-      }
-    } else {
-      // a-stratified: within the stage's stratum, the item whose b is closest to θ̂.
-      for (let i = 0; i < m; i++) crit[i] = -Math.abs(bank.params[cand[i]].b - theta);
+      this.k0 = Math.max(0, Math.ceil((theta - delta - nodes[0]) / h - 1e-9));
+      this.k1 = Math.min(Q - 1, Math.floor((theta + delta - nodes[0]) / h + 1e-9));
+      if (this.k0 > this.k1)
+        this.k0 = this.k1 = Math.min(Q - 1, Math.max(0, Math.round((theta - nodes[0]) / h)));
     }
+  }
+
+  /** The criterion of item j at this step. */
+  private value(j: number): number {
+    const { bank } = this;
+    if (this.rule === 'mfi') {
+      const info = bank.info;
+      const i0 = info[this.row0 + j];
+      return i0 + this.w * (info[this.row1 + j] - i0);
+    }
+    if (this.rule === 'kl') {
+      // Σ_k KL(P(θ̂) ‖ P(θ_k)) from the scorer's log-probability table.
+      const table = bank.scorer.table;
+      const Q = bank.scorer.nodes.length;
+      const p = probability(bank.params[j], this.theta);
+      const q = 1 - p;
+      const lp = p > 0 ? Math.log(p) : 0;
+      const lq = q > 0 ? Math.log(q) : 0;
+      const row0 = 2 * j * Q;
+      const row1 = row0 + Q;
+      let kl = 0;
+      for (let k = this.k0; k <= this.k1; k++) kl += p * (lp - table[row1 + k]) + q * (lq - table[row0 + k]);
+      return kl;
+    }
+    // a-stratified: within the stage's stratum, the item whose b is closest to θ̂.
+    return -Math.abs(bank.params[j].b - this.theta);
   }
 
   /** Index into cand of the best remaining candidate (lowest bank index on ties); knocks it out. */
@@ -295,11 +321,23 @@ export class CatEngine {
     if (exposure.kind === 'none') return cand[this.takeBest(m)];
     const h = hashId(sessionId);
     if (exposure.kind === 'randomesque') {
+      // The k best in one pass (insertion into a sorted list; ties keep the lower bank index first).
       const k = Math.min(exposure.k, m);
-      const u = Math.floor(new Rng(mix(h, position)).next() * k);
-      let pick = -1;
-      for (let r = 0; r <= u; r++) pick = this.takeBest(m);
-      return cand[pick];
+      const { top, topValue, crit } = this;
+      let filled = 0;
+      for (let i = 0; i < m; i++) {
+        const v = crit[i];
+        if (filled === k && !(v > topValue[k - 1])) continue;
+        let pos = filled < k ? filled++ : k - 1;
+        while (pos > 0 && topValue[pos - 1] < v) {
+          top[pos] = top[pos - 1];
+          topValue[pos] = topValue[pos - 1];
+          pos--;
+        }
+        top[pos] = i;
+        topValue[pos] = v;
+      }
+      return cand[top[Math.floor(new Rng(mix(h, position)).next() * k)]];
     }
     // Sympson–Hetter: items are offered in order of the criterion until one passes its lottery. An
     // item's lottery is drawn once per session (uniform from the session id and the item), so an
