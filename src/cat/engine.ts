@@ -282,22 +282,28 @@ export class CatEngine {
       const i0 = info[this.row0 + j];
       return i0 + this.w * (info[this.row1 + j] - i0);
     }
-    if (this.rule === 'kl') {
-      // Σ_k KL(P(θ̂) ‖ P(θ_k)) from the scorer's log-probability table.
-      const table = bank.scorer.table;
-      const Q = bank.scorer.nodes.length;
-      const p = probability(bank.params[j], this.theta);
-      const q = 1 - p;
-      const lp = p > 0 ? Math.log(p) : 0;
-      const lq = q > 0 ? Math.log(q) : 0;
-      const row0 = 2 * j * Q;
-      const row1 = row0 + Q;
-      let kl = 0;
-      for (let k = this.k0; k <= this.k1; k++) kl += p * (lp - table[row1 + k]) + q * (lq - table[row0 + k]);
-      return kl;
-    }
+    if (this.rule === 'kl') return this.klIndex(j);
     // a-stratified: within the stage's stratum, the item whose b is closest to θ̂.
     return -Math.abs(bank.params[j].b - this.theta);
+  }
+
+  /**
+   * Σ_k KL(P(θ̂) ‖ P(θ_k)) of item j from the scorer's log-probability table (a method of its own so
+   * that value() stays small enough to be inlined into the candidate scan).
+   */
+  private klIndex(j: number): number {
+    const { bank } = this;
+    const table = bank.scorer.table;
+    const Q = bank.scorer.nodes.length;
+    const p = probability(bank.params[j], this.theta);
+    const q = 1 - p;
+    const lp = p > 0 ? Math.log(p) : 0;
+    const lq = q > 0 ? Math.log(q) : 0;
+    const row0 = 2 * j * Q;
+    const row1 = row0 + Q;
+    let kl = 0;
+    for (let k = this.k0; k <= this.k1; k++) kl += p * (lp - table[row1 + k]) + q * (lq - table[row0 + k]);
+    return kl;
   }
 
   /** Index into cand of the best remaining candidate (lowest bank index on ties); knocks it out. */
