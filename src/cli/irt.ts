@@ -78,14 +78,14 @@ export interface CalibrateSummary {
   };
 }
 
-function num(value: string | undefined, what: string, fallback: number): number {
+export function num(value: string | undefined, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   const x = Number(value);
   if (value.trim() === '' || !Number.isFinite(x)) throw new CsvError(`${what}: not a number: '${value}'`);
   return x;
 }
 
-function pair(value: string | undefined, what: string): [number, number] | undefined {
+export function pair(value: string | undefined, what: string): [number, number] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',');
   if (parts.length !== 2) throw new CsvError(`${what}: expected two numbers 'x,y', got '${value}'`);
@@ -450,7 +450,7 @@ export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: s
 }
 
 /** Runs an action, turning input errors into a message on stderr and exit code 1. */
-function guarded(cmd: Command, run: () => void): void {
+export function guarded(cmd: Command, run: () => void): void {
   try {
     run();
   } catch (e) {

@@ -9,6 +9,7 @@ import { migrate, SchemaBehindError } from '../db/migrator.js';
 import { ManifestError } from '../deploy/k8s.js';
 import { ImportError } from '../ingest/parse.js';
 import { JobAlreadyRunningError } from '../jobs/runner.js';
+import { registerCatCommands } from './cat.js';
 import { CsvError } from './csv.js';
 import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
@@ -77,6 +78,7 @@ program
   });
 
 registerIrtCommands(program);
+registerCatCommands(program);
 registerDataCommands(program);
 registerJobCommands(program);
 registerReportCommand(program);

@@ -200,9 +200,11 @@ export function scorePositional(
  * O(responses × nodes) additions and one exponential per node, no allocation per call.
  */
 export class OnlineScorer {
-  private readonly table: Float64Array;
+  /** log P(x | θ_k) of every bank item at [(j·2 + x)·Q + k] (read by the adaptive engine's KL index). */
+  readonly table: Float64Array;
   private readonly logPrior: Float64Array;
-  private readonly nodes: Float64Array;
+  /** The grid θ_k of the prior. */
+  readonly nodes: Float64Array;
   private readonly post: Float64Array;
   private readonly mom = new Float64Array(2);
   private readonly win = new Int32Array(2);
