@@ -89,7 +89,9 @@ describe('GET /docs: Swagger UI from this server alone', () => {
   });
 
   it('sends a Content-Security-Policy that allows scripts from this server only, never inline', async () => {
-    const csp = (await fetch(`${base}/docs`)).headers.get('content-security-policy') ?? '';
+    const res = await fetch(`${base}/docs`);
+    await res.text();
+    const csp = res.headers.get('content-security-policy') ?? '';
     const directives = new Map(
       csp.split(';').map((d) => {
         const [name, ...values] = d.trim().split(/\s+/);
