@@ -22,11 +22,11 @@ import {
   DOCS_CSP,
   DOCS_INIT_PATH,
   DOCS_INIT_SCRIPT,
+  DOCS_PAGE,
   DOCS_PATH,
   docsAsset,
   documentRoute,
   OPENAPI_PATH,
-  renderDocsPage,
 } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
@@ -151,10 +151,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   const hidden = { schema: { hide: true } };
   app.get(OPENAPI_PATH, hidden, async () => app.swagger());
   app.get(DOCS_PATH, hidden, async (_request, reply) =>
-    reply
-      .type('text/html; charset=utf-8')
-      .header('content-security-policy', DOCS_CSP)
-      .send(renderDocsPage('Seedtest analytics API')),
+    reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(DOCS_PAGE),
   );
   app.get(DOCS_INIT_PATH, hidden, async (_request, reply) =>
     reply.type('text/javascript; charset=utf-8').send(DOCS_INIT_SCRIPT),

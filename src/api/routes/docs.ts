@@ -53,10 +53,9 @@ export function docsAsset(file: string): { body: Buffer; type: string } | undefi
   return { body, type };
 }
 
-export function renderDocsPage(title: string): string {
-  return `<!doctype html>
+export const DOCS_PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title.replace(/[&<>"']/g, '')}</title>
+<title>Seedtest analytics API</title>
 <link rel="stylesheet" href="${DOCS_ASSETS_PATH}/swagger-ui.css">
 </head><body>
 <div id="swagger-ui"></div>
@@ -64,7 +63,6 @@ export function renderDocsPage(title: string): string {
 <script src="${DOCS_INIT_PATH}"></script>
 </body></html>
 `;
-}
 
 /** Starts the UI (a file, not an inline script, so the CSP needs no 'unsafe-inline' for scripts). */
 export const DOCS_INIT_SCRIPT = `window.ui = SwaggerUIBundle({
