@@ -788,6 +788,9 @@ export function generateManifests(opts: K8sOptions): ManifestFile[] {
     if (names.has(job.name)) throw new ManifestError(`job "${job.name}" is registered twice`);
     names.add(job.name);
   }
+  if (opts.runbookUrl !== undefined && !/^https?:\/\/[^/\s]+\S*$/.test(opts.runbookUrl)) {
+    throw new ManifestError(`runbook URL "${opts.runbookUrl}" is not an absolute http(s) URL`);
+  }
   for (const name of Object.keys(opts.scheduleOverrides ?? {})) {
     if (!names.has(name)) throw new ManifestError(`a schedule override names an unknown job "${name}"`);
   }

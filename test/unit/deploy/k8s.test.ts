@@ -421,6 +421,10 @@ describe('alerts', () => {
     assert.ok(
       moved.every((r) => r.annotations!.runbook_url!.startsWith('https://docs.example.org/ops.html#')),
     );
+    assert.throws(
+      () => generateManifests({ ...defaults(), runbookUrl: 'docs/operations.md' }),
+      ManifestError,
+    );
   });
 
   it('reads the metric names of the expressions (the live /metrics test checks them)', () => {
