@@ -137,11 +137,22 @@ export function registerAuth(app: FastifyInstance, auth: AuthConfig, logger: Log
 
 /** A preHandler: authenticates and requires one of `anyOf` (admin implies all). */
 export function requireScope(...anyOf: Scope[]) {
-  return async (request: FastifyRequest): Promise<void> => {
+  const check = async (request: FastifyRequest): Promise<void> => {
     const principal = await request.server.authenticate(request);
     if (anyOf.length === 0 || anyOf.some((s) => hasScope(principal, s))) return;
     throw new ApiError(403, 'INSUFFICIENT_SCOPE', `this route needs the scope ${anyOf.join(' or ')}`);
   };
+  // Read back by the API reference (scopesOf), so the documented scopes are the enforced ones.
+  return Object.assign(check, { scopes: anyOf as readonly Scope[] });
+}
+
+/** The scopes a route's requireScope preHandler demands, or undefined when it has none. */
+export function scopesOf(preHandler: unknown): readonly Scope[] | undefined {
+  const handlers: unknown[] = [preHandler].flat();
+  const guard = handlers.find(
+    (h): h is { scopes: readonly Scope[] } => typeof h === 'function' && 'scopes' in h,
+  );
+  return guard?.scopes;
 }
 
 /** The authenticated principal of a route guarded by requireScope. */

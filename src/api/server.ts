@@ -10,15 +10,25 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import type { Config } from '../config.js';
 import type { Database } from '../db/connection.js';
 import { pendingMigrations } from '../db/migrator.js';
-import { notDryRun } from '../jobs/runner.js';
+import { databaseGauges } from '../observability/database-gauges.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerAuth } from './auth.js';
-import { installErrorHandling } from './errors.js';
+import { ApiError, installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
-import { renderDocsPage } from './routes/docs.js';
+import {
+  DOCS_ASSETS_PATH,
+  DOCS_CSP,
+  DOCS_INIT_PATH,
+  DOCS_INIT_SCRIPT,
+  DOCS_PAGE,
+  DOCS_PATH,
+  docsAsset,
+  documentRoute,
+  OPENAPI_PATH,
+} from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -80,25 +90,9 @@ function makeValidator(coerceTypes: false | 'array'): Ajv {
 
 const validators = { body: makeValidator(false), other: makeValidator('array') };
 
-/**
- * Every job's last success from job_run, whichever process ran it (a CronJob pod, the CLI, this
- * server): the staleness alerts work from the API's scrape alone, with or without a Pushgateway.
- */
-async function exportJobSuccesses(database: Database, metrics: Metrics): Promise<void> {
-  const rows = await database.db
-    .selectFrom('job_run')
-    .select(['job', (eb) => eb.fn.max('finished_at').as('finished_at')])
-    .where('status', '=', 'succeeded')
-    .where(notDryRun)
-    .groupBy('job')
-    .execute();
-  for (const r of rows) {
-    if (r.finished_at) metrics.jobLastSuccess.set({ job: r.job }, new Date(r.finished_at).getTime() / 1000);
-  }
-}
-
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { config, database, logger, metrics } = options;
+  const refreshDatabaseGauges = databaseGauges(database, metrics);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
@@ -152,13 +146,23 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       },
       security: [{ bearerAuth: [] }],
     },
+    transform: documentRoute,
   });
 
   const hidden = { schema: { hide: true } };
-  app.get('/docs/openapi.json', hidden, async () => app.swagger());
-  app.get('/docs', hidden, async (_request, reply) =>
-    reply.type('text/html; charset=utf-8').send(renderDocsPage(app.swagger())),
+  app.get(OPENAPI_PATH, hidden, async () => app.swagger());
+  app.get(DOCS_PATH, hidden, async (_request, reply) =>
+    reply.type('text/html; charset=utf-8').header('content-security-policy', DOCS_CSP).send(DOCS_PAGE),
   );
+  app.get(DOCS_INIT_PATH, hidden, async (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').send(DOCS_INIT_SCRIPT),
+  );
+  app.get(`${DOCS_ASSETS_PATH}/:file`, hidden, async (request, reply) => {
+    const asset = docsAsset((request.params as { file: string }).file);
+    if (!asset) throw new ApiError(404, 'NOT_FOUND', 'no such documentation asset');
+    // The file is the installed package's: it changes only with a new release of the server.
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
+  });
   // Probes and scrapes come every few seconds: their requests are not logged, only their warnings.
   const probe = { ...hidden, logLevel: 'warn' } as const;
   app.get('/health', probe, async () => ({ status: 'ok' }));
@@ -185,8 +189,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     }
   });
   app.get('/metrics', probe, async (_request, reply) => {
-    await exportJobSuccesses(database, metrics).catch((err: unknown) =>
-      app.log.warn({ err }, 'job_run unreadable: job metrics not refreshed'),
+    await refreshDatabaseGauges().catch((err: unknown) =>
+      app.log.warn({ err }, 'database unreadable: database-derived gauges not refreshed'),
     );
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

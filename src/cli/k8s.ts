@@ -1,13 +1,16 @@
 // `seedtest k8s`: writes the Kubernetes manifests (src/deploy/k8s.ts) generated from the job
-// registry, removes generated files that no longer have a source (a job taken out of the registry),
-// or with --check only compares and exits 1 when the directory differs.
+// registry and the Grafana dashboards (src/deploy/grafana.ts), removes generated files that no
+// longer have a source (a job taken out of the registry), or with --check only compares and exits 1
+// when a directory differs.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
+import { GENERATED_DESCRIPTION, renderDashboards } from '../deploy/grafana.js';
 import {
   DEFAULT_IMAGE_REPOSITORY,
   DEFAULT_NAMESPACE,
+  DEFAULT_RUNBOOK_URL,
   GENERATED_HEADER,
   indexedJob,
   renderManifests,
@@ -30,16 +33,19 @@ export interface DirDiff {
   stale: string[];
 }
 
+const isGeneratedFile = (content: string) =>
+  content.startsWith(GENERATED_HEADER) || content.includes(GENERATED_DESCRIPTION);
+
 /** How the generated files differ from a directory's. */
 export function diffManifestDir(dir: string, files: ReadonlyMap<string, string>): DirDiff {
-  const present = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.yaml')) : [];
+  const present = existsSync(dir) ? readdirSync(dir).filter((f) => /\.(yaml|json)$/.test(f)) : [];
   const diff: DirDiff = { changed: [], missing: [], stale: [] };
   for (const [file, content] of files) {
     if (!present.includes(file)) diff.missing.push(file);
     else if (readFileSync(join(dir, file), 'utf8') !== content) diff.changed.push(file);
   }
   for (const file of present) {
-    if (!files.has(file) && readFileSync(join(dir, file), 'utf8').startsWith(GENERATED_HEADER)) {
+    if (!files.has(file) && isGeneratedFile(readFileSync(join(dir, file), 'utf8'))) {
       diff.stale.push(file);
     }
   }
@@ -111,10 +117,18 @@ export function registerK8sCommand(program: Command): void {
       (v) => positiveInt(v, '--worker-replicas'),
       1,
     )
-    .option('--check', 'write nothing; exit 1 when the directory differs from what would be generated')
+    .option('--dashboards-out <dir>', 'output directory of the Grafana dashboards (JSON)', 'deploy/grafana')
+    .option(
+      '--runbook-url <url>',
+      'where docs/operations.md is published: the alerts link to its sections',
+      DEFAULT_RUNBOOK_URL,
+    )
+    .option('--check', 'write nothing; exit 1 when a directory differs from what would be generated')
     .action(
       (o: {
         out: string;
+        dashboardsOut: string;
+        runbookUrl: string;
         image?: string;
         namespace: string;
         apiReplicas: number;
@@ -125,35 +139,47 @@ export function registerK8sCommand(program: Command): void {
         for (const [job, cron] of Object.entries(scheduleOverrides)) {
           console.error(`seedtest k8s: schedule of ${job} overridden by the environment: "${cron}"`);
         }
-        const files = renderManifests({
-          image: o.image ?? defaultImage(),
-          namespace: o.namespace,
-          jobs: JOBS,
-          scheduleOverrides,
-          apiReplicas: o.apiReplicas,
-          workerReplicas: o.workerReplicas,
-        });
-        const diff = diffManifestDir(o.out, files);
-        const differs = diff.changed.length + diff.missing.length + diff.stale.length > 0;
+        const outputs = [
+          {
+            dir: o.out,
+            files: renderManifests({
+              image: o.image ?? defaultImage(),
+              namespace: o.namespace,
+              jobs: JOBS,
+              scheduleOverrides,
+              apiReplicas: o.apiReplicas,
+              workerReplicas: o.workerReplicas,
+              runbookUrl: o.runbookUrl,
+            }),
+          },
+          { dir: o.dashboardsOut, files: renderDashboards() },
+        ].map((x) => ({ ...x, diff: diffManifestDir(x.dir, x.files) }));
         if (o.check) {
-          if (!differs) {
-            console.log(`${o.out} is current (${files.size} files)`);
-            return;
+          let differs = false;
+          for (const { dir, files, diff } of outputs) {
+            const n = diff.changed.length + diff.missing.length + diff.stale.length;
+            if (n === 0) console.log(`${dir} is current (${files.size} files)`);
+            differs ||= n > 0;
+            for (const [what, list] of Object.entries(diff)) {
+              for (const f of list as string[]) console.log(`${what}: ${join(dir, f)}`);
+            }
           }
-          for (const [what, list] of Object.entries(diff)) {
-            for (const f of list as string[]) console.log(`${what}: ${join(o.out, f)}`);
+          if (differs) {
+            console.log('run `npm run k8s` to regenerate');
+            process.exitCode = 1;
           }
-          console.log('run `npm run k8s` to regenerate');
-          process.exitCode = 1;
           return;
         }
-        mkdirSync(o.out, { recursive: true });
-        for (const [file, content] of files) writeFileSync(join(o.out, file), content);
-        for (const file of diff.stale) rmSync(join(o.out, file));
-        console.log(
-          `wrote ${files.size} files to ${o.out} (${diff.changed.length + diff.missing.length} changed` +
-            `${diff.stale.length ? `, removed ${diff.stale.join(', ')}` : ''}); apply with kubectl apply -k ${o.out}`,
-        );
+        for (const { dir, files, diff } of outputs) {
+          mkdirSync(dir, { recursive: true });
+          for (const [file, content] of files) writeFileSync(join(dir, file), content);
+          for (const file of diff.stale) rmSync(join(dir, file));
+          console.log(
+            `wrote ${files.size} files to ${dir} (${diff.changed.length + diff.missing.length} changed` +
+              `${diff.stale.length ? `, removed ${diff.stale.join(', ')}` : ''})`,
+          );
+        }
+        console.log(`apply with kubectl apply -k ${o.out}`);
       },
     );
 }

@@ -1,7 +1,8 @@
 // The Kubernetes manifests of spec/operations.md, built as typed objects from the job registry:
 // namespace and service account, ConfigMaps, the API Deployment/Service/PodDisruptionBudget, the
-// θ-update worker Deployment, one CronJob per registered job, a ServiceMonitor and a
-// PrometheusRule. Pure: it returns objects and YAML text; `seedtest k8s` writes them to deploy/k8s/.
+// θ-update worker Deployment, one CronJob per registered job, a ServiceMonitor, a PrometheusRule
+// and the Grafana dashboards' ConfigMap (src/deploy/grafana.ts). Pure: it returns objects and YAML
+// text; `seedtest k8s` writes them to deploy/k8s/.
 //
 // The types come from kubernetes-models (type-only imports, erased at build time), so the command
 // needs nothing but `yaml` at run time; the tests validate every object against the models' schemas.
@@ -31,6 +32,7 @@ import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { stringify } from 'yaml';
 import { DEFAULT_WORKER_METRICS_PORT } from '../config.js';
 import { cronPeriodSeconds } from './cron.js';
+import { dashboardsConfigMap } from './grafana.js';
 
 export type K8sObject =
   | INamespace
@@ -73,6 +75,8 @@ export interface K8sOptions {
   jobOverrides?: Readonly<Record<string, Partial<JobDeploySettings>>>;
   apiReplicas?: number;
   workerReplicas?: number;
+  /** Where docs/operations.md is published; each alert's runbook_url is a section of it. */
+  runbookUrl?: string;
 }
 
 export interface ManifestFile {
@@ -92,6 +96,14 @@ export const API_NAME = 'seedtest-api';
 export const WORKER_NAME = 'seedtest-worker';
 export const SERVICE_ACCOUNT = 'seedtest';
 export const HTTP_PORT = 8080;
+/**
+ * The Service port named `metrics` that ServiceMonitors select (the seed's selects `app: seedtest-api`
+ * on `metrics`). A Service may not list one port number twice; it forwards to the same container port.
+ */
+export const METRICS_SERVICE_PORT = 9100;
+/** The default published runbook: the repository's docs/operations.md as its web view renders it. */
+export const DEFAULT_RUNBOOK_URL =
+  'https://git.example.com/seedtest/seedtest-analytics/blob/main/docs/operations.md';
 /** The image's user (the `node` user of the official Node.js images). */
 export const RUN_AS_USER = 1000;
 
@@ -409,7 +421,10 @@ function apiObjects(ns: string, image: string, replicas: number): K8sObject[] {
     spec: {
       type: 'ClusterIP',
       selector,
-      ports: [{ name: 'http', port: HTTP_PORT, targetPort: 'http', protocol: 'TCP' }],
+      ports: [
+        { name: 'http', port: HTTP_PORT, targetPort: 'http', protocol: 'TCP' },
+        { name: 'metrics', port: METRICS_SERVICE_PORT, targetPort: 'http', protocol: 'TCP' },
+      ],
     },
   };
   const pdb: IPodDisruptionBudget = {
@@ -610,7 +625,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
       namespaceSelector: { matchNames: [ns] },
       endpoints: [
         {
-          port: 'http',
+          port: 'metrics',
           path: '/metrics',
           interval: '30s',
           // The job metrics carry a `job` label (the job's name): keep it instead of exported_job.
@@ -630,6 +645,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
     },
   };
   const sel = `namespace="${ns}"`;
+  const runbook = (section: string) => `${opts.runbookUrl ?? DEFAULT_RUNBOOK_URL}#${section}`;
   const jobRules = opts.jobs.flatMap((job) => {
     const s = jobSettings(job, opts);
     const threshold = promDuration(s.staleAfterSeconds);
@@ -646,7 +662,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
         annotations: {
           summary: `${job.name} has not succeeded for more than ${threshold}`,
           description: `The last successful run of ${job.name} (schedule "${s.schedule}" UTC, period ${period}) is older than its period plus the starting and active deadlines and a margin (${threshold}). Read its job_run rows and the logs of its last pods.`,
-          runbook: `docs/operations.md#${job.name}`,
+          runbook_url: runbook(job.name),
         },
       },
       {
@@ -657,7 +673,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
         annotations: {
           summary: `no successful run of ${job.name} is visible for ${threshold}`,
           description: `No scrape shows a last success of ${job.name}: neither the API (from job_run) nor the Pushgateway (when PUSHGATEWAY_URL is set). Check that the CronJob runs, its job_run rows and that the API is scraped.`,
-          runbook: `docs/operations.md#${job.name}`,
+          runbook_url: runbook(job.name),
         },
       },
     ];
@@ -679,7 +695,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
               annotations: {
                 summary: 'no replica of the Seedtest API answers its metrics scrape',
                 description: `kubectl -n ${ns} get pods -l app=${API_NAME}; kubectl -n ${ns} logs deploy/${API_NAME}`,
-                runbook: 'docs/operations.md#the-api',
+                runbook_url: runbook('the-api'),
               },
             },
             {
@@ -693,7 +709,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
                 summary: 'more than 5% of API requests answer 5xx',
                 description:
                   'A 503 with code UNAVAILABLE means the database does not answer; other 5xx are bugs: read the logs by request id.',
-                runbook: 'docs/operations.md#the-api',
+                runbook_url: runbook('the-api'),
               },
             },
             {
@@ -703,7 +719,9 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
               labels: { severity: 'warning' },
               annotations: {
                 summary: 'the 95th percentile of API request durations is above 1 s',
-                runbook: 'docs/operations.md#the-api',
+                description:
+                  'The API dashboard shows which routes are slow; /ready and the database’s own metrics show whether the database is the cause.',
+                runbook_url: runbook('the-api'),
               },
             },
           ],
@@ -719,7 +737,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
                 summary: 'a run of {{ $labels.job }} failed or was partial in the last hour',
                 description:
                   'SELECT * FROM job_run WHERE job = the job ORDER BY started_at DESC LIMIT 5; the error column says why.',
-                runbook: 'docs/operations.md#troubleshooting-the-jobs',
+                runbook_url: runbook('troubleshooting-the-jobs'),
               },
             },
             {
@@ -729,7 +747,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
               annotations: {
                 summary: 'the Kubernetes Job {{ $labels.job_name }} failed (all its retries)',
                 description: `kubectl -n ${ns} logs job/{{ $labels.job_name }}; delete the Job once understood to clear the alert.`,
-                runbook: 'docs/operations.md#troubleshooting-the-jobs',
+                runbook_url: runbook('troubleshooting-the-jobs'),
               },
             },
             ...jobRules,
@@ -762,7 +780,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
               annotations: {
                 summary: 'more than 500 θ updates have waited in the queue for 10 minutes',
                 description: `Scale the worker (kubectl -n ${ns} scale deploy/${WORKER_NAME} --replicas=N) and check its logs.`,
-                runbook: 'docs/operations.md#the-theta-update-worker',
+                runbook_url: runbook('the-theta-update-worker'),
               },
             },
             {
@@ -772,7 +790,8 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
               labels: { severity: 'warning' },
               annotations: {
                 summary: 'the 95th percentile from session completion to the θ write is above 5 s',
-                runbook: 'docs/operations.md#the-theta-update-worker',
+                description: `Check the queue depth and the worker's logs (kubectl -n ${ns} logs deploy/${WORKER_NAME}); scale the worker if the queue grows.`,
+                runbook_url: runbook('the-theta-update-worker'),
               },
             },
           ],
@@ -793,6 +812,9 @@ export function generateManifests(opts: K8sOptions): ManifestFile[] {
     if (names.has(job.name)) throw new ManifestError(`job "${job.name}" is registered twice`);
     names.add(job.name);
   }
+  if (opts.runbookUrl !== undefined && !/^https?:\/\/[^/\s]+\S*$/.test(opts.runbookUrl)) {
+    throw new ManifestError(`runbook URL "${opts.runbookUrl}" is not an absolute http(s) URL`);
+  }
   for (const name of Object.keys(opts.scheduleOverrides ?? {})) {
     if (!names.has(name)) throw new ManifestError(`a schedule override names an unknown job "${name}"`);
   }
@@ -806,6 +828,7 @@ export function generateManifests(opts: K8sOptions): ManifestFile[] {
       objects: [cronJob(ns, image, job, opts)],
     })),
     { file: 'monitoring.yaml', objects: monitoringObjects(ns, opts) },
+    { file: 'grafana-dashboards.yaml', objects: [dashboardsConfigMap(ns, commonLabels('dashboards'))] },
   ];
 }
 

@@ -1,5 +1,6 @@
 // Prometheus metrics: one registry per process (createMetrics() once at start; tests make their own)
-// holding the default process metrics and every metric operations.md names.
+// holding the default process metrics and every metric operations.md names. The calibration gauges
+// are labelled by model, so they are absent (not 0) until a calibration has succeeded.
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Pushgateway, Registry } from 'prom-client';
 
 export function createMetrics() {
@@ -49,11 +50,25 @@ export function createMetrics() {
     irtCalibrationLoglik: new Gauge({
       name: 'seedtest_irt_calibration_loglik',
       help: 'Log-likelihood of the last IRT calibration',
+      labelNames: ['model'] as const,
       registers,
     }),
     irtCalibrationIterations: new Gauge({
       name: 'seedtest_irt_calibration_iterations',
       help: 'EM iterations of the last IRT calibration',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    irtCalibrationItemsExcluded: new Gauge({
+      name: 'seedtest_irt_calibration_items_excluded',
+      help: 'Items the last IRT calibration left out (too few responses)',
+      labelNames: ['model'] as const,
+      registers,
+    }),
+    irtLinkingConstant: new Gauge({
+      name: 'seedtest_irt_linking_constant',
+      help: 'Linking constants of the last IRT calibration onto the previous scale (theta = A*theta_new + B)',
+      labelNames: ['constant'] as const,
       registers,
     }),
     irtItemsFlagged: new Gauge({

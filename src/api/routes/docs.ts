@@ -1,52 +1,272 @@
-// GET /docs: a self-contained HTML page (no scripts) listing the operations of the OpenAPI document.
-const METHODS = ['get', 'post', 'put', 'patch', 'delete'] as const;
+// The API reference: Swagger UI (swagger-ui-dist, from npm) served by this server alone, and what the
+// OpenAPI document says beyond the route schemas: the scopes of each route, its errors in the one
+// error shape, and examples that work on the demo's data (`seedtest demo`).
+//
+// The page makes no request to another host: the HTML, the UI's bundle and stylesheet and the script
+// that starts it all come from /docs, the document from /docs/openapi.json, and the
+// Content-Security-Policy forbids anything else.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import type { FastifySchema, RouteOptions } from 'fastify';
+import { scopesOf } from '../auth.js';
 
-interface Operation {
-  summary?: string;
-  description?: string;
-  tags?: string[];
-}
+export const DOCS_PATH = '/docs';
+export const OPENAPI_PATH = `${DOCS_PATH}/openapi.json`;
+export const DOCS_INIT_PATH = `${DOCS_PATH}/init.js`;
+export const DOCS_ASSETS_PATH = `${DOCS_PATH}/assets`;
 
-interface OpenApiDocument {
-  info?: { title?: string; version?: string; description?: string };
-  paths?: Record<string, Partial<Record<(typeof METHODS)[number], Operation>>>;
-}
+/**
+ * Scripts only from this server, never inline. Swagger UI sets inline styles as it renders (its
+ * issue #10655), hence 'unsafe-inline' for styles alone; its icons are data: SVGs in its stylesheet.
+ */
+export const DOCS_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
 
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"']/g,
-    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] ?? c,
-  );
-}
+/** The files of swagger-ui-dist the page loads, and their types. */
+const ASSET_TYPES: Readonly<Record<string, string>> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+};
 
-export function renderDocsPage(document: unknown): string {
-  const doc = document as OpenApiDocument;
-  const rows: string[] = [];
-  for (const [path, item] of Object.entries(doc.paths ?? {})) {
-    for (const method of METHODS) {
-      const op = item[method];
-      if (!op) continue;
-      rows.push(
-        `<tr><td class="m ${method}">${method.toUpperCase()}</td><td><code>${escapeHtml(path)}</code></td>` +
-          `<td>${escapeHtml(op.summary ?? op.description ?? '')}</td></tr>`,
-      );
-    }
+const distDir = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+const assetCache = new Map<string, Buffer>();
+
+/** An asset of the page by file name, or undefined for any other name. Read once, then cached. */
+export function docsAsset(file: string): { body: Buffer; type: string } | undefined {
+  const type = Object.hasOwn(ASSET_TYPES, file) ? ASSET_TYPES[file] : undefined;
+  if (!type) return undefined;
+  let body = assetCache.get(file);
+  if (!body) {
+    body = readFileSync(join(distDir, file));
+    assetCache.set(file, body);
   }
-  const title = escapeHtml(doc.info?.title ?? 'API');
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${title}</title>
-<style>
-body{font-family:system-ui,sans-serif;margin:2rem;max-width:60rem}
-table{border-collapse:collapse;width:100%}td{border-bottom:1px solid #ddd;padding:.4rem .6rem;vertical-align:top}
-.m{font-weight:600;font-family:monospace}.get{color:#0a6}.post{color:#06c}.delete{color:#c33}
-</style></head><body>
-<h1>${title} <small>${escapeHtml(doc.info?.version ?? '')}</small></h1>
-<p>${escapeHtml(doc.info?.description ?? '')}</p>
-<p>Machine-readable document: <a href="/docs/openapi.json">/docs/openapi.json</a>.
-Authenticate with <code>Authorization: Bearer &lt;jwt&gt;</code>.</p>
-<table><tbody>
-${rows.join('\n')}
-</tbody></table>
+  return { body, type };
+}
+
+export const DOCS_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Seedtest analytics API</title>
+<link rel="stylesheet" href="${DOCS_ASSETS_PATH}/swagger-ui.css">
+</head><body>
+<div id="swagger-ui"></div>
+<script src="${DOCS_ASSETS_PATH}/swagger-ui-bundle.js"></script>
+<script src="${DOCS_INIT_PATH}"></script>
 </body></html>
 `;
+
+/** Starts the UI (a file, not an inline script, so the CSP needs no 'unsafe-inline' for scripts). */
+export const DOCS_INIT_SCRIPT = `window.ui = SwaggerUIBundle({
+  url: ${JSON.stringify(OPENAPI_PATH)},
+  dom_id: '#swagger-ui',
+  presets: [SwaggerUIBundle.presets.apis],
+  layout: 'BaseLayout',
+  deepLinking: true,
+  // The default validator badge is an image from validator.swagger.io.
+  validatorUrl: null,
+  defaultModelsExpandDepth: 0,
+});
+`;
+
+/** Every error code a route may answer, with its status and when. */
+const ERRORS = {
+  INVALID_INPUT: [400, 'a field is missing, malformed or not allowed; details.fields names each'],
+  MALFORMED_JSON: [400, 'the body is not valid JSON'],
+  UNAUTHENTICATED: [401, 'no Authorization: Bearer token'],
+  INVALID_TOKEN: [401, 'the token is invalid or expired'],
+  INSUFFICIENT_SCOPE: [403, 'the token lacks the scope the route needs'],
+  NOT_YOUR_DATA: [403, 'another learner’s data without analysis:run'],
+  SESSION_NOT_FOUND: [404, 'no such session'],
+  ITEM_NOT_FOUND: [404, 'no such item'],
+  REPORT_NOT_FOUND: [404, 'no such report, or its file is gone'],
+  UNKNOWN_JOB: [404, 'no job of that name'],
+  NOT_FOUND: [404, 'no such job run'],
+  NO_RESPONSES: [404, 'the learner has no responses in the window'],
+  NO_ACTIVITY: [404, 'no activity to compute from'],
+  SESSION_EXISTS: [409, 'the session id belongs to another learner'],
+  SESSION_CLOSED: [409, 'the session is completed or abandoned'],
+  SESSION_ABANDONED: [409, 'the session was abandoned'],
+  NO_CALIBRATION: [409, 'no calibration has succeeded yet'],
+  PAYLOAD_TOO_LARGE: [413, 'the body is over the size limit'],
+  UNKNOWN_ITEMS: [422, 'attempts name items the bank does not have; details.item_ids lists them'],
+  WEEK_NOT_STARTED: [422, 'the week has not started yet'],
+  CALIBRATION_FAILED: [422, 'the data cannot be calibrated; the message says why'],
+  UNAVAILABLE: [503, 'the database does not answer; retry later'],
+} as const satisfies Record<string, readonly [number, string]>;
+
+type ErrorCode = keyof typeof ERRORS;
+
+interface RouteDoc {
+  /** Errors beyond those every route of its kind has (input, authentication, scope, availability). */
+  errors?: ErrorCode[];
+  /** Example values of path and query parameters. */
+  params?: Record<string, string | number>;
+  body?: unknown;
+}
+
+/**
+ * Per route (method and path as registered). The examples name what `seedtest demo` creates: items
+ * itm-0001…, learners u-00001… (the demo prints a token for u-00001), their sessions
+ * u-00001-s001…, topics such as math-calculus.
+ */
+const ROUTE_DOCS: Record<string, RouteDoc> = {
+  'POST /api/seedtest/sessions': {
+    errors: ['NOT_YOUR_DATA', 'SESSION_EXISTS'],
+    body: { session_id: 'u-00001-mock-1', exam_id: 'csat-mock-2026' },
+  },
+  'GET /api/seedtest/sessions/:session_id': {
+    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND'],
+    params: { session_id: 'u-00001-s001' },
+  },
+  'POST /api/seedtest/sessions/:session_id/attempts': {
+    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_CLOSED', 'UNKNOWN_ITEMS', 'PAYLOAD_TOO_LARGE'],
+    params: { session_id: 'u-00001-mock-1' },
+    body: {
+      attempts: [
+        { client_attempt_id: 'a1', item_id: 'itm-0001', correct: true, response_time_ms: 5300 },
+        { client_attempt_id: 'a2', item_id: 'itm-0002', correct: false, response_time_ms: 12000, hints: 1 },
+      ],
+    },
+  },
+  'POST /api/seedtest/sessions/:session_id/complete': {
+    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_ABANDONED'],
+    params: { session_id: 'u-00001-mock-1' },
+  },
+  'GET /api/seedtest/items': { params: { topic_id: 'math-calculus', limit: 20 } },
+  'GET /api/seedtest/items/:item_id/params': { errors: ['ITEM_NOT_FOUND'], params: { item_id: 'itm-0001' } },
+  'POST /api/seedtest/analysis/irt/update-theta': {
+    errors: ['NOT_YOUR_DATA', 'NO_CALIBRATION', 'NO_RESPONSES', 'SESSION_NOT_FOUND'],
+    body: { user_id: 'u-00001', session_id: 'u-00001-s001' },
+  },
+  'GET /api/seedtest/analysis/irt/theta': { errors: ['NOT_YOUR_DATA'], params: { user_id: 'u-00001' } },
+  'GET /api/seedtest/analysis/metrics/weekly': { errors: ['NOT_YOUR_DATA'], params: { user_id: 'u-00001' } },
+  'POST /api/seedtest/analysis/metrics/recompute': { errors: ['WEEK_NOT_STARTED', 'NO_ACTIVITY'] },
+  'GET /api/seedtest/analysis/features/topics': { errors: ['NOT_YOUR_DATA'], params: { user_id: 'u-00001' } },
+  'POST /api/seedtest/jobs/:name/run': {
+    errors: ['UNKNOWN_JOB'],
+    params: { name: 'compute-daily-kpis' },
+    body: { dry_run: true },
+  },
+  'GET /api/seedtest/jobs/runs': { params: { job: 'mirt-calibrate' } },
+  'GET /api/seedtest/jobs/runs/:run_id': { errors: ['NOT_FOUND'], params: { run_id: '1' } },
+  'GET /api/seedtest/reports': { errors: ['NOT_YOUR_DATA'], params: { user_id: 'u-00001' } },
+  'GET /api/seedtest/reports/:id/download': {
+    errors: ['NOT_YOUR_DATA', 'REPORT_NOT_FOUND'],
+    params: { id: '1' },
+  },
+  'POST /irt/score': { errors: ['UNKNOWN_ITEMS', 'PAYLOAD_TOO_LARGE'] },
+  'POST /irt/calibrate': { errors: ['CALIBRATION_FAILED', 'PAYLOAD_TOO_LARGE'] },
+};
+
+/** The route documentation table, for the test that checks it against the registered routes. */
+export const documentedRoutes = () => Object.keys(ROUTE_DOCS);
+export const documentedErrorCodes = () => Object.keys(ERRORS) as ErrorCode[];
+
+type Schema = Record<string, unknown> & {
+  hide?: boolean;
+  description?: string;
+  security?: Array<Record<string, string[]>>;
+  body?: Schema;
+  params?: Schema;
+  querystring?: Schema;
+  properties?: Record<string, Schema>;
+  response?: Record<string, unknown>;
+};
+
+function errorResponse(codes: ErrorCode[]) {
+  return {
+    description: codes.map((c) => `${c}: ${ERRORS[c][1]}`).join('; '),
+    type: 'object',
+    required: ['error'],
+    properties: {
+      error: {
+        type: 'object',
+        required: ['code', 'message'],
+        properties: {
+          code: { type: 'string', enum: codes },
+          message: { type: 'string' },
+          details: { description: 'present when the code says so (the fields, the item ids …)' },
+        },
+      },
+    },
+    examples: [{ error: { code: codes[0], message: ERRORS[codes[0]][1] } }],
+  };
+}
+
+/** With an example value on each listed property of a params or query schema. */
+function withParamExamples(schema: Schema | undefined, examples: Record<string, unknown>) {
+  if (!schema?.properties) return schema;
+  const properties = Object.fromEntries(
+    Object.entries(schema.properties).map(([k, p]) => [
+      k,
+      k in examples ? { ...p, examples: [examples[k]] } : p,
+    ]),
+  );
+  return { ...schema, properties };
+}
+
+/**
+ * @fastify/swagger's transform: the documentation of a route, never its runtime schema (a copy is
+ * returned, so validation and serialisation are unchanged).
+ */
+export function documentRoute({
+  schema,
+  url,
+  route,
+}: {
+  schema: FastifySchema;
+  url: string;
+  route: RouteOptions;
+}): { schema: FastifySchema; url: string } {
+  const s = schema as Schema | undefined;
+  if (!s || s.hide) return { schema, url };
+  const method = [route.method].flat()[0];
+  const doc = ROUTE_DOCS[`${method} ${url}`] ?? {};
+  const scopes = scopesOf(route.preHandler);
+  const authenticated = (s.security ?? []).length > 0;
+  const codes: ErrorCode[] = [
+    ...(s.body || s.params || s.querystring ? (['INVALID_INPUT'] as const) : []),
+    ...(s.body ? (['MALFORMED_JSON'] as const) : []),
+    ...(authenticated ? (['UNAUTHENTICATED', 'INVALID_TOKEN'] as const) : []),
+    ...(scopes ? (['INSUFFICIENT_SCOPE'] as const) : []),
+    ...(doc.errors ?? []),
+    'UNAVAILABLE',
+  ];
+  const byStatus = new Map<number, ErrorCode[]>();
+  for (const c of new Set(codes)) {
+    const status = ERRORS[c][0];
+    byStatus.set(status, [...(byStatus.get(status) ?? []), c]);
+  }
+  const scopeLine = scopes
+    ? `Scopes: ${scopes.map((x) => `\`${x}\``).join(' or ')} (\`admin\` implies every scope).`
+    : authenticated
+      ? 'Authentication: R_IRT_INTERNAL_TOKEN as a Bearer token or X-Internal-Token.'
+      : '';
+  return {
+    url,
+    schema: {
+      ...s,
+      description: [s.description, scopeLine].filter(Boolean).join('\n\n'),
+      ...(doc.body !== undefined && s.body ? { body: { ...s.body, examples: [doc.body] } } : {}),
+      ...(doc.params
+        ? {
+            params: withParamExamples(s.params, doc.params),
+            querystring: withParamExamples(s.querystring, doc.params),
+          }
+        : {}),
+      response: {
+        ...s.response,
+        ...Object.fromEntries([...byStatus].map(([status, list]) => [status, errorResponse(list)])),
+      },
+    },
+  };
 }

@@ -1,4 +1,5 @@
-// Item routes: the parameter history of an item across calibration runs.
+// Item routes: the bank with each item's current parameters (paged), and the parameter history of an
+// item across calibration runs.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -26,7 +27,90 @@ const ParamsRow = Type.Object({
   fitted_at: Type.String({ format: 'date-time' }),
 });
 
+const ItemSummary = Type.Object({
+  item_id: Type.String(),
+  topic_id: Type.String(),
+  tags: Type.Array(Type.String()),
+  current: Type.Union([Type.Omit(ParamsRow, ['current']), Type.Null()], {
+    description: 'the parameters the online update uses; null before any calibration included the item',
+  }),
+});
+
+const ItemsPage = Type.Object({
+  items: Type.Array(ItemSummary),
+  next_after: Type.Union([Type.String(), Type.Null()], {
+    description: 'pass as `after` for the next page; null on the last page',
+  }),
+});
+
 export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { database }) => {
+  app.get(
+    '/items',
+    {
+      preHandler: requireScope('reports:view', 'analysis:run'),
+      schema: {
+        tags: ['items'],
+        summary: 'The item bank with current parameters, by item id, paged',
+        security,
+        querystring: Type.Object(
+          {
+            limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+            after: Type.Optional(Id('the last item_id of the previous page (next_after)')),
+            topic_id: Type.Optional(Id('only the items of this topic')),
+          },
+          { additionalProperties: false },
+        ),
+        response: { 200: ItemsPage },
+      },
+    },
+    async (request) => {
+      const { limit, after, topic_id: topicId } = request.query;
+      // Keyset paging on the primary key: each page costs the same however deep it is.
+      let page = database.db
+        .selectFrom('item')
+        .select(['item_id', 'topic_id', 'tags'])
+        .orderBy('item_id')
+        .limit(limit + 1);
+      if (after !== undefined) page = page.where('item_id', '>', after);
+      if (topicId !== undefined) page = page.where('topic_id', '=', topicId);
+      const rows = await page.execute();
+      const items = rows.slice(0, limit);
+      // A second query by ids, so the view's DISTINCT ON runs for this page's items only.
+      const current =
+        items.length === 0
+          ? []
+          : await database.db
+              .selectFrom('mirt_item_params_current')
+              .select(['item_id', 'version', 'model', 'params', 'fitted_at'])
+              .where(
+                'item_id',
+                'in',
+                items.map((i) => i.item_id),
+              )
+              .execute();
+      const byItem = new Map(current.map((c) => [c.item_id, c]));
+      return {
+        items: items.map((i) => {
+          const c = byItem.get(i.item_id);
+          return {
+            item_id: i.item_id,
+            topic_id: i.topic_id,
+            tags: i.tags,
+            current: c
+              ? {
+                  version: c.version,
+                  model: c.model,
+                  params: c.params,
+                  fitted_at: new Date(c.fitted_at).toISOString(),
+                }
+              : null,
+          };
+        }),
+        next_after: rows.length > limit ? items[items.length - 1]!.item_id : null,
+      };
+    },
+  );
+
   app.get(
     '/items/:item_id/params',
     {

@@ -55,6 +55,16 @@ const AttemptsBody = Type.Object(
 
 const AttemptsResult = Type.Object({ inserted: Type.Integer(), duplicates: Type.Integer() });
 
+const SessionDetail = Type.Composite([
+  Session,
+  Type.Object({
+    attempts: Type.Object({
+      count: Type.Integer({ description: 'attempts recorded' }),
+      correct: Type.Integer({ description: 'of which correct' }),
+    }),
+  }),
+]);
+
 const CompleteResult = Type.Object({
   status: Type.Literal('completed'),
   theta_update: Type.Union([Type.Literal('queued'), Type.Literal('disabled'), Type.Literal('not_queued')], {
@@ -153,6 +163,43 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         throw new ApiError(409, 'SESSION_EXISTS', `session ${sessionId} already exists`);
       }
       return reply.status(created ? 201 : 200).send(toSession(row));
+    },
+  );
+
+  app.get(
+    '/sessions/:session_id',
+    {
+      preHandler: requireScope('exam:read'),
+      schema: {
+        tags: ['sessions'],
+        summary: 'A session and the count of its attempts (a learner sees only its own sessions)',
+        security,
+        params: SessionParams,
+        response: { 200: SessionDetail },
+      },
+    },
+    async (request) => {
+      const principal = principalOfRequest(request);
+      const { session_id: sessionId } = request.params;
+      const session = await database.db
+        .selectFrom('exam_session')
+        .selectAll()
+        .where('session_id', '=', sessionId)
+        .executeTakeFirst();
+      if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
+      assertOwnOrScope(principal, session.user_id, 'analysis:run');
+      const counts = await database.db
+        .selectFrom('attempt')
+        .select((eb) => [
+          eb.fn.countAll<string>().as('count'),
+          eb.fn.count<string>('attempt_id').filterWhere('correct', '=', true).as('correct'),
+        ])
+        .where('session_id', '=', sessionId)
+        .executeTakeFirstOrThrow();
+      return {
+        ...toSession(session),
+        attempts: { count: Number(counts.count), correct: Number(counts.correct) },
+      };
     },
   );
 

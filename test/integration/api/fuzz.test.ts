@@ -174,6 +174,7 @@ describe('fuzzing the JSON routes (seeded)', () => {
     });
     const alice = bearer(await token('alice', 'exam:write reports:view'));
     const analyst = bearer(await token('analyst', 'analysis:run reports:view'));
+    const reader = bearer(await token('alice', 'exam:read'));
     const internal = { authorization: `Bearer ${INTERNAL}` };
     const created = await f.app.inject({
       method: 'POST',
@@ -226,8 +227,18 @@ describe('fuzzing the JSON routes (seeded)', () => {
       },
       {
         method: 'GET',
+        url: (g) => `/api/seedtest/items?${query(g, ['limit', 'after', 'topic_id', 'z'])}`,
+        headers: analyst,
+      },
+      {
+        method: 'GET',
         url: (g) => `/api/seedtest/calibrations/${anyId(g)}`,
         headers: analyst,
+      },
+      {
+        method: 'GET',
+        url: (g) => `/api/seedtest/sessions/${anyId(g)}`,
+        headers: reader,
       },
       {
         method: 'POST',

@@ -1,11 +1,12 @@
-// The alerts and probes of the generated manifests against a live server: every metric name a
-// PrometheusRule expression reads is one the server's /metrics exports (or a declared external
-// series such as Prometheus's `up`), and every HTTP probe path answers.
+// The alerts, dashboards and probes of the generated manifests against a live server: every metric
+// name a PrometheusRule expression or a Grafana panel reads is one the server's /metrics exports (or
+// a declared external series such as Prometheus's `up`), and every HTTP probe path answers.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import { defaultImage } from '../../../src/cli/k8s.js';
+import { dashboardQueries, dashboards } from '../../../src/deploy/grafana.js';
 import { EXTERNAL_METRICS, generateManifests } from '../../../src/deploy/k8s.js';
 import { exposedSeriesNames, metricNamesIn } from '../../../src/deploy/promql.js';
 import { JOBS } from '../../../src/jobs/registry.js';
@@ -76,6 +77,24 @@ describe('the manifests against a live server', () => {
       }
     }
     assert.deepEqual([...usedExternal].sort(), Object.keys(EXTERNAL_METRICS).sort(), 'no unused external');
+  });
+
+  it('every metric a dashboard panel reads is exported by the program', () => {
+    let checked = 0;
+    for (const d of dashboards().values()) {
+      for (const p of d.panels) {
+        for (const expr of dashboardQueries({ ...d, panels: [p] })) {
+          for (const name of metricNamesIn(expr)) {
+            assert.ok(
+              exposed.has(name),
+              `${d.uid} “${p.title}” reads ${name}, which /metrics does not export`,
+            );
+            checked++;
+          }
+        }
+      }
+    }
+    assert.ok(checked > 15);
   });
 
   it('a misspelled metric name would be caught', () => {

@@ -3,17 +3,21 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { IPrometheusRule } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule';
+import type { IServiceMonitor } from '@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/ServiceMonitor';
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import type { IConfigMap } from 'kubernetes-models/v1/ConfigMap';
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import type { IService } from 'kubernetes-models/v1/Service';
 import { parseAllDocuments } from 'yaml';
 import { defaultImage, diffManifestDir } from '../../../src/cli/k8s.js';
 import { cronPeriodSeconds } from '../../../src/deploy/cron.js';
+import { dashboardQueries, dashboards, renderDashboards } from '../../../src/deploy/grafana.js';
 import {
   API_NAME,
   checkImage,
   DEFAULT_NAMESPACE,
+  DEFAULT_RUNBOOK_URL,
   GENERATED_HEADER,
   generateManifests,
   indexedJob,
@@ -310,6 +314,30 @@ describe('containers', () => {
     for (const o of all) assert.equal(o.metadata!.namespace ?? o.metadata!.name, DEFAULT_NAMESPACE, label(o));
   });
 
+  it('the seed’s ServiceMonitor (app: seedtest-api, port metrics) finds the API’s metrics, and so does ours', () => {
+    const all = objects();
+    const services = all.filter((o): o is IService => o.kind === 'Service');
+    /** The container port a ServiceMonitor endpoint reaches, through the Services its selector picks. */
+    const reached = (matchLabels: Record<string, string>, port: string) =>
+      services
+        .filter((s) => Object.entries(matchLabels).every(([k, v]) => s.metadata!.labels?.[k] === v))
+        .flatMap((s) => s.spec!.ports!.filter((p) => p.name === port))
+        .map((p) => p.targetPort);
+    assert.deepEqual(reached({ app: API_NAME }, 'metrics'), ['http'], 'the seed’s monitor');
+    const ours = all.filter((o): o is IServiceMonitor => o.kind === 'ServiceMonitor');
+    assert.equal(ours.length, 1);
+    for (const e of ours[0].spec.endpoints) {
+      assert.equal(e.port, 'metrics');
+      assert.deepEqual(reached(ours[0].spec.selector.matchLabels!, e.port!), ['http']);
+    }
+    // `http` stays: clients and the probes use it; the metrics port forwards to the same container port.
+    const api = containers().find(({ owner, init }) => owner === `Deployment/${API_NAME}` && !init)!;
+    assert.deepEqual(
+      api.c.ports!.map((p) => p.name),
+      ['http'],
+    );
+  });
+
   it('reads the secrets and config maps of the seed by their names and keys', () => {
     const text = JSON.stringify(objects());
     for (const s of Object.values(SECRETS)) assert.ok(text.includes(`"name":"${s.name}"`), s.name);
@@ -371,7 +399,7 @@ describe('alerts', () => {
     }
   });
 
-  it('every runbook link points at a section of docs/operations.md', () => {
+  it('every alert carries summary, description and a runbook_url to a section of docs/operations.md', () => {
     const slug = (heading: string) =>
       heading
         .trim()
@@ -381,13 +409,30 @@ describe('alerts', () => {
     const anchors = new Set(
       [...readFileSync('docs/operations.md', 'utf8').matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1])),
     );
-    const links = new Set(rules().map((r) => r.annotations.runbook));
+    for (const r of rules()) {
+      assert.ok(r.annotations.summary, `${r.alert}: summary`);
+      assert.ok(r.annotations.description, `${r.alert}: description`);
+      assert.equal(r.annotations.runbook, undefined, `${r.alert}: runbook_url, the conventional name`);
+    }
+    const links = new Set(rules().map((r) => r.annotations.runbook_url));
     assert.ok(links.size > 3);
     for (const link of links) {
-      const [file, anchor] = link.split('#');
-      assert.equal(file, 'docs/operations.md');
-      assert.ok(anchors.has(anchor), `${link}: no such heading`);
+      const url = new URL(link);
+      assert.equal(url.protocol, 'https:', link);
+      assert.equal(`${url.origin}${url.pathname}`, DEFAULT_RUNBOOK_URL);
+      assert.ok(anchors.has(url.hash.slice(1)), `${link}: no such heading in docs/operations.md`);
     }
+    const moved = generateManifests({ ...defaults(), runbookUrl: 'https://docs.example.org/ops.html' })
+      .flatMap((f) => f.objects)
+      .filter((o): o is IPrometheusRule => o.kind === 'PrometheusRule')
+      .flatMap((o) => o.spec.groups!.flatMap((g) => g.rules!));
+    assert.ok(
+      moved.every((r) => r.annotations!.runbook_url!.startsWith('https://docs.example.org/ops.html#')),
+    );
+    assert.throws(
+      () => generateManifests({ ...defaults(), runbookUrl: 'docs/operations.md' }),
+      ManifestError,
+    );
   });
 
   it('reads the metric names of the expressions (the live /metrics test checks them)', () => {
@@ -403,6 +448,76 @@ describe('alerts', () => {
       ].sort(),
       ['up', 'x_bucket', 'y'],
     );
+  });
+});
+
+describe('Grafana dashboards', () => {
+  const GRAFANA_DIR = 'deploy/grafana';
+
+  it('deploy/grafana holds exactly the generated dashboards (run `npm run k8s` after changing them)', () => {
+    const files = renderDashboards();
+    assert.deepEqual(diffManifestDir(GRAFANA_DIR, files), { changed: [], missing: [], stale: [] });
+    assert.deepEqual(readdirSync(GRAFANA_DIR).sort(), [...files.keys()].sort());
+  });
+
+  it('the same JSON is in a ConfigMap labelled for the Grafana sidecar', () => {
+    const cms = objects().filter(
+      (o): o is IConfigMap => o.kind === 'ConfigMap' && o.metadata!.labels?.grafana_dashboard === '1',
+    );
+    assert.equal(cms.length, 1);
+    const files = renderDashboards();
+    assert.deepEqual(Object.keys(cms[0].data!).sort(), [...files.keys()].sort());
+    for (const [file, text] of files) assert.equal(cms[0].data![file], text, file);
+    // A ConfigMap is limited to 1 MiB; the sidecar's annotation-less default folder is fine.
+    assert.ok(JSON.stringify(cms[0]).length < 1024 * 1024);
+  });
+
+  it('cover the pipeline, online θ, the API and calibration, each readable', () => {
+    const all = [...dashboards().values()];
+    const uids = all.map((d) => d.uid);
+    assert.deepEqual(uids, ['seedtest-pipeline', 'seedtest-theta', 'seedtest-api', 'seedtest-calibration']);
+    const queries = all.flatMap(dashboardQueries).join('\n');
+    for (const name of [
+      'seedtest_job_last_success_timestamp_seconds',
+      'seedtest_job_duration_seconds_sum',
+      'seedtest_job_rows_written_total',
+      'seedtest_job_runs_total',
+      'seedtest_theta_queue_depth',
+      'seedtest_theta_update_latency_seconds_bucket',
+      'seedtest_theta_updates_total',
+      'http_requests_total',
+      'http_request_duration_seconds_bucket',
+      'seedtest_irt_calibration_loglik',
+      'seedtest_irt_calibration_iterations',
+      'seedtest_irt_calibration_items_excluded',
+      'seedtest_irt_linking_constant',
+    ]) {
+      assert.ok(queries.includes(name), name);
+    }
+    for (const d of all) {
+      assert.ok(d.title && d.description, d.uid);
+      for (const p of d.panels) {
+        const what = `${d.uid}: ${p.title}`;
+        assert.ok(p.title && p.description, what);
+        assert.ok(p.fieldConfig.defaults.unit, `${what}: unit`);
+        assert.ok(p.targets.length > 0, what);
+        for (const t of p.targets) {
+          assert.ok(t.legendFormat, `${what}: legend`);
+          assert.ok(metricNamesIn(t.expr).size > 0, `${what}: ${t.expr}`);
+        }
+        assert.ok(p.gridPos.x + p.gridPos.w <= 24, `${what}: fits the grid`);
+      }
+      // No two panels overlap.
+      const cells = new Set<string>();
+      for (const p of d.panels) {
+        for (let x = p.gridPos.x; x < p.gridPos.x + p.gridPos.w; x++) {
+          for (let y = p.gridPos.y; y < p.gridPos.y + p.gridPos.h; y++) {
+            assert.ok(!cells.has(`${x},${y}`), `${d.uid}: ${p.title} overlaps`);
+            cells.add(`${x},${y}`);
+          }
+        }
+      }
+    }
   });
 });
 
