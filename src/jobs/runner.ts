@@ -177,7 +177,11 @@ export async function runJob(
     try {
       return await execute(db, job, dates, config, opts, runId, t0);
     } finally {
-      await sql`SELECT pg_advisory_unlock(${RUN_LOCK_SPACE}, ${runLockKey(runId)})`.execute(conn);
+      // A connection lost meanwhile (a terminated backend, a failover) took the lock with it; the
+      // failure to unlock must not replace the run's outcome.
+      await sql`SELECT pg_advisory_unlock(${RUN_LOCK_SPACE}, ${runLockKey(runId)})`
+        .execute(conn)
+        .catch(() => {});
     }
   });
 }
