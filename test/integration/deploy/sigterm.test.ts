@@ -336,3 +336,25 @@ describe('seedtest job run whose backends are terminated (a failover)', {
     assert.match(String(runs[0].error), /terminating connection due to administrator command/);
   });
 });
+
+describe('seedtest serve without a JWT key', () => {
+  let t: Awaited<ReturnType<typeof target>>;
+  before(async () => {
+    t = await target();
+  });
+  after(() => t.dispose());
+
+  it('exits 1 with one line naming the key variables', async () => {
+    const serve = seedtest(['serve'], { ...t.env, JWT_SECRET: '' });
+    const exit = await Promise.race([serve.exited, sleep(60_000).then(() => undefined)]);
+    if (!exit) serve.process.kill('SIGKILL');
+    assert.ok(exit, `still running after 60 s: ${serve.err()}`);
+    assert.equal(exit.code, 1, serve.err());
+    assert.match(
+      serve.err(),
+      /^seedtest: no JWT key configured: set JWT_SECRET .*JWT_PUBLIC_KEY.*JWT_JWKS_URL/,
+    );
+    assert.doesNotMatch(serve.err(), /^\s+at /m, 'no stack trace');
+    assert.doesNotMatch(serve.out(), /serving the API/);
+  });
+});
