@@ -2,7 +2,7 @@
 // the modules that do the work; configuration comes from src/config.ts only.
 import { Command } from 'commander';
 import { mintToken } from '../api/tokens.js';
-import { ConfigError, loadConfig } from '../config.js';
+import { ConfigError, launchedByNpm, loadConfig } from '../config.js';
 import { DataDirLockedError, openDatabase } from '../db/connection.js';
 import { UnknownItemsError } from '../db/ingest.js';
 import { migrate, SchemaBehindError } from '../db/migrator.js';
@@ -14,6 +14,7 @@ import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 import { registerJobCommands } from './jobs.js';
 import { registerK8sCommand } from './k8s.js';
+import { terminateWithParent } from './parent.js';
 import { registerReportCommand } from './report.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
@@ -83,6 +84,8 @@ registerReportCommand(program);
 registerServeCommand(program);
 registerWorkerCommand(program);
 registerK8sCommand(program);
+
+if (launchedByNpm()) terminateWithParent();
 
 try {
   await program.parseAsync(process.argv);

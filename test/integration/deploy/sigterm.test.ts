@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -356,5 +356,63 @@ describe('seedtest serve without a JWT key', () => {
     );
     assert.doesNotMatch(serve.err(), /^\s+at /m, 'no stack trace');
     assert.doesNotMatch(serve.out(), /serving the API/);
+  });
+});
+
+describe('SIGTERM to `npx seedtest serve`', () => {
+  let t: Awaited<ReturnType<typeof target>>;
+  before(async () => {
+    t = await target();
+  });
+  after(async () => {
+    // An orphaned server holds the data directory: stop it by the pid its lock file names.
+    try {
+      process.kill(JSON.parse(readFileSync(join(t.dataDir, 'db.lock'), 'utf8')).pid, 'SIGKILL');
+    } catch {
+      // no lock, or its process is gone
+    }
+    await t.dispose();
+  });
+
+  it('reaches the server below npm and its shell: the port is free afterwards', async () => {
+    // npm runs the bin through `sh -c`; dash does not pass on the signal npm forwards to it.
+    const child = spawn('npx', ['seedtest', 'serve'], {
+      cwd: join(import.meta.dirname, '..', '..', '..'),
+      env: t.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    const exited = once(child, 'exit');
+    const port = await waitFor('the server to listen', () => {
+      if (child.exitCode !== null) throw new Error(`npx exited: ${out}`);
+      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);
+      return m ? Number(m[1]) : undefined;
+    });
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    const server = JSON.parse(readFileSync(join(t.dataDir, 'db.lock'), 'utf8')).pid as number;
+    assert.notEqual(server, child.pid, 'the server runs below npx');
+    child.kill('SIGTERM');
+    await exited;
+    await waitFor(
+      'the server process to end',
+      () => {
+        try {
+          process.kill(server, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+    );
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the port is free');
+    assert.match(out, /shutting down/);
+    assert.ok(
+      !existsSync(join(t.dataDir, 'db.lock')),
+      'the server shut down and released the data directory',
+    );
   });
 });
