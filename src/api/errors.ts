@@ -45,6 +45,9 @@ function validationMessage(issue: ValidationIssue): string {
 
 /** Connection failures of the database drivers: the client should retry, not see a 500. */
 const UNAVAILABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300)$/;
+/** node-postgres's own errors for a connection it lost (a cut socket, a reused dead client): no code. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
 
 function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) {
@@ -64,7 +67,10 @@ function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply)
       }),
     );
   }
-  const status = UNAVAILABLE.test(String(err.code ?? '')) ? 503 : (err.statusCode ?? 500);
+  const status =
+    UNAVAILABLE.test(String(err.code ?? '')) || CONNECTION_LOST.test(err.message)
+      ? 503
+      : (err.statusCode ?? 500);
   if (status === 413) {
     // A route may raise the server's 1 MiB limit (the R-compatible /irt routes do).
     const limit = request.routeOptions.bodyLimit ?? 1024 * 1024;
