@@ -3,7 +3,7 @@
 import { Command, CommanderError } from 'commander';
 import { mintToken } from '../api/tokens.js';
 import { ConfigError, launchedByNpm, loadConfig } from '../config.js';
-import { DataDirLockedError, openDatabase } from '../db/connection.js';
+import { DataDirLockedError, isUnavailable, openDatabase } from '../db/connection.js';
 import { UnknownItemsError } from '../db/ingest.js';
 import { migrate, SchemaBehindError } from '../db/migrator.js';
 import { DemoError } from '../demo/pipeline.js';
@@ -104,7 +104,13 @@ try {
     console.error(`seedtest: ${(err as Error).message}`);
     process.exitCode = 2;
   } else {
-    console.error(RUNTIME_ERRORS.some((E) => err instanceof E) ? `seedtest: ${(err as Error).message}` : err);
+    console.error(
+      RUNTIME_ERRORS.some((E) => err instanceof E)
+        ? `seedtest: ${(err as Error).message}`
+        : isUnavailable(err)
+          ? `seedtest: the database is unavailable: ${(err as Error).message}`
+          : err,
+    );
     process.exitCode = 1;
   }
 }

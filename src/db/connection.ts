@@ -34,6 +34,18 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Connection failures of the database drivers (refused, reset, terminated backend, too many clients). */
+const UNAVAILABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300)$/;
+/** node-postgres's own errors for a connection it lost (a cut socket, a reused dead client): no code. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
+
+/** Whether `err` says the database cannot be reached now (a retry may succeed), not that a statement is wrong. */
+export function isUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return UNAVAILABLE_CODES.test(String(code ?? '')) || CONNECTION_LOST.test(String(message ?? ''));
+}
+
 export class DataDirLockedError extends Error {
   override name = 'DataDirLockedError';
 }
