@@ -361,10 +361,12 @@ describe('seedtest serve without a JWT key', () => {
 
 describe('SIGTERM to `npx seedtest serve`', () => {
   let t: Awaited<ReturnType<typeof target>>;
+  let child: ChildProcess | undefined;
   before(async () => {
     t = await target();
   });
   after(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
     // An orphaned server holds the data directory: stop it by the pid its lock file names.
     try {
       process.kill(JSON.parse(readFileSync(join(t.dataDir, 'db.lock'), 'utf8')).pid, 'SIGKILL');
@@ -376,25 +378,27 @@ describe('SIGTERM to `npx seedtest serve`', () => {
 
   it('reaches the server below npm and its shell: the port is free afterwards', async () => {
     // npm runs the bin through `sh -c`; dash does not pass on the signal npm forwards to it.
-    const child = spawn('npx', ['seedtest', 'serve'], {
+    // On the embedded database, whose lock file names the server's pid.
+    const npx = spawn('npx', ['seedtest', 'serve'], {
       cwd: join(import.meta.dirname, '..', '..', '..'),
-      env: t.env,
+      env: { ...t.env, DATABASE_URL: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    child = npx;
     let out = '';
-    child.stdout.on('data', (d) => {
+    npx.stdout.on('data', (d) => {
       out += d;
     });
-    const exited = once(child, 'exit');
+    const exited = once(npx, 'exit');
     const port = await waitFor('the server to listen', () => {
-      if (child.exitCode !== null) throw new Error(`npx exited: ${out}`);
+      if (npx.exitCode !== null) throw new Error(`npx exited: ${out}`);
       const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);
       return m ? Number(m[1]) : undefined;
     });
     assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
     const server = JSON.parse(readFileSync(join(t.dataDir, 'db.lock'), 'utf8')).pid as number;
-    assert.notEqual(server, child.pid, 'the server runs below npx');
-    child.kill('SIGTERM');
+    assert.notEqual(server, npx.pid, 'the server runs below npx');
+    npx.kill('SIGTERM');
     await exited;
     await waitFor(
       'the server process to end',
