@@ -170,3 +170,8 @@ export function loadConfig(env: Env = process.env) {
 }
 
 export type Config = ReturnType<typeof loadConfig>;
+
+/** Whether npm started this process (`npx seedtest`, `npm start`): npm sets npm_command for its children. */
+export function launchedByNpm(env: Env = process.env): boolean {
+  return Boolean(env.npm_command);
+}

@@ -4,7 +4,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { createRemoteJWKSet, importSPKI, type JWTPayload, type JWTVerifyGetKey, jwtVerify } from 'jose';
-import type { Config } from '../config.js';
+import { type Config, ConfigError } from '../config.js';
 import type { Logger } from '../observability/logger.js';
 import { ApiError } from './errors.js';
 
@@ -46,25 +46,30 @@ export function assertOwnOrScope(principal: Principal, userId: string, elevatedS
   throw new ApiError(403, 'NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
 }
 
-/** The verification key; throws when none is configured (the server must not start). */
+/** Throws when no verification key is configured and auth is not disabled: the server must not start. */
+export function assertAuthKey(auth: AuthConfig): void {
+  if (auth.disabled) return;
+  if (auth.algorithm === 'HS256' && !auth.secret) {
+    throw new ConfigError(
+      'no JWT key configured: set JWT_SECRET (HS256), JWT_PUBLIC_KEY or JWT_JWKS_URL (RS256/ES256), ' +
+        'or AUTH_DISABLED=true for local development only',
+    );
+  }
+  if (auth.algorithm !== 'HS256' && !auth.jwksUrl && !auth.publicKey) {
+    throw new ConfigError(
+      `JWT_ALGORITHM=${auth.algorithm} needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL; no key is configured`,
+    );
+  }
+}
+
+/** The verification key (assertAuthKey has passed). */
 function resolveKey(auth: AuthConfig): Promise<JWTVerifyGetKey> {
   if (auth.algorithm === 'HS256') {
-    if (!auth.secret) {
-      throw new Error(
-        'no JWT key configured: set JWT_SECRET (HS256), JWT_PUBLIC_KEY or JWT_JWKS_URL (RS256/ES256), ' +
-          'or AUTH_DISABLED=true for local development only',
-      );
-    }
     const secret = new TextEncoder().encode(auth.secret);
     return Promise.resolve(async () => secret);
   }
   if (auth.jwksUrl) return Promise.resolve(createRemoteJWKSet(new URL(auth.jwksUrl)));
-  if (auth.publicKey) {
-    return importSPKI(auth.publicKey.replaceAll('\\n', '\n'), auth.algorithm).then((key) => async () => key);
-  }
-  throw new Error(
-    `JWT_ALGORITHM=${auth.algorithm} needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL; no key is configured`,
-  );
+  return importSPKI(auth.publicKey!.replaceAll('\\n', '\n'), auth.algorithm).then((key) => async () => key);
 }
 
 function principalOf(payload: JWTPayload): Principal {
@@ -107,6 +112,7 @@ export function registerAuth(app: FastifyInstance, auth: AuthConfig, logger: Log
     });
     return;
   }
+  assertAuthKey(auth);
   const key = resolveKey(auth);
   // Surfaces a bad PEM at start-up instead of on the first request.
   app.addHook('onReady', async () => void (await key));

@@ -1,6 +1,7 @@
 // The error catalogue: every failure leaves the API as {error: {code, message, details?}} with the
 // right status. A 5xx never carries internals to the client; it is logged instead.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isUnavailable } from '../db/connection.js';
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -43,9 +44,6 @@ function validationMessage(issue: ValidationIssue): string {
   return issue.message ?? 'is invalid';
 }
 
-/** Connection failures of the database drivers: the client should retry, not see a 500. */
-const UNAVAILABLE = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300)$/;
-
 function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply) {
   if (err instanceof ApiError) {
     return reply.status(err.status).send(body(err.code, err.message, err.details));
@@ -64,7 +62,8 @@ function handle(err: FastifyError, request: FastifyRequest, reply: FastifyReply)
       }),
     );
   }
-  const status = UNAVAILABLE.test(String(err.code ?? '')) ? 503 : (err.statusCode ?? 500);
+  // The client should retry, not see a 500.
+  const status = isUnavailable(err) ? 503 : (err.statusCode ?? 500);
   if (status === 413) {
     // A route may raise the server's 1 MiB limit (the R-compatible /irt routes do).
     const limit = request.routeOptions.bodyLimit ?? 1024 * 1024;

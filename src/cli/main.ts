@@ -1,11 +1,12 @@
 // The `seedtest` command. Each subcommand parses its options, opens what it needs and calls into
 // the modules that do the work; configuration comes from src/config.ts only.
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { mintToken } from '../api/tokens.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { DataDirLockedError, openDatabase } from '../db/connection.js';
+import { ConfigError, launchedByNpm, loadConfig } from '../config.js';
+import { DataDirLockedError, isUnavailable, openDatabase } from '../db/connection.js';
 import { UnknownItemsError } from '../db/ingest.js';
 import { migrate, SchemaBehindError } from '../db/migrator.js';
+import { DemoError } from '../demo/pipeline.js';
 import { ManifestError } from '../deploy/k8s.js';
 import { ImportError } from '../ingest/parse.js';
 import { JobAlreadyRunningError } from '../jobs/runner.js';
@@ -15,13 +16,17 @@ import { registerDataCommands } from './data.js';
 import { registerIrtCommands } from './irt.js';
 import { registerJobCommands } from './jobs.js';
 import { registerK8sCommand } from './k8s.js';
+import { terminateWithParent } from './parent.js';
 import { registerReportCommand } from './report.js';
 import { registerServeCommand } from './serve.js';
 import { registerWorkerCommand } from './worker.js';
 
-/** An error the user can act on: printed as one line, exit code 1, no stack trace. */
-const USER_ERRORS = [
-  RangeError,
+/**
+ * Runtime failures the user can act on (configuration, database, input files, a failed job): one
+ * line, no stack trace, exit 1. An invalid command line (a RangeError from an argument or option
+ * value, or the parser's refusal) exits 2.
+ */
+const RUNTIME_ERRORS = [
   JobAlreadyRunningError,
   ConfigError,
   DataDirLockedError,
@@ -30,11 +35,14 @@ const USER_ERRORS = [
   CsvError,
   UnknownItemsError,
   ManifestError,
+  DemoError,
 ];
 
 const program = new Command('seedtest')
   .description('Seedtest analytics: learner features, weekly KPIs, IRT calibration, reports')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors are thrown (and get exit code 2 below) instead of exiting with 1; subcommands inherit it.
+  .exitOverride();
 
 program
   .command('migrate')
@@ -86,13 +94,25 @@ registerServeCommand(program);
 registerWorkerCommand(program);
 registerK8sCommand(program);
 
+if (launchedByNpm()) terminateWithParent();
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
-  if (USER_ERRORS.some((E) => err instanceof E)) {
+  if (err instanceof CommanderError) {
+    // The parser has printed its message (or the help, exit code 0).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else if (err instanceof RangeError) {
     console.error(`seedtest: ${(err as Error).message}`);
+    process.exitCode = 2;
   } else {
-    console.error(err);
+    console.error(
+      RUNTIME_ERRORS.some((E) => err instanceof E)
+        ? `seedtest: ${(err as Error).message}`
+        : isUnavailable(err)
+          ? `seedtest: the database is unavailable: ${(err as Error).message}`
+          : err,
+    );
+    process.exitCode = 1;
   }
-  process.exitCode = 1;
 }

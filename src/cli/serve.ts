@@ -1,5 +1,6 @@
 // `seedtest serve`: the HTTP API on the configured port, until SIGTERM/SIGINT.
 import type { Command } from 'commander';
+import { assertAuthKey } from '../api/auth.js';
 import { buildServer, installShutdownHandlers, startServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { loadConfig } from '../config.js';
@@ -17,6 +18,8 @@ export function registerServeCommand(program: Command): void {
     .description('serve the HTTP API (embedded database by default, or DATABASE_URL)')
     .action(async () => {
       const config = loadConfig();
+      // Before the database opens and the queue starts: refused at once, nothing to stop.
+      assertAuthKey(config.auth);
       const logger = createLogger(config.logLevel);
       if (config.rIrtBaseUrl)
         logger.info('R_IRT_BASE_URL is set and ignored: the IRT engine runs in-process');
@@ -49,20 +52,28 @@ export async function serveApi(config: Config, database: Database, logger: Logge
     queue && schedule
       ? await startScheduler({ queue, database, config, logger, metrics, work: true })
       : undefined;
-  const app = buildServer({
-    config,
-    database,
-    logger,
-    metrics,
-    onSessionCompleted: theta && (async (userId, sessionId) => void (await theta.enqueue(userId, sessionId))),
-  });
-  // app.close() (shutdown) runs this before the database closes: no new scheduled runs, the θ
-  // updates in flight finish, then the queue stops.
-  app.addHook('onClose', async () => {
+  // No new scheduled runs, the θ updates in flight finish, then the queue stops: before the
+  // database closes, and when the server cannot be built (their timers would keep the process up).
+  const stopWorkers = async () => {
     await scheduler?.stop();
     theta?.stop();
     await queue?.stop();
-  });
+  };
+  let app: ReturnType<typeof buildServer>;
+  try {
+    app = buildServer({
+      config,
+      database,
+      logger,
+      metrics,
+      onSessionCompleted:
+        theta && (async (userId, sessionId) => void (await theta.enqueue(userId, sessionId))),
+    });
+  } catch (err) {
+    await stopWorkers();
+    throw err;
+  }
+  app.addHook('onClose', stopWorkers);
   let address: string;
   try {
     address = await startServer(app, config);

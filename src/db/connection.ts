@@ -4,7 +4,7 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { type Driver, Kysely, PostgresDialect, type PostgresDialectConfig, PostgresDriver } from 'kysely';
 import pg from 'pg';
 import { Lease, PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
@@ -32,6 +32,18 @@ export interface Database {
    */
   run<R = Record<string, unknown>>(text: string): Promise<{ rows: R[] }>;
   close(): Promise<void>;
+}
+
+/** Connection failures of the database drivers (refused, reset, terminated backend, too many clients). */
+const UNAVAILABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300)$/;
+/** node-postgres's own errors for a connection it lost (a cut socket, a reused dead client): no code. */
+const CONNECTION_LOST =
+  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
+
+/** Whether `err` says the database cannot be reached now (a retry may succeed), not that a statement is wrong. */
+export function isUnavailable(err: unknown): boolean {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return UNAVAILABLE_CODES.test(String(code ?? '')) || CONNECTION_LOST.test(String(message ?? ''));
 }
 
 export class DataDirLockedError extends Error {
@@ -161,6 +173,26 @@ export async function openEmbedded(dataDir: string, command: string): Promise<Da
   }
 }
 
+/**
+ * A transaction whose connection was lost (a terminated backend, a failover) cannot be rolled back
+ * (the server already has); Kysely's failing ROLLBACK would replace the error that ended the
+ * transaction (57P01, 08006: a 503 for the API) with the pool client's "not queryable".
+ */
+class ServerDriver extends PostgresDriver {
+  override async rollbackTransaction(connection: Parameters<PostgresDriver['rollbackTransaction']>[0]) {
+    await super.rollbackTransaction(connection).catch(() => {});
+  }
+}
+
+class ServerDialect extends PostgresDialect {
+  constructor(private readonly config: PostgresDialectConfig) {
+    super(config);
+  }
+  override createDriver(): Driver {
+    return new ServerDriver(this.config);
+  }
+}
+
 export function openServer(url: string, poolSize = 10): Database {
   const types = {
     getTypeParser: ((oid: number, format?: string) =>
@@ -169,9 +201,12 @@ export function openServer(url: string, poolSize = 10): Database {
         : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
   };
   const pool = new pg.Pool({ connectionString: url, max: poolSize, types });
-  // An idle client's connection error must not crash the process; the next query reports it.
+  // A connection error (a terminated backend, a failover) must not crash the process. The pool
+  // listens on idle clients only; a checked-out client's query in flight already fails with the
+  // error, and the pool discards the broken client when it is released.
   pool.on('error', () => {});
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('connect', (client) => client.on('error', () => {}));
+  const db = new Kysely<Schema>({ dialect: new ServerDialect({ pool }) });
   return {
     kind: 'server',
     db,

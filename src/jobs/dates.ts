@@ -30,9 +30,15 @@ export function isoWeekStart(day: string): string {
   return addDays(day, -((wd + 6) % 7));
 }
 
+/** The most days (or weeks, for weekly jobs) one run covers. */
+const MAX_RUN_UNITS = 3660;
+const DAY_MS = 86_400_000;
+
 /**
  * The days a run covers: --from..--to in order, else --date, else the job's default. Weekly jobs
- * step by ISO week and get each week's Monday (a date inside a week stands for that week).
+ * step by ISO week and get each week's Monday (a date inside a week stands for that week). The span
+ * is measured before any day is listed, and as time, not text: past 9999-12-31 the text of a date
+ * ("+010000-01-01") sorts before it.
  */
 export function runDays(
   o: { date?: string; from?: string; to?: string },
@@ -44,11 +50,17 @@ export function runDays(
     if (!o.from || !o.to) throw new RangeError('from and to go together');
     const from = align(parseDay(o.from, 'from'));
     const to = align(parseDay(o.to, 'to'));
-    if (from > to) throw new RangeError(`from ${from} is after to ${to}`);
-    const days: string[] = [];
-    for (let d = from; d <= to; d = addDays(d, period === 'week' ? 7 : 1)) days.push(d);
-    if (days.length > 3660) throw new RangeError('a backfill covers at most 3660 days or weeks');
-    return days;
+    const step = period === 'week' ? 7 : 1;
+    const span = dayStart(to).getTime() - dayStart(from).getTime();
+    if (span < 0) throw new RangeError(`from ${from} is after to ${to}`);
+    const n = span / (step * DAY_MS) + 1;
+    if (n > MAX_RUN_UNITS) {
+      const unit = period === 'week' ? 'weeks' : 'days';
+      throw new RangeError(
+        `a backfill covers at most ${MAX_RUN_UNITS} ${unit}; ${o.from}..${o.to} spans ${n} ${unit}`,
+      );
+    }
+    return Array.from({ length: n }, (_, i) => addDays(from, i * step));
   }
   return [align(o.date ? parseDay(o.date, 'date') : defaultDate)];
 }

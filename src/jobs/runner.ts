@@ -217,8 +217,10 @@ export async function runJob(
       });
       return await execute(db, job, dates, config, opts, runId, t0, locked ? undefined : refusal(job, shard));
     } finally {
-      // This connection's only locks are the run's: its job locks and its liveness lock.
-      await sql`SELECT pg_advisory_unlock_all()`.execute(conn);
+      // This connection's only locks are the run's: its job locks and its liveness lock. A
+      // connection lost meanwhile (a terminated backend, a failover) took them with it; the failure
+      // to unlock must not replace the run's outcome.
+      await sql`SELECT pg_advisory_unlock_all()`.execute(conn).catch(() => {});
     }
   });
 }

@@ -122,6 +122,13 @@ test('job routes refuse non-admins, unknown jobs and bad dates', async () => {
     to: '2026-11-01',
   });
   assert.equal(reversed.statusCode, 400);
+  // Refused at once (it used to loop until the server ran out of memory), naming the limit.
+  const farFuture = await post('/api/seedtest/jobs/detect-inactivity/run', bearer(admin), {
+    from: '2026-11-01',
+    to: '9999-12-31',
+  });
+  assert.equal(farFuture.statusCode, 400);
+  assert.match(farFuture.json().error.message, /at most 3660 days/);
   const extra = await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(admin), { when: 'now' });
   assert.equal(extra.statusCode, 400);
 });

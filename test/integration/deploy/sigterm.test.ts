@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { IDeployment } from 'kubernetes-models/apps/v1/Deployment';
 import type { ICronJob } from 'kubernetes-models/batch/v1/CronJob';
+import pg from 'pg';
 import { mintToken } from '../../../src/api/tokens.js';
 import { type Database, openEmbedded } from '../../../src/db/connection.js';
 import { API_NAME, generateManifests, type K8sObject } from '../../../src/deploy/k8s.js';
@@ -58,10 +59,14 @@ function seedtest(args: string[], env: NodeJS.ProcessEnv): Child {
   return { process: child, out: () => out, err: () => err, exited };
 }
 
-async function waitFor<T>(what: string, probe: () => T | undefined, ms = 120_000): Promise<T> {
+async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  ms = 120_000,
+): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = probe();
+    const v = await probe();
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
@@ -279,5 +284,139 @@ describe('THETA_WORKER_IN_API=false (the API pods of the manifests): serve queue
     } finally {
       if (database.kind === 'embedded') await database.close();
     }
+  });
+});
+
+describe('seedtest job run whose backends are terminated (a failover)', {
+  skip: process.env.SEEDTEST_TEST_DB !== 'server' && 'the embedded database has no backends to terminate',
+}, () => {
+  let t: Awaited<ReturnType<typeof target>>;
+  before(async () => {
+    t = await target();
+  });
+  after(() => t.dispose());
+
+  it('records the run as failed with the cause and exits 1, no crash', async () => {
+    const url = t.env.DATABASE_URL!;
+    const name = new URL(url).pathname.slice(1);
+    const holder = new pg.Client({ connectionString: url });
+    await holder.connect();
+    try {
+      // The job's transaction waits for this lock; its liveness connection sits idle meanwhile.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE features_topic_daily IN ACCESS EXCLUSIVE MODE');
+      const run = seedtest(['job', 'run', JOB, '--date', '2026-11-20'], t.env);
+      await waitFor('the job to wait for the lock', async () => {
+        if (run.process.exitCode !== null) throw new Error(`the job exited early: ${run.out()} ${run.err()}`);
+        // Inside a transaction pg_stat_activity is a snapshot taken at its first read.
+        await holder.query('SELECT pg_stat_clear_snapshot()');
+        const r = await holder.query(
+          "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock'",
+          [name],
+        );
+        return r.rowCount ? true : undefined;
+      });
+      const killed = await holder.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
+      assert.ok(killed.rowCount! >= 2, 'the transaction and the liveness connection');
+      await holder.query('ROLLBACK');
+      const exit = await run.exited;
+      assert.doesNotMatch(run.err(), /Unhandled 'error' event|^\s+at /m, run.err());
+      assert.equal(exit.code, 1, `${run.out()}\n${run.err()}`);
+      assert.match(run.out(), new RegExp(`${JOB} run \\d+ failed .*terminating connection`));
+    } finally {
+      await holder.end();
+    }
+    const database = await t.open();
+    const runs = await database.db.selectFrom('job_run').select(['status', 'error']).execute();
+    assert.equal(runs.length, 1);
+    assert.equal(runs[0].status, 'failed');
+    assert.match(String(runs[0].error), /terminating connection due to administrator command/);
+  });
+});
+
+describe('seedtest serve without a JWT key', () => {
+  let t: Awaited<ReturnType<typeof target>>;
+  before(async () => {
+    t = await target();
+  });
+  after(() => t.dispose());
+
+  it('exits 1 with one line naming the key variables', async () => {
+    const serve = seedtest(['serve'], { ...t.env, JWT_SECRET: '' });
+    const exit = await Promise.race([serve.exited, sleep(60_000).then(() => undefined)]);
+    if (!exit) serve.process.kill('SIGKILL');
+    assert.ok(exit, `still running after 60 s: ${serve.err()}`);
+    assert.equal(exit.code, 1, serve.err());
+    assert.match(
+      serve.err(),
+      /^seedtest: no JWT key configured: set JWT_SECRET .*JWT_PUBLIC_KEY.*JWT_JWKS_URL/,
+    );
+    assert.doesNotMatch(serve.err(), /^\s+at /m, 'no stack trace');
+    assert.doesNotMatch(serve.out(), /serving the API/);
+  });
+});
+
+describe('SIGTERM to `npx seedtest serve`', () => {
+  let t: Awaited<ReturnType<typeof target>>;
+  let child: ChildProcess | undefined;
+  before(async () => {
+    t = await target();
+  });
+  after(async () => {
+    if (child?.exitCode === null) child.kill('SIGKILL');
+    // An orphaned server holds the data directory: stop it by the pid its lock file names.
+    try {
+      process.kill(JSON.parse(readFileSync(join(t.dataDir, 'db.lock'), 'utf8')).pid, 'SIGKILL');
+    } catch {
+      // no lock, or its process is gone
+    }
+    await t.dispose();
+  });
+
+  it('reaches the server below npm and its shell: the port is free afterwards', async () => {
+    // npm runs the bin through `sh -c`; dash does not pass on the signal npm forwards to it.
+    // On the embedded database, whose lock file names the server's pid.
+    const npx = spawn('npx', ['seedtest', 'serve'], {
+      cwd: join(import.meta.dirname, '..', '..', '..'),
+      env: { ...t.env, DATABASE_URL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child = npx;
+    let out = '';
+    npx.stdout.on('data', (d) => {
+      out += d;
+    });
+    const exited = once(npx, 'exit');
+    const port = await waitFor('the server to listen', () => {
+      if (npx.exitCode !== null) throw new Error(`npx exited: ${out}`);
+      const m = /"address":"http:\/\/127\.0\.0\.1:(\d+)"/.exec(out);
+      return m ? Number(m[1]) : undefined;
+    });
+    assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
+    const server = JSON.parse(readFileSync(join(t.dataDir, 'db.lock'), 'utf8')).pid as number;
+    assert.notEqual(server, npx.pid, 'the server runs below npx');
+    npx.kill('SIGTERM');
+    await exited;
+    await waitFor(
+      'the server process to end',
+      () => {
+        try {
+          process.kill(server, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      30_000,
+    );
+    await assert.rejects(fetch(`http://127.0.0.1:${port}/health`), 'the port is free');
+    assert.match(out, /shutting down/);
+    assert.ok(
+      !existsSync(join(t.dataDir, 'db.lock')),
+      'the server shut down and released the data directory',
+    );
   });
 });
