@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { mintToken } from '../api/tokens.js';
 import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/connection.js';
+import { type Database, openDatabase } from '../db/connection.js';
 import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
@@ -33,6 +33,23 @@ export function parseImportFile(file: string, format: 'exam-results' | 'csv'): P
   return parseExamResults(text, file);
 }
 
+/** Parses the file, then writes it in one transaction; returns the summary line. */
+export async function importFile(
+  database: Database,
+  file: string,
+  format: 'exam-results' | 'csv',
+): Promise<string> {
+  const parsed = parseImportFile(file, format);
+  const result = await writeSourceBatch(database.db, {
+    ...parsed,
+    learners: parsed.userIds.map((user_id) => ({ user_id })),
+  });
+  return (
+    `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
+    `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`
+  );
+}
+
 /** Monday 00:00 UTC of the week `weeksBack` whole weeks before the current one. */
 function mondayWeeksAgo(now: Date, weeksBack: number): Date {
   const d = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
@@ -53,17 +70,10 @@ export function registerDataCommands(program: Command): void {
       const format = o.format ?? (file.endsWith('.csv') ? 'csv' : 'exam-results');
       if (format !== 'csv' && format !== 'exam-results')
         throw new ImportError(`--format must be exam-results or csv, got ${format}`);
-      const parsed = parseImportFile(file, format);
-      const result = await withDatabase(loadConfig(), 'import', (database) =>
-        writeSourceBatch(database.db, {
-          ...parsed,
-          learners: parsed.userIds.map((user_id) => ({ user_id })),
-        }),
+      const summary = await withDatabase(loadConfig(), 'import', (database) =>
+        importFile(database, file, format),
       );
-      console.log(
-        `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
-          `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`,
-      );
+      console.log(summary);
     });
 
   program
