@@ -85,6 +85,7 @@ export function readCsv(
   const table = parseCsv(text, file);
   const col: Record<string, number> = {};
   table.header.forEach((h, i) => {
+    if (col[h] !== undefined) throw new CsvError(`${file}: line 1: column ${h} appears twice in the header`);
     col[h] = i;
   });
   const missing = required.filter((c) => col[c] === undefined);

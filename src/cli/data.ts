@@ -11,7 +11,14 @@ import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
 import { runDemoPipeline } from '../demo/pipeline.js';
-import { ImportError, type ParsedImport, parseAttemptsCsv, parseExamResults } from '../ingest/parse.js';
+import {
+  checkStoredSessions,
+  ImportError,
+  type ParsedImport,
+  parseAttemptsCsv,
+  parseExamResults,
+} from '../ingest/parse.js';
+import type { TimeBounds } from '../ingest/time.js';
 import { createLogger } from '../observability/logger.js';
 import { reportKey } from '../reports/storage.js';
 import { streamPlatform } from '../synthetic/platform.js';
@@ -21,8 +28,12 @@ import { serveApi } from './serve.js';
 
 const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
 
-export function parseImportFile(file: string, format: 'exam-results' | 'csv'): ParsedImport {
-  if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED));
+function parseImportFile(
+  file: string,
+  format: 'exam-results' | 'csv',
+  bounds: TimeBounds,
+): ParsedImport {
+  if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED), bounds);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -30,20 +41,26 @@ export function parseImportFile(file: string, format: 'exam-results' | 'csv'): P
     throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
   }
   if (text.trim() === '') throw new ImportError(`${file}: the file is empty`);
-  return parseExamResults(text, file);
+  return parseExamResults(text, file, bounds);
 }
 
-/** Parses the file, then writes it in one transaction; returns the summary line. */
+/**
+ * Parses the file, then writes it in one transaction after checking it against the stored
+ * sessions; returns the summary line. Any error refuses the whole file.
+ */
 export async function importFile(
   database: Database,
   file: string,
   format: 'exam-results' | 'csv',
+  options: { earliest: string },
 ): Promise<string> {
-  const parsed = parseImportFile(file, format);
-  const result = await writeSourceBatch(database.db, {
-    ...parsed,
-    learners: parsed.userIds.map((user_id) => ({ user_id })),
-  });
+  const parsed = parseImportFile(file, format, { earliest: options.earliest, now: new Date() });
+  const result = await writeSourceBatch(
+    database.db,
+    { ...parsed, learners: parsed.userIds.map((user_id) => ({ user_id })) },
+    'keep',
+    (stored) => checkStoredSessions(parsed, stored),
+  );
   return (
     `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
     `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`
@@ -70,8 +87,9 @@ export function registerDataCommands(program: Command): void {
       const format = o.format ?? (file.endsWith('.csv') ? 'csv' : 'exam-results');
       if (format !== 'csv' && format !== 'exam-results')
         throw new ImportError(`--format must be exam-results or csv, got ${format}`);
-      const summary = await withDatabase(loadConfig(), 'import', (database) =>
-        importFile(database, file, format),
+      const config = loadConfig();
+      const summary = await withDatabase(config, 'import', (database) =>
+        importFile(database, file, format, { earliest: config.earliestInputDate }),
       );
       console.log(summary);
     });

@@ -5,6 +5,7 @@ import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type
 import { type Selectable, sql, type Transaction } from 'kysely';
 import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from '../../db/ingest.js';
 import type { ExamSessionTable, Schema } from '../../db/schema.js';
+import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from '../../ingest/limits.js';
 import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
@@ -20,10 +21,6 @@ const Timestamp = (description: string) =>
     maxLength: 64,
     description: `${description}; ISO 8601 with a zone, from EARLIEST_INPUT_DATE to now + 1 day`,
   });
-
-/** The largest values the attempt columns take (integer, smallint); the import applies them too. */
-export const MAX_RESPONSE_TIME_MS = 86_400_000;
-export const MAX_HINTS = 32_767;
 
 const Session = Type.Object({
   session_id: Type.String(),
