@@ -26,3 +26,15 @@ export async function tableChecksums(database: Database): Promise<string> {
   const { rows } = await database.query<{ t: string; h: string }>(await sql);
   return JSON.stringify(Object.fromEntries(rows.map((r) => [r.t, r.h])));
 }
+
+/**
+ * The next transaction id: unchanged between two reads means no transaction wrote in between (a
+ * write needs an id), so the checksums need no reading. A changed mark proves nothing either way
+ * (a rolled-back write, another database on the server): compare the checksums then.
+ */
+export async function writeMark(database: Database): Promise<string> {
+  const { rows } = await database.query<{ x: string }>(
+    'SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x',
+  );
+  return rows[0]!.x;
+}
