@@ -155,12 +155,16 @@ export async function insertAttempts(
   return { inserted, duplicates: rows.length - inserted };
 }
 
-/** An attempt as its client sent it: `answered_at` null when the server chose it (not compared). */
-export type SentAttempt = Omit<AttemptInput, 'answered_at' | 'user_id'> & { answered_at: Date | null };
+/** An attempt as its client sent it; null for an optional field it left out (not compared). */
+export type SentAttempt = Omit<AttemptInput, 'answered_at' | 'user_id' | 'hints' | 'response_time_ms'> & {
+  response_time_ms: number | null;
+  hints: number | null;
+  answered_at: Date | null;
+};
 
 /**
  * The client_attempt_ids of `rows` already stored for their session with other content: a re-used
- * id is a retry only when it carries the same answer.
+ * id is a retry only when it carries the same answer (item, correctness, and what else it gives).
  */
 export async function conflictingAttempts(db: Db, rows: readonly SentAttempt[]): Promise<string[]> {
   const b = rows.filter((r) => r.client_attempt_id != null);
@@ -169,11 +173,11 @@ export async function conflictingAttempts(db: Db, rows: readonly SentAttempt[]):
     SELECT DISTINCT u.cid
     FROM unnest(${b.map((r) => r.session_id)}::text[], ${b.map((r) => r.client_attempt_id)}::text[],
       ${b.map((r) => r.item_id)}::text[], ${b.map((r) => r.correct)}::boolean[],
-      ${b.map((r) => r.response_time_ms ?? null)}::integer[], ${b.map((r) => r.hints ?? 0)}::smallint[],
+      ${b.map((r) => r.response_time_ms)}::integer[], ${b.map((r) => r.hints)}::smallint[],
       ${b.map((r) => r.answered_at?.toISOString() ?? null)}::timestamptz[]) AS u(s, cid, i, c, rt, h, at)
     JOIN attempt a ON a.session_id = u.s AND a.client_attempt_id = u.cid
-    WHERE a.item_id <> u.i OR a.correct <> u.c OR a.response_time_ms IS DISTINCT FROM u.rt
-      OR a.hints <> u.h OR (u.at IS NOT NULL AND a.answered_at <> u.at)
+    WHERE a.item_id <> u.i OR a.correct <> u.c OR (u.rt IS NOT NULL AND a.response_time_ms IS DISTINCT FROM u.rt)
+      OR (u.h IS NOT NULL AND a.hints <> u.h) OR (u.at IS NOT NULL AND a.answered_at <> u.at)
     ORDER BY 1`.execute(db);
   return res.rows.map((r) => r.cid);
 }

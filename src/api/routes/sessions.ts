@@ -78,7 +78,9 @@ function toSession(row: Selectable<ExamSessionTable>): Static<typeof Session> {
   };
 }
 
-/** Client ids used twice in one batch for different answers (answered_at compared when both give one). */
+const differ = (x: number | null, y: number | null) => x !== null && y !== null && x !== y;
+
+/** Client ids used twice in one batch for different answers (optional fields compared when both give them). */
 function conflictsWithinBatch(sent: readonly SentAttempt[]): string[] {
   const first = new Map<string, SentAttempt>();
   const out: string[] = [];
@@ -89,9 +91,9 @@ function conflictsWithinBatch(sent: readonly SentAttempt[]): string[] {
     else if (
       a.item_id !== b.item_id ||
       a.correct !== b.correct ||
-      a.response_time_ms !== b.response_time_ms ||
-      a.hints !== b.hints ||
-      (a.answered_at && b.answered_at && a.answered_at.getTime() !== b.answered_at.getTime())
+      differ(a.response_time_ms, b.response_time_ms) ||
+      differ(a.hints, b.hints) ||
+      differ(a.answered_at?.getTime() ?? null, b.answered_at?.getTime() ?? null)
     ) {
       out.push(a.client_attempt_id);
     }
@@ -200,7 +202,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         item_id: a.item_id,
         correct: a.correct,
         response_time_ms: a.response_time_ms ?? null,
-        hints: a.hints ?? 0,
+        hints: a.hints ?? null,
         answered_at: answeredAt[i] ?? null,
         client_attempt_id: a.client_attempt_id ?? null,
       }));
@@ -234,7 +236,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         const now = new Date();
         const result = await insertAttempts(
           trx,
-          sent.map((a) => ({ ...a, user_id: session.user_id, answered_at: a.answered_at ?? now })),
+          sent.map((a) => ({
+            ...a,
+            user_id: session.user_id,
+            hints: a.hints ?? 0,
+            answered_at: a.answered_at ?? now,
+          })),
         );
         return result.inserted;
       });
