@@ -28,11 +28,7 @@ import { serveApi } from './serve.js';
 
 const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
 
-function parseImportFile(
-  file: string,
-  format: 'exam-results' | 'csv',
-  bounds: TimeBounds,
-): ParsedImport {
+function parseImportFile(file: string, format: 'exam-results' | 'csv', bounds: TimeBounds): ParsedImport {
   if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED), bounds);
   let text: string;
   try {
