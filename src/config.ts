@@ -45,6 +45,17 @@ function num(
   return n;
 }
 
+/** A date YYYY-MM-DD that exists, from 1900 on (PostgreSQL has no year 0; older data is a mistake). */
+function day(env: Env, name: string, fallback: string): string {
+  const v = str(env, name, fallback);
+  const d = new Date(`${v}T00:00:00Z`);
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(v) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== v) {
+    throw new ConfigError(`${name} must be a date YYYY-MM-DD, got "${v}"`);
+  }
+  if (v < '1900-01-01') throw new ConfigError(`${name} must be 1900-01-01 or later, got ${v}`);
+  return v;
+}
+
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
   const v = optional(env, name);
   if (v === undefined) return fallback;
@@ -105,6 +116,8 @@ export function loadConfig(env: Env = process.env) {
       int: true,
     }),
     publicBaseUrl: str(env, 'PUBLIC_BASE_URL', 'http://localhost:8080').replace(/\/$/, ''),
+    /** The earliest date a time input (API or import) may name; see src/ingest/time.ts. */
+    earliestInputDate: day(env, 'EARLIEST_INPUT_DATE', '2000-01-01'),
     enableIrtOnlineUpdate: bool(env, 'ENABLE_IRT_ONLINE_UPDATE', true),
     /**
      * Whether `seedtest serve` also consumes the θ-update queue (completions are queued either way).

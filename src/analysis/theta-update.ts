@@ -70,7 +70,8 @@ const SNAPSHOT_SQL = `
   ), resp AS (
     SELECT DISTINCT ON (item_id) item_id, correct, session_id, answered_at, attempt_id
     FROM attempt
-    WHERE user_id = $1 AND answered_at >= now() - make_interval(days => $2::int)
+    -- Bounded by now: an answer dated ahead of the clock is not yet "the latest" (nor, for good, later).
+    WHERE user_id = $1 AND answered_at >= now() - make_interval(days => $2::int) AND answered_at <= now()
     ORDER BY item_id, answered_at DESC, attempt_id DESC
   )
   SELECT f.run_id, f.model, f.fitted_at AS run_fitted_at, f.quadpts, f.theta_lim,

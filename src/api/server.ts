@@ -14,7 +14,7 @@ import { databaseGauges } from '../observability/database-gauges.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { registerAuth } from './auth.js';
-import { ApiError, installErrorHandling } from './errors.js';
+import { ApiError, clientErrorHandler, installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
@@ -107,6 +107,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
           : { code: 'BAD_URL', message: 'the URL is malformed' },
       });
     },
+    clientErrorHandler,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -118,6 +119,14 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
 
   installErrorHandling(app);
+  // An empty body sent as application/json (clients that set the header on every request) is no
+  // body: a route without one accepts it, a route that needs one answers 400 naming `body`.
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, text, done) => {
+    if (text === '') done(null, undefined);
+    else parseJson(request, text as string, done);
+  });
   registerAuth(app, config.auth, logger);
 
   app.addHook('onSend', async (request, reply) => {

@@ -6,12 +6,19 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { mintToken } from '../api/tokens.js';
 import { loadConfig } from '../config.js';
-import { openDatabase } from '../db/connection.js';
+import { type Database, openDatabase } from '../db/connection.js';
 import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
 import { runDemoPipeline } from '../demo/pipeline.js';
-import { ImportError, type ParsedImport, parseAttemptsCsv, parseExamResults } from '../ingest/parse.js';
+import {
+  checkStoredSessions,
+  ImportError,
+  type ParsedImport,
+  parseAttemptsCsv,
+  parseExamResults,
+} from '../ingest/parse.js';
+import type { TimeBounds } from '../ingest/time.js';
 import { createLogger } from '../observability/logger.js';
 import { reportKey } from '../reports/storage.js';
 import { streamPlatform } from '../synthetic/platform.js';
@@ -21,8 +28,8 @@ import { serveApi } from './serve.js';
 
 const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
 
-export function parseImportFile(file: string, format: 'exam-results' | 'csv'): ParsedImport {
-  if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED));
+function parseImportFile(file: string, format: 'exam-results' | 'csv', bounds: TimeBounds): ParsedImport {
+  if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED), bounds);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -30,7 +37,30 @@ export function parseImportFile(file: string, format: 'exam-results' | 'csv'): P
     throw new ImportError(`${file}: cannot read (${(err as Error).message})`);
   }
   if (text.trim() === '') throw new ImportError(`${file}: the file is empty`);
-  return parseExamResults(text, file);
+  return parseExamResults(text, file, bounds);
+}
+
+/**
+ * Parses the file, then writes it in one transaction after checking it against the stored
+ * sessions; returns the summary line. Any error refuses the whole file.
+ */
+export async function importFile(
+  database: Database,
+  file: string,
+  format: 'exam-results' | 'csv',
+  options: { earliest: string },
+): Promise<string> {
+  const parsed = parseImportFile(file, format, { earliest: options.earliest, now: new Date() });
+  const result = await writeSourceBatch(
+    database.db,
+    { ...parsed, learners: parsed.userIds.map((user_id) => ({ user_id })) },
+    'keep',
+    (stored) => checkStoredSessions(parsed, stored),
+  );
+  return (
+    `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
+    `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`
+  );
 }
 
 /** Monday 00:00 UTC of the week `weeksBack` whole weeks before the current one. */
@@ -53,17 +83,11 @@ export function registerDataCommands(program: Command): void {
       const format = o.format ?? (file.endsWith('.csv') ? 'csv' : 'exam-results');
       if (format !== 'csv' && format !== 'exam-results')
         throw new ImportError(`--format must be exam-results or csv, got ${format}`);
-      const parsed = parseImportFile(file, format);
-      const result = await withDatabase(loadConfig(), 'import', (database) =>
-        writeSourceBatch(database.db, {
-          ...parsed,
-          learners: parsed.userIds.map((user_id) => ({ user_id })),
-        }),
+      const config = loadConfig();
+      const summary = await withDatabase(config, 'import', (database) =>
+        importFile(database, file, format, { earliest: config.earliestInputDate }),
       );
-      console.log(
-        `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
-          `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`,
-      );
+      console.log(summary);
     });
 
   program

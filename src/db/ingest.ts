@@ -107,7 +107,10 @@ export async function upsertItems(
   );
 }
 
-/** Inserts sessions; a session seen again takes the newer status and completion time. */
+/**
+ * Inserts sessions. A session seen again never moves backwards: an open one takes the new status
+ * and completion time, a completed one only a later completion time, an abandoned one stays.
+ */
 export async function upsertSessions(db: Db, rows: readonly SessionInput[]): Promise<number> {
   return inBatches(rows, (b) =>
     sql`
@@ -116,7 +119,13 @@ export async function upsertSessions(db: Db, rows: readonly SessionInput[]): Pro
         ${b.map((r) => r.exam_id ?? null)}::text[], ${b.map((r) => r.status)}::text[],
         ${b.map((r) => r.started_at.toISOString())}::timestamptz[],
         ${b.map((r) => r.completed_at?.toISOString() ?? null)}::timestamptz[])
-      ON CONFLICT (session_id) DO UPDATE SET status = EXCLUDED.status, completed_at = EXCLUDED.completed_at
+      ON CONFLICT (session_id) DO UPDATE SET
+        status = CASE WHEN exam_session.status = 'open' THEN EXCLUDED.status ELSE exam_session.status END,
+        completed_at = CASE
+          WHEN exam_session.status = 'open' THEN EXCLUDED.completed_at
+          WHEN exam_session.status = 'completed' AND EXCLUDED.status = 'completed'
+            THEN greatest(exam_session.completed_at, EXCLUDED.completed_at)
+          ELSE exam_session.completed_at END
       WHERE exam_session.user_id = EXCLUDED.user_id`.execute(db),
   );
 }
@@ -144,6 +153,33 @@ export async function insertAttempts(
       ON CONFLICT (session_id, client_attempt_id) DO NOTHING`.execute(db),
   );
   return { inserted, duplicates: rows.length - inserted };
+}
+
+/** An attempt as its client sent it; null for an optional field it left out (not compared). */
+export type SentAttempt = Omit<AttemptInput, 'answered_at' | 'user_id' | 'hints' | 'response_time_ms'> & {
+  response_time_ms: number | null;
+  hints: number | null;
+  answered_at: Date | null;
+};
+
+/**
+ * The client_attempt_ids of `rows` already stored for their session with other content: a re-used
+ * id is a retry only when it carries the same answer (item, correctness, and what else it gives).
+ */
+export async function conflictingAttempts(db: Db, rows: readonly SentAttempt[]): Promise<string[]> {
+  const b = rows.filter((r) => r.client_attempt_id != null);
+  if (b.length === 0) return [];
+  const res = await sql<{ cid: string }>`
+    SELECT DISTINCT u.cid
+    FROM unnest(${b.map((r) => r.session_id)}::text[], ${b.map((r) => r.client_attempt_id)}::text[],
+      ${b.map((r) => r.item_id)}::text[], ${b.map((r) => r.correct)}::boolean[],
+      ${b.map((r) => r.response_time_ms)}::integer[], ${b.map((r) => r.hints)}::smallint[],
+      ${b.map((r) => r.answered_at?.toISOString() ?? null)}::timestamptz[]) AS u(s, cid, i, c, rt, h, at)
+    JOIN attempt a ON a.session_id = u.s AND a.client_attempt_id = u.cid
+    WHERE a.item_id <> u.i OR a.correct <> u.c OR (u.rt IS NOT NULL AND a.response_time_ms IS DISTINCT FROM u.rt)
+      OR (u.h IS NOT NULL AND a.hints <> u.h) OR (u.at IS NOT NULL AND a.answered_at <> u.at)
+    ORDER BY 1`.execute(db);
+  return res.rows.map((r) => r.cid);
 }
 
 /** The ids among `itemIds` that are not in the item table. */
@@ -182,6 +218,14 @@ export interface SourceBatch {
   attempts: AttemptInput[];
 }
 
+export interface StoredSession {
+  session_id: string;
+  user_id: string;
+  status: 'open' | 'completed' | 'abandoned';
+  started_at: Date;
+  completed_at: Date | null;
+}
+
 export class UnknownItemsError extends Error {
   override name = 'UnknownItemsError';
   constructor(readonly itemIds: string[]) {
@@ -194,10 +238,25 @@ export class UnknownItemsError extends Error {
 
 /**
  * Writes a batch of source data in one transaction: new topics and items (existing ones are kept),
- * learners on first sight, sessions, attempts. Unknown items abort the whole batch.
+ * learners on first sight, sessions, attempts. Unknown items abort the whole batch, and so does
+ * `checkStored` throwing when shown the batch's sessions already stored (locked until the end).
  */
-export async function writeSourceBatch(db: Db, batch: SourceBatch, onConflict: OnConflict = 'keep') {
+export async function writeSourceBatch(
+  db: Db,
+  batch: SourceBatch,
+  onConflict: OnConflict = 'keep',
+  checkStored?: (stored: StoredSession[]) => void,
+) {
   return db.transaction().execute(async (trx) => {
+    if (checkStored) {
+      const stored = await trx
+        .selectFrom('exam_session')
+        .select(['session_id', 'user_id', 'status', 'started_at', 'completed_at'])
+        .where('session_id', '=', sql<string>`ANY(${batch.sessions.map((s) => s.session_id)}::text[])`)
+        .forUpdate()
+        .execute();
+      checkStored(stored);
+    }
     const topics = await upsertTopics(trx, batch.topics, onConflict);
     const items = await upsertItems(trx, batch.items, onConflict);
     const missing = await unknownItems(

@@ -1,6 +1,8 @@
 // Parsing of bulk imports into source rows, with every error naming its line. Pure: the caller
 // reads the file and writes the rows (src/db/ingest.ts), so nothing is written unless all parses.
-import type { AttemptInput, ItemInput, SessionInput, TopicInput } from '../db/ingest.js';
+import type { AttemptInput, ItemInput, SessionInput, StoredSession, TopicInput } from '../db/ingest.js';
+import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from './limits.js';
+import { checkTimeBounds, parseInstant, type TimeBounds, TimeInputError } from './time.js';
 
 export class ImportError extends Error {
   override name = 'ImportError';
@@ -13,6 +15,15 @@ export interface ParsedImport {
   items: ItemInput[];
   topics: TopicInput[];
   userIds: string[];
+  /** Where each session comes from, for errors found against the stored sessions. */
+  origins: Map<string, SessionOrigin>;
+}
+
+interface SessionOrigin {
+  /** `file: line N` of the session's (first) line. */
+  where: string;
+  /** `file: line N: field` of the value that sets completed_at. */
+  completedAt: string;
 }
 
 const ID = /^[^\p{Cc}]{1,128}$/u;
@@ -27,11 +38,26 @@ function id(value: unknown, what: string, where: string): string {
   return s;
 }
 
-function time(value: unknown, what: string, where: string): Date {
-  const d = typeof value === 'string' || typeof value === 'number' ? new Date(value) : undefined;
-  if (!d || Number.isNaN(d.getTime()))
-    throw new ImportError(`${where}: ${what} is not a valid time: ${JSON.stringify(value)}`);
-  return d;
+/** The time rule of src/ingest/time.ts; a number is epoch milliseconds (unambiguous, zone-free). */
+function time(value: unknown, what: string, where: string, bounds: TimeBounds): Date {
+  try {
+    if (typeof value === 'string') return parseInstant(value, bounds);
+    if (typeof value === 'number') return checkTimeBounds(new Date(value), bounds);
+  } catch (err) {
+    if (!(err instanceof TimeInputError)) throw err;
+    throw new ImportError(`${where}: ${what} ${err.message}, got ${JSON.stringify(value)}`);
+  }
+  throw new ImportError(`${where}: ${what} is not a valid time: ${JSON.stringify(value)}`);
+}
+
+/** A computed instant (a start plus durations) under the same rule, blamed on `what`. */
+function within(t: Date, what: string, where: string, bounds: TimeBounds): Date {
+  try {
+    return checkTimeBounds(t, bounds);
+  } catch (err) {
+    if (!(err instanceof TimeInputError)) throw err;
+    throw new ImportError(`${where}: ${what} puts the answer at ${t.toISOString()}, which ${err.message}`);
+  }
 }
 
 function bool(value: unknown, what: string, where: string): boolean {
@@ -40,12 +66,16 @@ function bool(value: unknown, what: string, where: string): boolean {
   throw new ImportError(`${where}: ${what} must be true/false or 1/0, got ${JSON.stringify(value)}`);
 }
 
-function nonNegativeInt(value: unknown, what: string, where: string): number | null {
+/** A count in 0..max (`scale` converts the given unit to the stored one), null when absent. */
+function nonNegativeInt(value: unknown, what: string, where: string, max: number, scale = 1): number | null {
   if (value === undefined || value === null || value === '') return null;
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0)
-    throw new ImportError(`${where}: ${what} must be a number >= 0, got ${JSON.stringify(value)}`);
-  return Math.round(n);
+  const n = Math.round(Number(value) * scale);
+  if (!Number.isFinite(n) || n < 0 || n > max) {
+    throw new ImportError(
+      `${where}: ${what} must be a number from 0 to ${max / scale}, got ${JSON.stringify(value)}`,
+    );
+  }
+  return n;
 }
 
 function collect(
@@ -66,8 +96,9 @@ function collect(
  * `questions[]: {question_id, is_correct|correct, time_spent_sec?, used_hints?, topic?}`.
  * Answers without their own time are spaced through the session in question order.
  */
-export function parseExamResults(text: string, file: string): ParsedImport {
+export function parseExamResults(text: string, file: string, bounds: TimeBounds): ParsedImport {
   const sessions: SessionInput[] = [];
+  const origins = new Map<string, SessionOrigin>();
   const attempts: AttemptInput[] = [];
   const items = new Map<string, ItemInput>();
   const topics = new Map<string, TopicInput>();
@@ -85,10 +116,18 @@ export function parseExamResults(text: string, file: string): ParsedImport {
     if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
       throw new ImportError(`${where}: expected a JSON object`);
     const sessionId = id(doc.session_id ?? doc.id ?? doc._id, 'session_id', where);
+    const seen = origins.get(sessionId);
+    if (seen) throw new ImportError(`${where}: session_id ${sessionId} is already on ${seen.where}`);
+    origins.set(sessionId, { where, completedAt: `${where}: completed_at` });
     const userId = id(doc.user_id, 'user_id', where);
-    const startedAt = time(doc.started_at ?? doc.created_at, 'started_at', where);
+    const startedAt = time(doc.started_at ?? doc.created_at, 'started_at', where, bounds);
     const end = doc.completed_at ?? doc.submitted_at ?? doc.finished_at;
-    const completedAt = end === undefined || end === null ? null : time(end, 'completed_at', where);
+    const completedAt = end === undefined || end === null ? null : time(end, 'completed_at', where, bounds);
+    if (completedAt && completedAt < startedAt) {
+      throw new ImportError(
+        `${where}: completed_at ${completedAt.toISOString()} is before started_at ${startedAt.toISOString()}`,
+      );
+    }
     const questions = doc.questions;
     if (!Array.isArray(questions)) throw new ImportError(`${where}: questions must be an array`);
     users.add(userId);
@@ -112,12 +151,12 @@ export function parseExamResults(text: string, file: string): ParsedImport {
       const ms =
         seconds === undefined || seconds === null
           ? null
-          : nonNegativeInt(Number(seconds) * 1000, 'time_spent_sec', qwhere);
+          : nonNegativeInt(seconds, 'time_spent_sec', qwhere, MAX_RESPONSE_TIME_MS, 1000);
       clock += ms ?? 0;
       const answeredAt =
         q.answered_at === undefined
-          ? new Date(Math.max(clock, startedAt.getTime()))
-          : time(q.answered_at, 'answered_at', qwhere);
+          ? within(new Date(Math.max(clock, startedAt.getTime())), 'time_spent_sec', qwhere, bounds)
+          : time(q.answered_at, 'answered_at', qwhere, bounds);
       collect(items, topics, itemId, q.topic ?? q.topic_id, qwhere);
       attempts.push({
         session_id: sessionId,
@@ -128,7 +167,8 @@ export function parseExamResults(text: string, file: string): ParsedImport {
         hints:
           q.used_hints === true
             ? 1
-            : (nonNegativeInt(q.used_hints === false ? 0 : q.used_hints, 'used_hints', qwhere) ?? 0),
+            : (nonNegativeInt(q.used_hints === false ? 0 : q.used_hints, 'used_hints', qwhere, MAX_HINTS) ??
+              0),
         answered_at: answeredAt,
         client_attempt_id: `q${qi}`,
       });
@@ -140,6 +180,7 @@ export function parseExamResults(text: string, file: string): ParsedImport {
     items: [...items.values()],
     topics: [...topics.values()],
     userIds: [...users],
+    origins,
   };
 }
 
@@ -148,24 +189,23 @@ export function parseExamResults(text: string, file: string): ParsedImport {
  * `response_time_ms,hints,topic_id,client_attempt_id`. Sessions are created as completed, spanning
  * their attempts.
  */
-export function parseAttemptsCsv(table: {
-  rows: string[][];
-  lines: number[];
-  col: Record<string, number>;
-  file: string;
-}): ParsedImport {
+export function parseAttemptsCsv(
+  table: { rows: string[][]; lines: number[]; col: Record<string, number>; file: string },
+  bounds: TimeBounds,
+): ParsedImport {
   const { rows, lines, col, file } = table;
   const get = (row: string[], name: string) => (col[name] === undefined ? undefined : row[col[name]]);
   const attempts: AttemptInput[] = [];
   const items = new Map<string, ItemInput>();
   const topics = new Map<string, TopicInput>();
   const sessions = new Map<string, SessionInput>();
+  const origins = new Map<string, SessionOrigin>();
   rows.forEach((row, i) => {
     const where = `${file}: line ${lines[i]}`;
     const sessionId = id(get(row, 'session_id'), 'session_id', where);
     const userId = id(get(row, 'user_id'), 'user_id', where);
     const itemId = id(get(row, 'item_id'), 'item_id', where);
-    const answeredAt = time(get(row, 'answered_at'), 'answered_at', where);
+    const answeredAt = time(get(row, 'answered_at'), 'answered_at', where, bounds);
     collect(items, topics, itemId, get(row, 'topic_id'), where);
     const cid = get(row, 'client_attempt_id');
     attempts.push({
@@ -173,8 +213,13 @@ export function parseAttemptsCsv(table: {
       user_id: userId,
       item_id: itemId,
       correct: bool(get(row, 'correct'), 'correct', where),
-      response_time_ms: nonNegativeInt(get(row, 'response_time_ms'), 'response_time_ms', where),
-      hints: nonNegativeInt(get(row, 'hints'), 'hints', where) ?? 0,
+      response_time_ms: nonNegativeInt(
+        get(row, 'response_time_ms'),
+        'response_time_ms',
+        where,
+        MAX_RESPONSE_TIME_MS,
+      ),
+      hints: nonNegativeInt(get(row, 'hints'), 'hints', where, MAX_HINTS) ?? 0,
       answered_at: answeredAt,
       // Without a client id, the item and time identify the answer, so a re-import adds nothing.
       client_attempt_id: cid ? id(cid, 'client_attempt_id', where) : `${itemId}@${answeredAt.toISOString()}`,
@@ -190,9 +235,13 @@ export function parseAttemptsCsv(table: {
         started_at: answeredAt,
         completed_at: answeredAt,
       });
+      origins.set(sessionId, { where, completedAt: `${where}: answered_at` });
     } else {
       if (answeredAt < s.started_at) s.started_at = answeredAt;
-      if (s.completed_at && answeredAt > s.completed_at) s.completed_at = answeredAt;
+      if (s.completed_at && answeredAt > s.completed_at) {
+        s.completed_at = answeredAt;
+        origins.get(sessionId)!.completedAt = `${where}: answered_at`;
+      }
     }
   });
   const userIds = [...new Set(attempts.map((a) => a.user_id))];
@@ -202,5 +251,30 @@ export function parseAttemptsCsv(table: {
     items: [...items.values()],
     topics: [...topics.values()],
     userIds,
+    origins,
   };
+}
+
+/**
+ * Refuses the file when a session of it is stored for another learner, or would be completed
+ * before its stored start (a stored open session takes the file's completion; see upsertSessions).
+ */
+export function checkStoredSessions(parsed: ParsedImport, stored: readonly StoredSession[]): void {
+  const byId = new Map(stored.map((s) => [s.session_id, s]));
+  for (const s of parsed.sessions) {
+    const old = byId.get(s.session_id);
+    const origin = parsed.origins.get(s.session_id);
+    if (!old || !origin) continue;
+    if (old.user_id !== s.user_id) {
+      throw new ImportError(
+        `${origin.where}: session_id ${s.session_id} is a session of another learner, not of ${s.user_id}`,
+      );
+    }
+    if (old.status === 'open' && s.completed_at && s.completed_at < old.started_at) {
+      throw new ImportError(
+        `${origin.completedAt} ${s.completed_at.toISOString()} is before the stored session's started_at ` +
+          old.started_at.toISOString(),
+      );
+    }
+  }
 }

@@ -18,6 +18,8 @@ after(async () => {
 const count = async (table: string) =>
   Number((await database.query<{ n: string }>(`SELECT count(*)::int8 AS n FROM ${table}`)).rows[0]?.n);
 
+const BOUNDS = { earliest: '2000-01-01', now: new Date() };
+
 const opts = { seed: 7, learners: 30, weeks: 2, items: 60, start: new Date('2026-11-02T00:00:00Z') };
 
 test('the synthetic platform loads completely, and loading it again changes nothing', async () => {
@@ -54,7 +56,7 @@ test('exam_results lines become sessions and attempts; errors name the line', as
       ],
     }),
   ];
-  const parsed = parseExamResults(lines.join('\n'), 'x.jsonl');
+  const parsed = parseExamResults(lines.join('\n'), 'x.jsonl', BOUNDS);
   assert.equal(parsed.attempts[0]?.response_time_ms, 30000);
   assert.equal(parsed.attempts[1]?.response_time_ms, null);
   assert.equal(parsed.attempts[1]?.hints, 2);
@@ -68,10 +70,10 @@ test('exam_results lines become sessions and attempts; errors name the line', as
 
   const bad = `${lines[0]}\n${JSON.stringify({ session_id: 's', user_id: 'u', started_at: '2026-11-10T09:00:00Z', questions: [{ question_id: 'q' }] })}`;
   assert.throws(
-    () => parseExamResults(bad, 'x.jsonl'),
+    () => parseExamResults(bad, 'x.jsonl', BOUNDS),
     (e: Error) => e instanceof ImportError && /line 2: questions\[0\]: missing is_correct/.test(e.message),
   );
-  assert.throws(() => parseExamResults('{not json', 'x.jsonl'), /line 1: not valid JSON/);
+  assert.throws(() => parseExamResults('{not json', 'x.jsonl', BOUNDS), /line 1: not valid JSON/);
 });
 
 test('a CSV with an unknown item and no topic writes nothing and names the item', async () => {
@@ -80,7 +82,10 @@ test('a CSV with an unknown item and no topic writes nothing and names the item'
     'session_id,user_id,item_id,correct,answered_at\ncsv-s,csv-u,er-q1,1,2026-11-11T10:00:00Z\ncsv-s,csv-u,no-such-item,0,2026-11-11T10:01:00Z\n',
     'a.csv',
   );
-  const parsed = parseAttemptsCsv({ ...csv, col: Object.fromEntries(csv.header.map((h, i) => [h, i])) });
+  const parsed = parseAttemptsCsv(
+    { ...csv, col: Object.fromEntries(csv.header.map((h, i) => [h, i])) },
+    BOUNDS,
+  );
   await assert.rejects(
     writeSourceBatch(database.db, { ...parsed, learners: parsed.userIds.map((user_id) => ({ user_id })) }),
     (e: Error) => e instanceof UnknownItemsError && /no-such-item/.test(e.message),
@@ -92,7 +97,8 @@ test('a CSV with an unknown item and no topic writes nothing and names the item'
     'b.csv',
   );
   assert.throws(
-    () => parseAttemptsCsv({ ...badCsv, col: Object.fromEntries(badCsv.header.map((h, i) => [h, i])) }),
+    () =>
+      parseAttemptsCsv({ ...badCsv, col: Object.fromEntries(badCsv.header.map((h, i) => [h, i])) }, BOUNDS),
     /b\.csv: line 2: correct must be/,
   );
 });

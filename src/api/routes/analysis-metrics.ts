@@ -9,10 +9,13 @@ import { addDays, isoWeekStart, utcToday } from '../../jobs/dates.js';
 import { assertOwnOrScope, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
+import { dateInput, invalidField } from '../time-input.js';
 import { Id } from './sessions.js';
 
 const security = [{ bearerAuth: [] }];
-const Day = (description: string) => Type.String({ format: 'date', description });
+/** Checked by the time rule in the handler (src/ingest/time.ts), which names the reason. */
+const Day = (description: string) =>
+  Type.String({ maxLength: 10, description: `${description}; YYYY-MM-DD from EARLIEST_INPUT_DATE on` });
 const MAX_FEATURE_DAYS = 366;
 
 const kpi = (label: string, range: string) =>
@@ -121,13 +124,13 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
     async (request) => {
       const { user_id: userId } = request.body;
       const today = utcToday(new Date());
-      const weekStart = request.body.week_start ?? isoWeekStart(today);
+      const given = request.body.week_start;
+      const weekStart = given ? dateInput(given, 'week_start', 'body', config) : isoWeekStart(today);
       if (isoWeekStart(weekStart) !== weekStart) {
-        throw new ApiError(
-          400,
-          'INVALID_INPUT',
-          `week_start must be a Monday; ${weekStart} is in the week starting ${isoWeekStart(weekStart)}`,
-          { fields: [{ field: 'week_start', message: 'is not a Monday' }] },
+        throw invalidField(
+          'week_start',
+          'body',
+          `must be a Monday; ${weekStart} is in the week starting ${isoWeekStart(weekStart)}`,
         );
       }
       if (weekStart > today) {
@@ -189,14 +192,15 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
       const principal = principalOfRequest(request);
       const userId = request.query.user_id ?? principal.sub;
       assertOwnOrScope(principal, userId, 'analysis:run');
-      const to = request.query.to ?? utcToday(new Date());
-      const from = request.query.from ?? addDays(to, -29);
-      if (from > to) throw new ApiError(400, 'INVALID_INPUT', `from ${from} is after to ${to}`);
+      const { query } = request;
+      const to = query.to ? dateInput(query.to, 'to', 'querystring', config) : utcToday(new Date());
+      const from = query.from ? dateInput(query.from, 'from', 'querystring', config) : addDays(to, -29);
+      if (from > to) throw invalidField('from', 'querystring', `${from} is after to ${to}`);
       if (addDays(from, MAX_FEATURE_DAYS - 1) < to) {
-        throw new ApiError(
-          400,
-          'INVALID_INPUT',
-          `from..to spans more than ${MAX_FEATURE_DAYS} days; ask for less`,
+        throw invalidField(
+          'from',
+          'querystring',
+          `is more than ${MAX_FEATURE_DAYS - 1} days before to ${to}; ask for less`,
         );
       }
       const rows = await db

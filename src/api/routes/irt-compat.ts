@@ -20,8 +20,29 @@ import {
 import { requireInternalToken } from '../auth.js';
 import { ApiError } from '../errors.js';
 import { type RouteDeps, SERVICE_VERSION } from '../server.js';
-import { ISO_INSTANT, ModelName, parseInstant, rejectNulls } from './analysis-irt.js';
+import { ModelName, rejectNulls } from './analysis-irt.js';
 import { Id } from './sessions.js';
+
+/** A date, or a date-time with an optional zone (UTC when absent). */
+const ISO_INSTANT =
+  '^\\d{4}-\\d{2}-\\d{2}([T ]\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2})?)?$';
+
+/**
+ * Parses an ISO 8601 date or date-time (a space for the T is accepted); 400 naming the field
+ * otherwise. For the R-compatible routes' `responded_at` only, which orders duplicates and is not
+ * stored: their clients send what the original service took (docs/decisions.md).
+ */
+function parseInstant(given: string, field: string): Date {
+  const value = given.replace(' ', 'T');
+  const zoned = /(Z|[+-]\d{2}:\d{2})$/.test(value);
+  const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : zoned ? value : `${value}Z`);
+  if (Number.isNaN(d.getTime())) {
+    throw new ApiError(400, 'INVALID_INPUT', `${field} is not a valid date or date-time`, {
+      fields: [{ field, message: 'is not a valid date or date-time' }],
+    });
+  }
+  return d;
+}
 
 const MIB = 1024 * 1024;
 /** Limits: one call cannot exhaust the server (413 past them). */

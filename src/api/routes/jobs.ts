@@ -8,8 +8,11 @@ import type { Shard } from '../../jobs/shard.js';
 import { requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
+import { dateInput } from '../time-input.js';
+import { Id } from './sessions.js';
 
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+/** Checked by the time rule in the handler (src/ingest/time.ts), which names the reason. */
+const Day = Type.String({ maxLength: 10, description: 'YYYY-MM-DD from EARLIEST_INPUT_DATE on' });
 const security = [{ bearerAuth: [] }];
 
 function toJobRun<R extends { started_at: Date; finished_at: Date | null }>(r: R) {
@@ -24,7 +27,7 @@ const RunBody = Type.Object(
     dry_run: Type.Optional(Type.Boolean()),
     shard: Type.Optional(Type.String({ pattern: '^\\d+/\\d+$', description: 'i/n, 0-based' })),
     users: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+      Type.Array(Id('a learner'), {
         minItems: 1,
         maxItems: 1000,
         uniqueItems: true,
@@ -67,6 +70,10 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
         });
       }
       const body = request.body ?? {};
+      for (const field of ['date', 'from', 'to'] as const) {
+        const value = body[field];
+        if (value !== undefined) dateInput(value, field, 'body', config);
+      }
       let days: string[];
       let shard: Shard;
       try {
@@ -113,7 +120,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
         security,
         querystring: Type.Object(
           {
-            job: Type.Optional(Type.String({ maxLength: 64 })),
+            job: Type.Optional(Id('a job name')),
             limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
           },
           { additionalProperties: false },

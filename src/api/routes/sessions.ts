@@ -2,18 +2,25 @@
 // set-based INSERT … SELECT, duplicates by client_attempt_id skipped), complete.
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import type { Selectable, Transaction } from 'kysely';
-import { insertAttempts, unknownItems } from '../../db/ingest.js';
+import { type Selectable, sql, type Transaction } from 'kysely';
+import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from '../../db/ingest.js';
 import type { ExamSessionTable, Schema } from '../../db/schema.js';
+import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from '../../ingest/limits.js';
 import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
+import { instantInput } from '../time-input.js';
 
 /** A text id: 1..128 characters, no control characters. */
 export const Id = (description: string) =>
   Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1F\\x7F]+$', description });
 
-const Timestamp = (description: string) => Type.String({ format: 'date-time', description });
+/** Checked by the time rule in the handler (src/ingest/time.ts), which names the reason. */
+const Timestamp = (description: string) =>
+  Type.String({
+    maxLength: 64,
+    description: `${description}; ISO 8601 with a zone, from EARLIEST_INPUT_DATE to now + 1 day`,
+  });
 
 const Session = Type.Object({
   session_id: Type.String(),
@@ -41,8 +48,8 @@ const Attempt = Type.Object(
     client_attempt_id: Type.Optional(Id('makes a retried upload idempotent')),
     item_id: Id('a known item'),
     correct: Type.Boolean(),
-    response_time_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
-    hints: Type.Optional(Type.Integer({ minimum: 0, maximum: 32_767 })),
+    response_time_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RESPONSE_TIME_MS })),
+    hints: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_HINTS })),
     answered_at: Type.Optional(Timestamp('defaults to now')),
   },
   { additionalProperties: false },
@@ -84,14 +91,27 @@ function toSession(row: Selectable<ExamSessionTable>): Static<typeof Session> {
   };
 }
 
-function parseTimestamp(value: string, field: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) {
-    throw new ApiError(400, 'INVALID_INPUT', `${field} is not a valid date-time`, {
-      fields: [{ field, message: 'is not a valid date-time' }],
-    });
+const differ = (x: number | null, y: number | null) => x !== null && y !== null && x !== y;
+
+/** Client ids used twice in one batch for different answers (optional fields compared when both give them). */
+function conflictsWithinBatch(sent: readonly SentAttempt[]): string[] {
+  const first = new Map<string, SentAttempt>();
+  const out: string[] = [];
+  for (const a of sent) {
+    if (a.client_attempt_id === null || a.client_attempt_id === undefined) continue;
+    const b = first.get(a.client_attempt_id);
+    if (!b) first.set(a.client_attempt_id, a);
+    else if (
+      a.item_id !== b.item_id ||
+      a.correct !== b.correct ||
+      differ(a.response_time_ms, b.response_time_ms) ||
+      differ(a.hints, b.hints) ||
+      differ(a.answered_at?.getTime() ?? null, b.answered_at?.getTime() ?? null)
+    ) {
+      out.push(a.client_attempt_id);
+    }
   }
-  return d;
+  return out;
 }
 
 /** The session, locked for the rest of the transaction, after the 404 and ownership checks. */
@@ -129,10 +149,13 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const body = request.body;
       const userId = body.user_id ?? principal.sub;
       assertOwnOrScope(principal, userId, 'analysis:run');
-      const startedAt = body.started_at ? parseTimestamp(body.started_at, 'started_at') : new Date();
+      const startedAt = body.started_at
+        ? instantInput(body.started_at, 'started_at', 'body', config)
+        : new Date();
       const sessionId = body.session_id ?? randomUUID();
       const orgId = userId === principal.sub ? (principal.org_id ?? null) : null;
 
+      // A refusal is thrown inside the transaction: the learner row goes with it.
       const { row, created } = await database.db.transaction().execute(async (trx) => {
         await trx
           .insertInto('learner')
@@ -157,11 +180,11 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
           .selectAll()
           .where('session_id', '=', sessionId)
           .executeTakeFirstOrThrow();
+        if (existing.user_id !== userId) {
+          throw new ApiError(409, 'SESSION_EXISTS', `session ${sessionId} already exists`);
+        }
         return { row: existing, created: false };
       });
-      if (!created && row.user_id !== userId) {
-        throw new ApiError(409, 'SESSION_EXISTS', `session ${sessionId} already exists`);
-      }
       return reply.status(created ? 201 : 200).send(toSession(row));
     },
   );
@@ -221,9 +244,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const { session_id: sessionId } = request.params;
       const attempts = request.body.attempts;
       const answeredAt = attempts.map((a, i) =>
-        a.answered_at ? parseTimestamp(a.answered_at, `attempts[${i}].answered_at`) : undefined,
+        a.answered_at ? instantInput(a.answered_at, `attempts[${i}].answered_at`, 'body', config) : null,
       );
       const itemIds = attempts.map((a) => a.item_id);
+      const sent: SentAttempt[] = attempts.map((a, i) => ({
+        session_id: sessionId,
+        item_id: a.item_id,
+        correct: a.correct,
+        response_time_ms: a.response_time_ms ?? null,
+        hints: a.hints ?? null,
+        answered_at: answeredAt[i] ?? null,
+        client_attempt_id: a.client_attempt_id ?? null,
+      }));
+      const conflicts = new Set(conflictsWithinBatch(sent));
 
       const inserted = await database.db.transaction().execute(async (trx) => {
         const session = await lockSession(trx, sessionId, principal);
@@ -240,18 +273,24 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
             item_ids: unknown,
           });
         }
+        for (const cid of await conflictingAttempts(trx, sent)) conflicts.add(cid);
+        if (conflicts.size > 0) {
+          const ids = [...conflicts].sort();
+          throw new ApiError(
+            409,
+            'ATTEMPT_CONFLICT',
+            `client_attempt_id ${ids.join(', ')} already recorded with other content`,
+            { client_attempt_ids: ids },
+          );
+        }
         const now = new Date();
         const result = await insertAttempts(
           trx,
-          attempts.map((a, i) => ({
-            session_id: sessionId,
+          sent.map((a) => ({
+            ...a,
             user_id: session.user_id,
-            item_id: a.item_id,
-            correct: a.correct,
-            response_time_ms: a.response_time_ms ?? null,
             hints: a.hints ?? 0,
-            answered_at: answeredAt[i] ?? now,
-            client_attempt_id: a.client_attempt_id ?? null,
+            answered_at: a.answered_at ?? now,
           })),
         );
         return result.inserted;
@@ -283,7 +322,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         if (session.status === 'open') {
           await trx
             .updateTable('exam_session')
-            .set({ status: 'completed', completed_at: new Date() })
+            // A started_at within the clock-skew allowance may still be ahead of now.
+            .set({ status: 'completed', completed_at: sql<Date>`greatest(now(), started_at)` })
             .where('session_id', '=', sessionId)
             .execute();
         }

@@ -196,8 +196,14 @@ describe('online θ update and θ history', () => {
       [...times].sort((a, b) => b - a),
     );
     assert.equal((await get('/analysis/irt/theta?user_id=alice&limit=2', analyst)).json().history.length, 2);
-    const future = await get('/analysis/irt/theta?user_id=alice&since=2999-01-01', analyst);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const future = await get(`/analysis/irt/theta?user_id=alice&since=${tomorrow}`, analyst);
     assert.deepEqual(future.json().history, []);
+    // The time rule: nothing beyond now + 1 day, and a date-time needs its zone.
+    for (const since of ['2999-01-01', '2026-01-01T00:00:00']) {
+      const res = await get(`/analysis/irt/theta?user_id=alice&since=${since}`, analyst);
+      assert.equal(res.json().error.details.fields[0].field, 'since', since);
+    }
     assert.equal((await get('/analysis/irt/theta?user_id=alice', reader)).statusCode, 403);
     for (const q of ['since=yesterday', 'since=2026-13-45', 'limit=0', 'limit=1001', 'other=1']) {
       const res = await get(`/analysis/irt/theta?${q}`, aliceReader);
