@@ -29,7 +29,7 @@ th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid var(--rule
 th { border-bottom: 2px solid var(--ink); }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.help { color: var(--muted); font-size: 13px; min-width: 16em; }
-figure { margin: 10px 0 14px; }
+figure { margin: 10px auto 14px; }
 figure > svg { display: block; width: 100%; height: auto; }
 /* On a phone a full-width chart keeps a legible size and scrolls sideways. */
 figure.wide > svg { min-width: 560px; }

@@ -259,9 +259,9 @@ const en: Messages = {
     S: 'Churn risk',
   },
   kpiHelp: {
-    I_t: 'change in ability, last 2 weeks vs the 2 before (−1 to 1)',
-    E_t: 'how much faster correct answers came than in the 4 weeks before (0% = not faster)',
-    R_t: 'share of previously missed items now answered correctly',
+    I_t: 'ability change, 2 weeks vs the 2 before (−1 to 1)',
+    E_t: 'speed-up of correct answers (0% = none)',
+    R_t: 'earlier misses now answered correctly',
     A_t: 'frequency, regularity, hints and time spent',
     P: 'probability the goal score is already reached',
     S: 'risk of dropping out (higher is worse)',

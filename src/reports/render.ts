@@ -166,7 +166,7 @@ function abilitySection(c: Ctx): Section {
       });
     }
   }
-  if (!teacher) {
+  if (!teacher && vm.theta !== null) {
     const n = (x: number) => formatNumber(x, scale.decimals);
     blocks.push({
       kind: 'paragraph',
@@ -214,7 +214,7 @@ function churnSection({ vm, m }: Ctx): Section {
     title: m.sections.churn,
     blocks: [
       { kind: 'paragraph', text },
-      { kind: 'chart', chart: churnGauge(s, m), alt: m.sections.churn, size: 0.45 },
+      { kind: 'chart', chart: churnGauge(s, m), alt: m.sections.churn, size: 0.32 },
     ],
   };
 }

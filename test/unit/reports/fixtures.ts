@@ -127,6 +127,7 @@ export function emptyWeek(locale: Locale = 'ko'): ReportViewModel {
   return makeViewModel({
     ...input(locale),
     kpis: { I_t: null, E_t: null, R_t: 0.3, A_t: 0.2, P: 0.62, S: 0.81 },
+    activity: { sessions_28d: 4, last_active: '2026-11-12' },
     topics: [],
     daily: days(Array.from({ length: 7 }, () => [0, 0] as [number, number])),
     targeting: [],

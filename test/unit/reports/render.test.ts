@@ -209,6 +209,8 @@ describe('PDF report', () => {
     assert.ok(en.text.includes('Goal-attainment probability'));
     const empty = await pdfText(emptyWeek('ko'));
     assert.equal(empty.total, 1);
+    // The short report with the recommendations' evidence still fits one page in English.
+    assert.equal((await pdfText(emptyWeek('en'))).total, 1);
     assert.ok(empty.text.includes(messages('ko').emptyWeek.slice(0, 20)));
     const none = await pdfText(noTheta('ko'));
     assert.ok(none.text.includes(messages('ko').goalNoTheta.slice(0, 20)));
