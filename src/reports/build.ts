@@ -115,7 +115,7 @@ export interface BuildOptions {
  *
  * The attempts shown (topics, days, targeting, the θ trend's days, the sessions of the rules) are
  * those of the learner's local week, Monday 00:00 to Monday 00:00 in their time zone; the KPIs are
- * the weekly_kpi row's and θ is the latest estimate before the UTC week ended, as the KPIs take it.
+ * the weekly_kpi row's (UTC weeks); θ is the latest estimate before the learner's week ended.
  */
 export async function buildViewModels(
   db: Db,
@@ -156,11 +156,13 @@ export async function buildViewModels(
     .select(['user_id', 'target_theta'])
     .where(sql<boolean>`user_id = ANY(${ids}::text[])`)
     .execute();
-  // θ as of the end of the week: the latest estimate before the next Monday (it may be older than the trend).
+  // θ as of the end of the learner's week: the latest estimate before their next Monday 00:00 (it may
+  // be older than the trend), the same bound as the trend's, so the number and the chart agree.
   const current = await sql<{ user_id: string; theta: number; se: number | null; version: string | null }>`
-    SELECT DISTINCT ON (user_id) user_id, theta, se, version FROM mirt_ability
-    WHERE user_id = ANY(${ids}::text[]) AND fitted_at < ${w.to}
-    ORDER BY user_id, fitted_at DESC, id DESC`.execute(db);
+    SELECT DISTINCT ON (m.user_id) m.user_id, m.theta, m.se, m.version
+    FROM mirt_ability m JOIN ${zones} z ON z.user_id = m.user_id
+    WHERE m.fitted_at < z.w_to
+    ORDER BY m.user_id, m.fitted_at DESC, m.id DESC`.execute(db);
   // The trend: the last estimate of each local day (online updates can add dozens a day).
   const trend = await sql<{ user_id: string; at: Date; theta: number; se: number | null }>`
     SELECT DISTINCT ON (m.user_id, (m.fitted_at AT TIME ZONE z.tz)::date) m.user_id, m.fitted_at AS at, m.theta, m.se

@@ -92,9 +92,12 @@ function textWidth(s: string, size = FONT_SIZE): number {
   return w;
 }
 
-function truncate(s: string, max: number): string {
+/** `s` cut to `maxWidth` pixels (wide characters count double), with an ellipsis when cut. */
+function truncate(s: string, maxWidth: number): string {
+  if (textWidth(s) <= maxWidth) return s;
   const chars = [...s];
-  return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
+  while (chars.length > 1 && textWidth(`${chars.join('')}…`) > maxWidth) chars.pop();
+  return `${chars.join('')}…`;
 }
 
 export function formatKpi(key: KpiKey, v: number): string {
@@ -272,7 +275,8 @@ export const TOPIC_CHART_MAX = 15;
 export function topicChart(vm: ReportViewModel, m: Messages): Chart | null {
   const data = vm.topics
     .filter((t) => t.accuracy !== null)
-    .map((t) => ({ ...t, label: truncate(t.name, 18) }))
+    // About 18 Hangul or 30 Latin characters: English names are longer than Korean ones.
+    .map((t) => ({ ...t, label: truncate(t.name, 200) }))
     .sort(topicOrder)
     // The weakest topics when there are too many to draw; the table lists all.
     .slice(-TOPIC_CHART_MAX);
