@@ -41,8 +41,10 @@ async function run(
     await Promise.all(
       ids.map(async (i) => {
         const vm = syntheticViewModel(i);
-        for (const [format, bytes] of await pool.render(vm, ['html', 'pdf'])) {
-          await store.put(reportKey(vm.learner.user_id, vm.week.start, format), bytes, CONTENT_TYPES[format]);
+        // One edition, as the throughput target is stated (the job renders REPORT_EDITIONS: both by default).
+        for (const { edition, format, bytes } of await pool.render(vm, ['learner'], ['html', 'pdf'])) {
+          const key = reportKey(vm.learner.user_id, vm.week.start, edition, format);
+          await store.put(key, bytes, CONTENT_TYPES[format]);
         }
       }),
     );

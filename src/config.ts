@@ -67,6 +67,31 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
 export const IRT_MODELS = ['Rasch', '2PL', '3PL'] as const;
 export const LINKING_METHODS = ['auto', 'fixed', 'mean-sigma', 'stocking-lord', 'none'] as const;
 export const REPORT_FORMATS = ['html', 'pdf'] as const;
+export const REPORT_EDITIONS = ['learner', 'teacher'] as const;
+
+/** A comma-separated subset of `allowed`, in the order given. */
+function list<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: string): T[] {
+  const values = str(env, name, fallback)
+    .split(',')
+    .map((f) => f.trim().toLowerCase())
+    .filter(Boolean);
+  for (const v of values) {
+    if (!(allowed as readonly string[]).includes(v)) {
+      throw new ConfigError(`${name} may contain ${allowed.join(' and ')} only, got "${v}"`);
+    }
+  }
+  return values as T[];
+}
+
+/** An IANA time zone name the runtime knows (e.g. Asia/Seoul). */
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 /** `seedtest worker`'s metrics port unless WORKER_METRICS_PORT says otherwise (the manifests use it). */
 export const DEFAULT_WORKER_METRICS_PORT = 9464;
 export const JWT_ALGORITHMS = ['HS256', 'RS256', 'ES256'] as const;
@@ -92,15 +117,11 @@ export function loadConfig(env: Env = process.env) {
   if (jwtAlgorithm !== 'HS256' && !jwtPublicKey && !jwtJwksUrl && jwtSecret) {
     throw new ConfigError(`JWT_ALGORITHM=${jwtAlgorithm} needs JWT_PUBLIC_KEY or JWT_JWKS_URL`);
   }
-  const formats = str(env, 'REPORT_FORMATS', 'html,pdf')
-    .split(',')
-    .map((f) => f.trim().toLowerCase())
-    .filter(Boolean);
-  for (const f of formats) {
-    if (!(REPORT_FORMATS as readonly string[]).includes(f)) {
-      throw new ConfigError(`REPORT_FORMATS may contain html and pdf only, got "${f}"`);
-    }
-  }
+  const formats = list(env, 'REPORT_FORMATS', REPORT_FORMATS, 'html,pdf');
+  const editions = list(env, 'REPORT_EDITIONS', REPORT_EDITIONS, 'learner,teacher');
+  const timeZone = str(env, 'REPORT_TIMEZONE', 'Asia/Seoul');
+  if (!isTimeZone(timeZone))
+    throw new ConfigError(`REPORT_TIMEZONE must be an IANA time zone, got "${timeZone}"`);
   const inContainer = bool(env, 'SEEDTEST_IN_CONTAINER', false);
   const rBase = optional(env, 'R_IRT_BASE_URL');
 
@@ -156,7 +177,21 @@ export function loadConfig(env: Env = process.env) {
     }),
     inactivityThresholdDays: num(env, 'INACTIVITY_THRESHOLD_DAYS', 7, { min: 1, max: 365, int: true }),
     reports: Object.freeze({
-      formats: Object.freeze(formats as (typeof REPORT_FORMATS)[number][]),
+      formats: Object.freeze(formats),
+      editions: Object.freeze(editions),
+      /** The zone of learners whose learner.time_zone is NULL. */
+      timeZone,
+      /** The learner edition's score = mean + sd × θ, rounded to `decimals`. */
+      score: Object.freeze({
+        mean: num(env, 'REPORT_SCORE_MEAN', 100),
+        sd: num(env, 'REPORT_SCORE_SD', 20, { min: Number.MIN_VALUE }),
+        decimals: num(env, 'REPORT_SCORE_DECIMALS', 0, { min: 0, max: 3, int: true }),
+      }),
+      /** The least data a recommendation rule needs before it fires. */
+      rules: Object.freeze({
+        minTopicAttempts: num(env, 'REPORT_RULE_MIN_TOPIC_ATTEMPTS', 10, { min: 1, int: true }),
+        minSessions: num(env, 'REPORT_RULE_MIN_SESSIONS', 3, { min: 1, int: true }),
+      }),
       s3Bucket: optional(env, 'S3_BUCKET'),
       s3Endpoint: optional(env, 'S3_ENDPOINT'),
       s3ForcePathStyle: bool(env, 'S3_FORCE_PATH_STYLE', false),

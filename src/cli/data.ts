@@ -140,11 +140,11 @@ export function registerDataCommands(program: Command): void {
           log: (line) => console.log(line),
         });
         if (reportWeek) {
-          const key = reportKey(learnerToShow, reportWeek, 'html');
+          const key = reportKey(learnerToShow, reportWeek, 'learner', 'html');
           console.log(
             config.reports.s3Bucket
-              ? `a report: s3://${config.reports.s3Bucket}/${key} (and report.pdf beside it)`
-              : `a report: open ${join(config.dataDir, key)} in a browser (report.pdf beside it)`,
+              ? `a report: s3://${config.reports.s3Bucket}/${key} (learner.pdf and the teacher's edition beside it)`
+              : `a report: open ${join(config.dataDir, key)} in a browser (learner.pdf and teacher.* beside it)`,
           );
         }
         if (!o.serve) {

@@ -16,6 +16,9 @@ export interface TopicInput {
   topic_id: string;
   name: string;
   subject?: string | null;
+  /** The name in each report language (the reports fall back to `name`, saying so). */
+  name_ko?: string | null;
+  name_en?: string | null;
 }
 export interface ItemInput {
   item_id: string;
@@ -75,13 +78,15 @@ export async function upsertTopics(
 ): Promise<number> {
   return inBatches(rows, (b) =>
     sql`
-      INSERT INTO topic (topic_id, name, subject)
+      INSERT INTO topic (topic_id, name, subject, name_ko, name_en)
       SELECT * FROM unnest(${b.map((r) => r.topic_id)}::text[], ${b.map((r) => r.name)}::text[],
-        ${b.map((r) => r.subject ?? null)}::text[])
+        ${b.map((r) => r.subject ?? null)}::text[], ${b.map((r) => r.name_ko ?? null)}::text[],
+        ${b.map((r) => r.name_en ?? null)}::text[])
       ON CONFLICT (topic_id) DO ${
         onConflict === 'keep'
           ? sql`NOTHING`
-          : sql`UPDATE SET name = EXCLUDED.name, subject = EXCLUDED.subject`
+          : sql`UPDATE SET name = EXCLUDED.name, subject = EXCLUDED.subject, name_ko = EXCLUDED.name_ko,
+                name_en = EXCLUDED.name_en`
       }`.execute(db),
   );
 }

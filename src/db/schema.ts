@@ -15,6 +15,8 @@ export interface LearnerTable {
   org_id: string | null;
   display_name: string | null;
   locale: ColumnType<'ko' | 'en', 'ko' | 'en' | undefined, 'ko' | 'en'>;
+  /** IANA zone of the reports; NULL = REPORT_TIMEZONE. */
+  time_zone: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: TimestampDefault;
 }
 
@@ -22,6 +24,9 @@ export interface TopicTable {
   topic_id: string;
   name: string;
   subject: string | null;
+  /** The name in each report language; NULL = `name` is shown and the report says so. */
+  name_ko: ColumnType<string | null, string | null | undefined, string | null>;
+  name_en: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ItemTable {
@@ -190,6 +195,7 @@ export interface ReportArtifactsTable {
   id: BigIdentity;
   user_id: string;
   week_start: DateText;
+  edition: ColumnType<'learner' | 'teacher', 'learner' | 'teacher' | undefined, 'learner' | 'teacher'>;
   format: 'html' | 'pdf';
   url: string;
   storage_key: string;

@@ -2,15 +2,16 @@
 // Learners are taken a page at a time (bounded memory however large the batch): the page's missing
 // KPIs are computed first, its view-models are read with a fixed number of queries, and its
 // learners are rendered (by one process per core for a batch larger than a page) and stored with at
-// most REPORT_CONCURRENCY learners in flight. Per learner: every format's object is stored
-// first, then the report_artifacts rows are upserted in one transaction, so there is never a row
-// without an object. A failing learner is recorded and the batch goes on.
+// most REPORT_CONCURRENCY learners in flight. Per learner: every edition's and format's object is
+// stored first, then the report_artifacts rows are upserted in one transaction, so there is never a
+// row without an object. A failing learner is recorded and the batch goes on.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
 import { kpiAsOf } from '../analytics/kpis.js';
 import type { Db } from '../db/connection.js';
 import { buildViewModels, learnersWithoutKpis, reportLearners } from '../reports/build.js';
+import type { RenderedReport } from '../reports/render.js';
 import { createRenderPool } from '../reports/render-pool.js';
 import {
   CONTENT_TYPES,
@@ -52,25 +53,27 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
 }
 
 interface StoredReport {
+  edition: string;
   format: ReportFormat;
   key: string;
   bytes: number;
   sha256: string;
 }
 
-/** Stores every format's object, then records them; returns the number of rows upserted. */
+/** Stores every edition's and format's object, then records them; returns the number of rows upserted. */
 async function storeReport(
   db: Db,
   store: ReportStore,
   vm: ReportViewModel,
-  rendered: Map<ReportFormat, Buffer>,
+  rendered: readonly RenderedReport[],
   publicBaseUrl: string,
 ): Promise<number> {
   const stored: StoredReport[] = [];
-  for (const [format, bytes] of rendered) {
-    const key = reportKey(vm.learner.user_id, vm.week.start, format);
+  for (const { edition, format, bytes } of rendered) {
+    const key = reportKey(vm.learner.user_id, vm.week.start, edition, format);
     await store.put(key, bytes, CONTENT_TYPES[format]);
     stored.push({
+      edition,
       format,
       key,
       bytes: bytes.length,
@@ -79,11 +82,12 @@ async function storeReport(
   }
   return db.transaction().execute(async (trx) => {
     const rows = await sql<{ id: string }>`
-      INSERT INTO report_artifacts (user_id, week_start, format, url, storage_key, bytes, sha256, generated_at)
-      SELECT ${vm.learner.user_id}, ${vm.week.start}::date, f, '', k, b, h, ${new Date(vm.generated_at)}
-      FROM unnest(${stored.map((s) => s.format)}::text[], ${stored.map((s) => s.key)}::text[],
-                  ${stored.map((s) => s.bytes)}::int[], ${stored.map((s) => s.sha256)}::text[]) AS x(f, k, b, h)
-      ON CONFLICT (user_id, week_start, format) DO UPDATE SET storage_key = excluded.storage_key,
+      INSERT INTO report_artifacts (user_id, week_start, edition, format, url, storage_key, bytes, sha256, generated_at)
+      SELECT ${vm.learner.user_id}, ${vm.week.start}::date, e, f, '', k, b, h, ${new Date(vm.generated_at)}
+      FROM unnest(${stored.map((s) => s.edition)}::text[], ${stored.map((s) => s.format)}::text[],
+                  ${stored.map((s) => s.key)}::text[], ${stored.map((s) => s.bytes)}::int[],
+                  ${stored.map((s) => s.sha256)}::text[]) AS x(e, f, k, b, h)
+      ON CONFLICT (user_id, week_start, edition, format) DO UPDATE SET storage_key = excluded.storage_key,
         bytes = excluded.bytes, sha256 = excluded.sha256, generated_at = excluded.generated_at
       RETURNING id`.execute(trx);
     // The URL names the row's id, known only once the row exists.
@@ -105,7 +109,7 @@ export async function generateWeeklyReports(
 ): Promise<JobResult> {
   const { config, date: weekStart, metrics } = ctx;
   const now = deps.now ?? (() => new Date());
-  const formats = config.reports.formats;
+  const { formats, editions } = config.reports;
   const learners = await reportLearners(db, weekStart, ctx.shard, ctx.users);
   const reported = new Set(learners);
   const skipped = ctx.users ? ctx.users.filter((u) => !reported.has(u)) : [];
@@ -157,7 +161,8 @@ export async function generateWeeklyReports(
           }
           vms = await buildViewModels(trx, page, {
             weekStart,
-            defaultTarget: config.kpi.defaultTarget,
+            timeZone: config.reports.timeZone,
+            settings: { score: config.reports.score, rules: config.reports.rules },
             generatedAt,
           });
           if (ctx.dryRun) throw new DryRunRollback();
@@ -173,7 +178,7 @@ export async function generateWeeklyReports(
           fail(userId, 'no learner row');
         } else {
           try {
-            const output = await pool.render(vm, formats);
+            const output = await pool.render(vm, editions, formats);
             rendered++;
             // Awaited before the sum: `rows += await …` would read `rows` before the other lanes' additions.
             const stored = ctx.dryRun ? 0 : await storeReport(db, store, vm, output, config.publicBaseUrl);

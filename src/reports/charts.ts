@@ -4,15 +4,17 @@
 // Every series differs by shape, lightness or a text label, so the charts also read in grey print.
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
-import { formatNumber, formatPercent, type Messages } from './messages.js';
+import { formatNumber, formatPercent, localDateTime, type Messages } from './messages.js';
 import {
   CHURN_HIGH,
   CHURN_MEDIUM,
   churnBand,
   type KpiKey,
   type ReportViewModel,
+  type ScoreScale,
   type TargetItem,
   topicOrder,
+  toScore,
 } from './view-model.js';
 
 /** Drawing width of every chart in SVG units; the HTML scales it to the page, the PDF to 515 pt. */
@@ -90,9 +92,12 @@ function textWidth(s: string, size = FONT_SIZE): number {
   return w;
 }
 
-function truncate(s: string, max: number): string {
+/** `s` cut to `maxWidth` pixels (wide characters count double), with an ellipsis when cut. */
+function truncate(s: string, maxWidth: number): string {
+  if (textWidth(s) <= maxWidth) return s;
   const chars = [...s];
-  return chars.length <= max ? s : chars.slice(0, max - 1).join('') + '…';
+  while (chars.length > 1 && textWidth(`${chars.join('')}…`) > maxWidth) chars.pop();
+  return `${chars.join('')}…`;
 }
 
 export function formatKpi(key: KpiKey, v: number): string {
@@ -105,18 +110,24 @@ export function formatKpi(key: KpiKey, v: number): string {
  * Six KPI bars: I_t on [−1, 1] in a panel of its own, the five others on [0, 1]. This week is a bar,
  * last week a black tick; the printed value stands in a column at the right ("not enough data" for null).
  */
-export function kpiChart(vm: ReportViewModel, m: Messages): Chart {
+export function kpiChart(
+  vm: ReportViewModel,
+  m: Messages,
+  text: (k: KpiKey, v: number | null) => string,
+): Chart {
+  // A value the table does not print as a number (P without a goal) gets no bar either.
+  const shown = (k: KpiKey, v: number | null) => (k === 'P' && vm.goal === null ? null : v);
   const rows = (keys: KpiKey[]) =>
     keys.map((k) => ({
       label: m.kpiLabels[k],
-      now: vm.kpis[k],
-      before: vm.kpis_last_week[k],
-      text: vm.kpis[k] === null ? m.notEnoughData : formatKpi(k, vm.kpis[k]!),
+      now: shown(k, vm.kpis[k]),
+      before: shown(k, vm.kpis_last_week[k]),
+      text: text(k, vm.kpis[k]),
     }));
   const unit = rows(['E_t', 'R_t', 'A_t', 'P', 'S']);
   const signed = rows(['I_t']);
   const marginLeft = Math.ceil(Math.max(...[...unit, ...signed].map((r) => textWidth(r.label)))) + 14;
-  const marginRight = Math.ceil(Math.max(textWidth(m.notEnoughData), 40)) + 16;
+  const marginRight = Math.ceil(Math.max(...[...unit, ...signed].map((r) => textWidth(r.text)), 40)) + 16;
   const panel = (data: typeof unit, domain: [number, number], label: string, height: number) =>
     plot({
       width: CHART_WIDTH,
@@ -186,24 +197,49 @@ function esc(s: string): string {
 
 const DAY_MS = 86_400_000;
 
-/** θ over the 8 weeks ending with the report's Sunday: line and points, ±1 SE band and error bars, goal τ. */
-export function thetaChart(vm: ReportViewModel, m: Messages): Chart | null {
+/**
+ * θ over the 8 weeks ending with the report's Sunday: line and points, ±1 SE band and error bars, the
+ * goal τ when one is set. With `scale` (the learner's edition) every value is drawn as a score.
+ * Times are placed at the learner's wall clock, so the ticks name the learner's days.
+ */
+export function thetaChart(vm: ReportViewModel, m: Messages, scale: ScoreScale | null): Chart | null {
   if (vm.theta_series.length === 0) return null;
+  const y = (theta: number) => (scale ? toScore(theta, scale) : theta);
+  const unit = scale ? scale.sd : 1;
+  const digits = scale ? scale.decimals : 1;
   const end = Date.parse(`${vm.week.end}T00:00:00Z`) + DAY_MS;
   const data = vm.theta_series.map((p) => ({
-    at: new Date(p.at),
-    theta: p.theta,
-    lo: p.se === null ? p.theta : p.theta - p.se,
-    hi: p.se === null ? p.theta : p.theta + p.se,
+    at: new Date(`${localDateTime(p.at, vm.learner.time_zone)}:00Z`),
+    theta: y(p.theta),
+    lo: y(p.se === null ? p.theta : p.theta - p.se),
+    hi: y(p.se === null ? p.theta : p.theta + p.se),
   }));
-  const tau = vm.goal.tau;
-  const ys = [...data.flatMap((d) => [d.lo, d.hi]), tau];
-  const pad = 0.25;
+  const tau = vm.goal === null ? null : y(vm.goal.tau);
+  const goalLabel = (v: number) =>
+    scale ? m.charts.goalScoreLine(formatNumber(v, digits)) : m.charts.goalLine(formatNumber(v));
+  const ys = [...data.flatMap((d) => [d.lo, d.hi]), ...(tau === null ? [] : [tau])];
+  const pad = 0.25 * unit;
+  const step = 0.5 * unit;
+  const goal =
+    tau === null
+      ? []
+      : [
+          Plot.ruleY([tau], { stroke: INK, strokeDasharray: '6,4', strokeWidth: 1.5 }),
+          // The goal's label stands in the right margin, where no data point can cover it.
+          Plot.text([tau], {
+            y: (d: number) => d,
+            frameAnchor: 'right',
+            text: () => goalLabel(tau),
+            textAnchor: 'start',
+            dx: 6,
+            fill: INK,
+          }),
+        ];
   return plot({
     width: CHART_WIDTH,
     height: 200,
     marginLeft: 50,
-    marginRight: 20 + Math.ceil(textWidth(m.charts.goalLine('0.00'))),
+    marginRight: 20 + Math.ceil(textWidth(goalLabel(tau ?? 0))),
     marginTop: 20,
     x: {
       type: 'utc',
@@ -213,25 +249,19 @@ export function thetaChart(vm: ReportViewModel, m: Messages): Chart | null {
       tickFormat: (d: Date) => m.shortDate(d),
     },
     y: {
-      domain: [Math.floor((Math.min(...ys) - pad) * 2) / 2, Math.ceil((Math.max(...ys) + pad) * 2) / 2],
-      label: m.charts.thetaAxis,
+      domain: [
+        Math.floor((Math.min(...ys) - pad) / step) * step,
+        Math.ceil((Math.max(...ys) + pad) / step) * step,
+      ],
+      label: scale ? m.charts.scoreAxis : m.charts.thetaAxis,
       labelArrow: 'none',
       grid: true,
-      tickFormat: (v: number) => formatNumber(v, 1),
+      tickFormat: (v: number) => formatNumber(v, digits),
     },
     marks: [
       Plot.areaY(data, { x: 'at', y1: 'lo', y2: 'hi', fill: LIGHT, fillOpacity: 0.7 }),
       Plot.ruleX(data, { x: 'at', y1: 'lo', y2: 'hi', stroke: DARK, strokeWidth: 1.5 }),
-      Plot.ruleY([tau], { stroke: INK, strokeDasharray: '6,4', strokeWidth: 1.5 }),
-      // The goal's label stands in the right margin, where no data point can cover it.
-      Plot.text([tau], {
-        y: (d: number) => d,
-        frameAnchor: 'right',
-        text: () => m.charts.goalLine(formatNumber(tau)),
-        textAnchor: 'start',
-        dx: 6,
-        fill: INK,
-      }),
+      ...goal,
       Plot.lineY(data, { x: 'at', y: 'theta', stroke: DARK, strokeWidth: 2 }),
       Plot.dot(data, { x: 'at', y: 'theta', r: 3.5, fill: 'white', stroke: DARK, strokeWidth: 2 }),
     ],
@@ -245,7 +275,8 @@ export const TOPIC_CHART_MAX = 15;
 export function topicChart(vm: ReportViewModel, m: Messages): Chart | null {
   const data = vm.topics
     .filter((t) => t.accuracy !== null)
-    .map((t) => ({ ...t, label: truncate(t.name, 18) }))
+    // About 18 Hangul or 30 Latin characters: English names are longer than Korean ones.
+    .map((t) => ({ ...t, label: truncate(t.name, 200) }))
     .sort(topicOrder)
     // The weakest topics when there are too many to draw; the table lists all.
     .slice(-TOPIC_CHART_MAX);
@@ -367,7 +398,11 @@ export function targetingChart(vm: ReportViewModel, m: Messages): Chart | null {
       labelArrow: 'none',
       tickFormat: (v: number) => formatNumber(v, 1),
     },
+    // The axis reaches past the fullest bin (Plot's default stops at it, below the last tick's label).
     y: {
+      // Headroom above the fullest bin for the θ label.
+      domain: [0, Math.max(1, ...binCounts(bs, thresholds)) * 1.2],
+      nice: true,
       label: m.charts.attemptsAxis,
       labelArrow: 'none',
       grid: true,
@@ -386,6 +421,16 @@ export function targetingChart(vm: ReportViewModel, m: Messages): Chart | null {
       Plot.ruleY([0], { stroke: INK }),
     ],
   });
+}
+
+/** Items per bin [t_i, t_i+1) of `thresholds`. */
+function binCounts(values: readonly number[], thresholds: readonly number[]): number[] {
+  const counts = thresholds.slice(1).map(() => 0);
+  for (const v of values) {
+    const i = thresholds.findIndex((t, k) => k > 0 && v < t) - 1;
+    if (i >= 0) counts[i]++;
+  }
+  return counts;
 }
 
 /** Counts of this week's items inside, below and above the fit zone θ±1. */
@@ -446,8 +491,9 @@ export function churnGauge(s: number | null, m: Messages): Chart {
   const needle =
     s === null
       ? `<text x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="16" fill="${INK}">${esc(m.notEnoughData)}</text>`
-      : `<path d="M${pt(s, rOut - 4)} L${pt(s + 0.02, 8)} L${pt(s - 0.02, 8)} Z" fill="${INK}"/>` +
-        `<circle cx="${cx}" cy="${cy}" r="7" fill="${INK}"/>` +
+      : // A wide dark needle (its base ±90° from its direction) outlined in white, so it stands out on the hatched bands.
+        `<path d="M${pt(s, rOut + 2)} L${pt(s + 0.5, 6)} L${pt(s - 0.5, 6)} Z" fill="${INK}" stroke="white" stroke-width="1.5" stroke-linejoin="round"/>` +
+        `<circle cx="${cx}" cy="${cy}" r="10" fill="${INK}" stroke="white" stroke-width="1.5"/>` +
         `<text x="${cx}" y="${cy + 36}" text-anchor="middle" font-size="18" font-weight="bold" fill="${INK}">` +
         `${formatNumber(s)} · ${esc(m.churnBands[churnBand(s)])}</text>`;
   return {

@@ -1,10 +1,10 @@
 // The report's one message catalogue: every label, sentence and axis title, in Korean (the default)
 // and English. Wording changes happen here only; the renderers never hold text of their own.
-import type { ChurnBand, KpiKey, Locale, Recommendation, Trend } from './view-model.js';
+import type { ChurnBand, Edition, KpiKey, Locale, Recommendation, Trend } from './view-model.js';
 
 export interface Messages {
   locale: Locale;
-  title: string;
+  title: Record<Edition, string>;
   learner: string;
   week: string;
   generated: string;
@@ -27,13 +27,20 @@ export interface Messages {
   trend: Record<Trend, string>;
   emptyWeek: string;
   noTheta: string;
+  /** The goal τ is not set: no probability is shown. */
+  noGoal: string;
+  noGoalShort: string;
+  /** Marks topic names not in the report's language. */
+  nameFallback: string;
   charts: {
     kpiThisWeek: string;
     kpiLastWeek: string;
     kpiValue: string;
     improvementAxis: string;
     thetaAxis: string;
+    scoreAxis: string;
     goalLine: (tau: string) => string;
+    goalScoreLine: (score: string) => string;
     accuracyAxis: string;
     attemptsAxis: string;
     attempts: string;
@@ -43,12 +50,17 @@ export interface Messages {
     fitZone: string;
     weekdays: readonly string[];
     thetaCaption: string;
+    scoreCaption: string;
     dailyCaption: string;
     targetingCaption: string;
     topicsShown: (shown: number, total: number) => string;
   };
-  ability: (theta: string, se: string, delta: string | null) => string;
-  goal: (p: string, tau: string) => string;
+  ability: (theta: string, se: string, score: string, delta: string | null) => string;
+  /** The learner's edition: the score, its margin of error, its change, and what a change means. */
+  score: (score: string, margin: string | null, delta: number | null, deltaText: string) => string;
+  scaleMeaning: (mean: string, sd: string, lo: string, hi: string) => string;
+  goal: (p: string, tau: string, score: string) => string;
+  goalScore: (p: string, score: string) => string;
   goalNoTheta: string;
   churnBands: Record<ChurnBand, string>;
   churn: (s: string, band: string) => string;
@@ -68,6 +80,7 @@ export interface Messages {
   noDifficulties: string;
   recommendation: (r: Recommendation) => string;
   seconds: (s: string) => string;
+  points: (n: string) => string;
   date: (isoDate: string) => string;
   /** Axis ticks of the θ trend. */
   shortDate: (d: Date) => string;
@@ -75,7 +88,6 @@ export interface Messages {
   shortWeekday: (isoDate: string) => string;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
 const ymd = (iso: string) => {
   const [y, m, d] = iso.slice(0, 10).split('-').map(Number);
   return { y, m, d, wd: new Date(Date.UTC(y, m - 1, d)).getUTCDay() };
@@ -83,7 +95,7 @@ const ymd = (iso: string) => {
 
 const ko: Messages = {
   locale: 'ko',
-  title: '주간 학습 보고서',
+  title: { learner: '주간 학습 보고서', teacher: '주간 학습 보고서 (교사용)' },
   learner: '학습자',
   week: '기간',
   generated: '작성 시각',
@@ -110,23 +122,29 @@ const ko: Messages = {
   },
   kpiHelp: {
     I_t: '최근 2주와 그 전 2주의 능력 변화 (−1~1)',
-    E_t: '정답 응답 시간이 빨라진 정도',
+    E_t: '정답을 내는 시간이 지난 4주보다 빨라진 정도 (0% = 빨라지지 않음)',
     R_t: '전에 틀린 문항을 다시 맞힌 비율',
     A_t: '학습 빈도·간격·힌트·학습 시간의 종합',
-    P: '목표 능력에 도달했을 확률',
+    P: '목표 점수에 이미 도달했을 확률',
     S: '학습을 그만둘 위험 (높을수록 나쁨)',
   },
   kpiTable: { kpi: '지표', thisWeek: '이번 주', lastWeek: '지난주', change: '변화' },
   trend: { up: '↑ 상승', down: '↓ 하락', flat: '→ 변화 없음', none: '비교 불가' },
   emptyWeek: '이번 주에는 푼 문항이 없습니다. 아래는 지난 기록에 근거한 지표입니다.',
-  noTheta: '아직 능력 추정치가 없습니다. 문항을 더 풀면 능력(θ)이 추정됩니다.',
+  noTheta: '아직 점수를 계산할 만큼 문항을 풀지 않았습니다. 문항을 더 풀면 점수가 나옵니다.',
+  noGoal:
+    '아직 목표 점수가 정해지지 않아 목표 달성 확률은 보여 드리지 않습니다. 선생님과 목표를 정해 보세요.',
+  noGoalShort: '목표 없음',
+  nameFallback: '* 한국어 이름이 없어 등록된 이름을 그대로 씁니다.',
   charts: {
     kpiThisWeek: '이번 주',
     kpiLastWeek: '지난주',
     kpiValue: '값',
     improvementAxis: '향상도 (−1~1)',
     thetaAxis: '능력 θ',
+    scoreAxis: '점수',
     goalLine: (tau) => `목표 τ = ${tau}`,
+    goalScoreLine: (score) => `목표 ${score}점`,
     accuracyAxis: '정확도',
     attemptsAxis: '문항 수',
     attempts: '시도',
@@ -135,21 +153,33 @@ const ko: Messages = {
     thetaLine: (theta) => `현재 θ = ${theta}`,
     fitZone: '적합 구간 θ±1',
     weekdays: ['일', '월', '화', '수', '목', '금', '토'],
-    thetaCaption: '실선과 점: 능력 추정치 · 음영과 세로 막대: ±1 표준오차 · 점선: 목표 τ',
+    thetaCaption: '실선과 점: 능력 추정치 θ · 음영과 세로 막대: ±1 표준오차 · 점선: 목표 τ',
+    scoreCaption: '선과 점: 그날의 점수 · 음영과 세로 막대: 점수의 오차 범위 · 점선: 목표 점수',
     dailyCaption: '연한 테두리 막대: 시도한 문항 · 진한 안쪽 막대: 맞힌 문항 · 숫자: 정답/시도',
     targetingCaption:
       '막대: 난이도 구간별 문항 수 (±4 밖은 양 끝 구간에) · 굵은 세로선: 현재 능력 θ · 연한 영역: θ±1 (알맞은 난이도)',
     topicsShown: (shown, total) =>
       `주제 ${total}개 중 정확도가 낮은 ${shown}개만 그렸습니다. 전체는 아래 표에 있습니다.`,
   },
-  ability: (theta, se, delta) =>
-    `현재 능력 추정치는 θ = ${theta} (표준오차 ${se})입니다.` +
-    (delta === null ? '' : ` 8주 전 첫 추정치보다 ${delta} 달라졌습니다.`),
-  goal: (p, tau) => `목표 능력 τ = ${tau}에 이미 도달했을 확률은 ${p}입니다.`,
-  goalNoTheta: '능력 추정치가 없어 목표 달성 확률을 계산할 수 없습니다.',
+  ability: (theta, se, score, delta) =>
+    `현재 능력 추정치는 θ = ${theta} (표준오차 ${se}), 점수로 ${score}점입니다.` +
+    (delta === null ? '' : ` 8주 동안의 첫 추정치보다 θ가 ${delta} 달라졌습니다.`),
+  score: (score, margin, delta, deltaText) =>
+    `현재 점수는 ${score}점입니다${margin === null ? '' : ` (오차 ±${margin}점)`}.` +
+    (delta === null
+      ? ''
+      : delta === 0
+        ? ' 8주 동안의 첫 점수와 같습니다.'
+        : ` 8주 동안의 첫 점수보다 ${deltaText}점 ${delta > 0 ? '올랐습니다' : '내려갔습니다'}.`),
+  scaleMeaning: (mean, sd, lo, hi) =>
+    `점수는 전체 학습자의 평균이 ${mean}점이 되도록 맞춘 척도이며, 학습자의 약 3분의 2가 ${lo}~${hi}점 사이에 있습니다. ${sd}점 오르면 학습자들 사이의 보통 차이만큼 오른 것입니다.`,
+  goal: (p, tau, score) => `목표 능력 τ = ${tau} (${score}점)에 이미 도달했을 확률 P는 ${p}입니다.`,
+  goalScore: (p, score) =>
+    `목표 점수 ${score}점에 이미 도달했을 확률은 ${p}입니다. 100번 중 ${p.replace('%', '')}번 정도는 지금 실력이 목표 이상이라는 뜻입니다.`,
+  goalNoTheta: '점수가 아직 없어 목표 달성 확률을 계산할 수 없습니다.',
   churnBands: { low: '낮음', medium: '보통', high: '높음' },
   // No particle after the number: 로/으로 would depend on how the number is read.
-  churn: (s, band) => `이탈 위험 지수 ${s}: 「${band}」 단계입니다.`,
+  churn: (s, band) => `학습을 그만둘 위험은 ${band} 단계입니다 (지수 ${s}, 0~1).`,
   topicTable: {
     topic: '주제',
     attempts: '시도',
@@ -168,22 +198,23 @@ const ko: Messages = {
   recommendation: (r) => {
     switch (r.kind) {
       case 'come_back':
-        return '최근 학습이 뜸합니다. 이번 주에 짧게라도 다시 시작해 보세요.';
+        return `최근 학습이 뜸합니다. 이번 주에 짧게라도 다시 시작해 보세요. (근거: 최근 4주 학습 ${r.sessions}회${r.last_active ? `, 마지막 학습 ${ko.date(r.last_active)}` : ''})`;
       case 'regular_practice':
-        return '매일 조금씩 규칙적으로 학습하는 습관을 만들어 보세요.';
+        return `매일 조금씩 규칙적으로 학습하는 습관을 만들어 보세요. (근거: 최근 4주 학습 ${r.sessions}회, 참여도 낮음)`;
       case 'review_missed':
-        return '전에 틀린 문항을 다시 풀어 보며 복습하세요.';
+        return `전에 틀린 문항을 다시 풀어 보며 복습하세요. (근거: 전에 틀린 문항을 다시 풀어 ${formatPercent(r.recovery)}만 맞힘)`;
       case 'practise_topic':
-        return `정확도가 가장 낮은 주제 「${r.topic}」(${Math.round(r.accuracy * 100)}%)를 더 연습하세요.`;
+        return `정확도가 가장 낮은 주제 ‘${r.topic}’ 문제를 더 연습하세요. (근거: 이번 주 ${r.attempts}문항 중 ${r.correct}문항 정답)`;
       case 'praise_efficiency':
-        return '정답을 내는 속도가 빨라졌습니다. 잘하고 있어요!';
+        return `정답을 내는 속도가 빨라졌습니다. 잘하고 있어요! (근거: 정답 시간 ${formatPercent(r.efficiency)} 단축)`;
       case 'praise_improvement':
-        return '능력이 눈에 띄게 향상되었습니다. 훌륭합니다!';
+        return `실력이 눈에 띄게 늘었습니다. 훌륭합니다! (근거: 향상도 ${formatNumber(r.improvement, 2, true)})`;
       case 'keep_going':
         return '지금처럼 꾸준히 학습을 이어 가세요.';
     }
   },
   seconds: (s) => `${s}초`,
+  points: (n) => `${n}점`,
   date: (iso) => {
     const { y, m, d, wd } = ymd(iso);
     return `${y}년 ${m}월 ${d}일(${ko.charts.weekdays[wd]})`;
@@ -195,11 +226,14 @@ const ko: Messages = {
   },
 };
 
+/** English count with its noun: "1 day", "2 days". */
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
 const en: Messages = {
   locale: 'en',
-  title: 'Weekly learning report',
+  title: { learner: 'Weekly learning report', teacher: "Weekly learning report (teacher's edition)" },
   learner: 'Learner',
   week: 'Week',
   generated: 'Generated',
@@ -225,24 +259,30 @@ const en: Messages = {
     S: 'Churn risk',
   },
   kpiHelp: {
-    I_t: 'change in ability, last 2 weeks vs the 2 before (−1 to 1)',
-    E_t: 'how much faster correct answers became',
-    R_t: 'share of previously missed items now answered correctly',
+    I_t: 'ability change, 2 weeks vs the 2 before (−1 to 1)',
+    E_t: 'speed-up of correct answers (0% = none)',
+    R_t: 'earlier misses now answered correctly',
     A_t: 'frequency, regularity, hints and time spent',
-    P: 'probability the goal ability is reached',
+    P: 'probability the goal score is already reached',
     S: 'risk of dropping out (higher is worse)',
   },
   kpiTable: { kpi: 'Indicator', thisWeek: 'This week', lastWeek: 'Last week', change: 'Change' },
   trend: { up: '↑ up', down: '↓ down', flat: '→ no change', none: 'no comparison' },
   emptyWeek: 'No items were answered this week. The indicators below come from earlier activity.',
-  noTheta: 'No ability estimate yet: θ is estimated once more items have been answered.',
+  noTheta: 'Not enough items answered yet for a score. It appears once more items have been answered.',
+  noGoal:
+    'No goal score has been set yet, so no probability of reaching it is shown. Set one with your teacher.',
+  noGoalShort: 'no goal set',
+  nameFallback: '* no English name yet: shown as registered.',
   charts: {
     kpiThisWeek: 'This week',
     kpiLastWeek: 'Last week',
     kpiValue: 'Value',
     improvementAxis: 'Improvement (−1 to 1)',
     thetaAxis: 'Ability θ',
+    scoreAxis: 'Score',
     goalLine: (tau) => `Goal τ = ${tau}`,
+    goalScoreLine: (score) => `Goal ${score}`,
     accuracyAxis: 'Accuracy',
     attemptsAxis: 'Items',
     attempts: 'Attempted',
@@ -252,7 +292,9 @@ const en: Messages = {
     fitZone: 'Fit zone θ±1',
     weekdays: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
     thetaCaption:
-      'Line and points: ability estimates · shading and vertical bars: ±1 standard error · dashed: goal τ',
+      'Line and points: ability estimates θ · shading and vertical bars: ±1 standard error · dashed: goal τ',
+    scoreCaption:
+      "Line and points: the day's score · shading and vertical bars: its margin of error · dashed: goal score",
     dailyCaption:
       'Pale outlined bars: items attempted · dark inner bars: items correct · numbers: correct/attempted',
     targetingCaption:
@@ -260,13 +302,25 @@ const en: Messages = {
     topicsShown: (shown, total) =>
       `The ${shown} weakest of ${total} topics are drawn; the table below lists all.`,
   },
-  ability: (theta, se, delta) =>
-    `The current ability estimate is θ = ${theta} (standard error ${se}).` +
-    (delta === null ? '' : ` It changed by ${delta} since the first estimate of the last 8 weeks.`),
-  goal: (p, tau) => `The probability that the goal ability τ = ${tau} has been reached is ${p}.`,
-  goalNoTheta: 'Without an ability estimate the goal-attainment probability cannot be computed.',
+  ability: (theta, se, score, delta) =>
+    `The current ability estimate is θ = ${theta} (standard error ${se}), a score of ${score}.` +
+    (delta === null ? '' : ` θ changed by ${delta} since the first estimate of the last 8 weeks.`),
+  score: (score, margin, delta, deltaText) =>
+    `Your score is ${score}${margin === null ? '' : ` (give or take ${margin})`}.` +
+    (delta === null
+      ? ''
+      : delta === 0
+        ? ' It is the same as your first score of the last 8 weeks.'
+        : ` It went ${delta > 0 ? 'up' : 'down'} ${deltaText} ${Math.abs(delta) === 1 ? 'point' : 'points'} since your first score of the last 8 weeks.`),
+  scaleMeaning: (mean, sd, lo, hi) =>
+    `Scores are set so that learners average ${mean}, and about two in three learners score between ${lo} and ${hi}. Going up ${sd} points is as large as the usual difference between learners.`,
+  goal: (p, tau, score) =>
+    `The probability P that the goal τ = ${tau} (score ${score}) has been reached is ${p}.`,
+  goalScore: (p, score) =>
+    `The probability that you have already reached your goal score of ${score} is ${p}: about ${p.replace('%', '')} times in 100, your current level is at or above the goal.`,
+  goalNoTheta: 'Without a score yet, the probability of reaching the goal cannot be computed.',
   churnBands: { low: 'low', medium: 'medium', high: 'high' },
-  churn: (s, band) => `The churn risk is ${s}: ${band}.`,
+  churn: (s, band) => `The risk of dropping out is ${band} (index ${s}, from 0 to 1).`,
   topicTable: {
     topic: 'Topic',
     attempts: 'Attempted',
@@ -276,7 +330,8 @@ const en: Messages = {
     improvement: 'Improvement',
   },
   noTopics: 'No topic was practised this week.',
-  dailyTotal: (a, c, days) => `${a} items answered on ${days} days this week, ${c} correct.`,
+  dailyTotal: (a, c, days) =>
+    `${plural(a, 'item', 'items')} answered on ${plural(days, 'day', 'days')} this week, ${c} correct.`,
   targeting: (inZone, total, easy, hard) =>
     `${inZone} of this week's ${total} items were at a fitting difficulty (θ±1); ${easy} easier, ${hard} harder.`,
   targetingNoTheta: (total) =>
@@ -286,22 +341,23 @@ const en: Messages = {
   recommendation: (r) => {
     switch (r.kind) {
       case 'come_back':
-        return 'You have not practised much lately. Come back this week, even for a short session.';
+        return `You have not practised much lately. Come back this week, even for a short session. (Based on: ${plural(r.sessions, 'session', 'sessions')} in the last 4 weeks${r.last_active ? `, last on ${en.date(r.last_active)}` : ''})`;
       case 'regular_practice':
-        return 'Build a habit: practise a little every day.';
+        return `Build a habit: practise a little every day. (Based on: ${plural(r.sessions, 'session', 'sessions')} in the last 4 weeks, low engagement)`;
       case 'review_missed':
-        return 'Review the items you missed before.';
+        return `Review the items you missed before. (Based on: only ${formatPercent(r.recovery)} of earlier misses answered correctly on a retry)`;
       case 'practise_topic':
-        return `Practise your weakest topic, “${r.topic}” (${Math.round(r.accuracy * 100)}%).`;
+        return `Practise your weakest topic, “${r.topic}”. (Based on: ${r.correct} of ${plural(r.attempts, 'item', 'items')} correct this week)`;
       case 'praise_efficiency':
-        return 'You answer correctly faster than before. Well done!';
+        return `You answer correctly faster than before. Well done! (Based on: correct answers ${formatPercent(r.efficiency)} faster)`;
       case 'praise_improvement':
-        return 'Your ability has clearly improved. Great work!';
+        return `You have clearly improved. Great work! (Based on: improvement ${formatNumber(r.improvement, 2, true)})`;
       case 'keep_going':
         return 'Keep practising steadily.';
     }
   },
   seconds: (s) => `${s} s`,
+  points: (n) => n,
   date: (iso) => {
     const { y, m, d, wd } = ymd(iso);
     return `${en.charts.weekdays[wd]} ${d} ${MONTHS[m - 1]} ${y}`;
@@ -318,10 +374,29 @@ export function messages(locale: string | null | undefined): Messages {
   return locale === 'en' ? en : ko;
 }
 
-/** `YYYY-MM-DD HH:MM UTC` for timestamps: the same in both languages and free of the host's time zone. */
-export function formatTimestamp(iso: string): string {
-  const t = new Date(iso);
-  return `${t.getUTCFullYear()}-${pad(t.getUTCMonth() + 1)}-${pad(t.getUTCDate())} ${pad(t.getUTCHours())}:${pad(t.getUTCMinutes())} UTC`;
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+/** The wall clock of an instant in a time zone, as `YYYY-MM-DDTHH:MM`. */
+export function localDateTime(iso: string, timeZone: string): string {
+  let f = zoneFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    });
+    zoneFormats.set(timeZone, f);
+  }
+  const p = Object.fromEntries(f.formatToParts(new Date(iso)).map((x) => [x.type, x.value]));
+  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+}
+
+/** `YYYY-MM-DD HH:MM (zone)`: the learner's wall clock, naming the zone; free of the host's zone. */
+export function formatTimestamp(iso: string, timeZone: string): string {
+  return `${localDateTime(iso, timeZone).replace('T', ' ')} (${timeZone})`;
 }
 
 /** Numbers with a true minus sign, so negative values read clearly in print. */

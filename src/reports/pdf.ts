@@ -249,9 +249,11 @@ export function pdfDocument(layout: ReportLayout): DocDefinition {
     pageSize: 'A4',
     pageMargins: [PAGE.margin, PAGE.margin, PAGE.margin, 48],
     language: layout.locale === 'ko' ? 'ko-KR' : 'en',
-    // A fixed creation date makes the bytes depend on the data only (pdfkit derives the file id from it).
+    // A fixed creation date makes the bytes depend on the data only; pdfkit derives the file id from
+    // the info, so the subject (learner, week, edition) makes it fixed and distinct per document.
     info: {
       title: layout.title,
+      subject: layout.subject,
       author: 'Seedtest analytics',
       creator: 'Seedtest analytics',
       creationDate: new Date(layout.generatedAt),

@@ -4,31 +4,36 @@
 // this same module (a flag tells them apart), under tsx in development and as plain JS when built.
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { renderReports } from './render.js';
+import { type RenderedReport, renderReports } from './render.js';
 import type { ReportFormat } from './storage.js';
-import type { ReportViewModel } from './view-model.js';
+import type { Edition, ReportViewModel } from './view-model.js';
 
 const CHILD_FLAG = '--seedtest-render-child';
 
 interface Task {
   id: number;
   vm: ReportViewModel;
+  editions: readonly Edition[];
   formats: readonly ReportFormat[];
 }
-type Answer = { id: number; output: [ReportFormat, Buffer][] } | { id: number; error: string };
+type Answer = { id: number; output: RenderedReport[] } | { id: number; error: string };
 
 export interface RenderPool {
-  render(vm: ReportViewModel, formats: readonly ReportFormat[]): Promise<Map<ReportFormat, Buffer>>;
+  render(
+    vm: ReportViewModel,
+    editions: readonly Edition[],
+    formats: readonly ReportFormat[],
+  ): Promise<RenderedReport[]>;
   /** The child processes' ids (none when rendering in this process), for resource accounting. */
   readonly pids: readonly number[];
   close(): void;
 }
 
 if (process.argv[2] === CHILD_FLAG) {
-  process.on('message', async ({ id, vm, formats }: Task) => {
+  process.on('message', async ({ id, vm, editions, formats }: Task) => {
     try {
-      const output = await renderReports(vm, formats);
-      process.send!({ id, output: [...output] } satisfies Answer);
+      const output = await renderReports(vm, editions, formats);
+      process.send!({ id, output } satisfies Answer);
     } catch (err) {
       process.send!({ id, error: (err as Error).message } satisfies Answer);
     }
@@ -39,7 +44,7 @@ if (process.argv[2] === CHILD_FLAG) {
 
 interface Child {
   process: ChildProcess;
-  pending: Map<number, { resolve: (m: Map<ReportFormat, Buffer>) => void; reject: (e: Error) => void }>;
+  pending: Map<number, { resolve: (r: RenderedReport[]) => void; reject: (e: Error) => void }>;
 }
 
 /** A pool of `processes` renderers (1: render in this process). */
@@ -64,7 +69,7 @@ export function createRenderPool(processes: number): RenderPool {
       const waiting = child.pending.get(answer.id);
       child.pending.delete(answer.id);
       if ('error' in answer) waiting?.reject(new Error(answer.error));
-      else waiting?.resolve(new Map(answer.output.map(([f, b]) => [f, Buffer.from(b)])));
+      else waiting?.resolve(answer.output.map((r) => ({ ...r, bytes: Buffer.from(r.bytes) })));
     });
     child.process.on('exit', (code) => {
       for (const { reject } of child.pending.values()) reject(new Error(`render process exited (${code})`));
@@ -74,7 +79,7 @@ export function createRenderPool(processes: number): RenderPool {
   });
   return {
     pids: children.map((c) => c.process.pid!),
-    render(vm, formats) {
+    render(vm, editions, formats) {
       // The least busy child takes the report.
       const child = children.reduce((a, b) => (b.pending.size < a.pending.size ? b : a));
       const id = nextId++;
@@ -84,7 +89,7 @@ export function createRenderPool(processes: number): RenderPool {
           return;
         }
         child.pending.set(id, { resolve, reject });
-        child.process.send({ id, vm, formats } satisfies Task);
+        child.process.send({ id, vm, editions, formats } satisfies Task);
       });
     },
     close() {

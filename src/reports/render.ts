@@ -20,11 +20,14 @@ import { renderPdf } from './pdf.js';
 import type { ReportFormat } from './storage.js';
 import {
   churnBand,
+  type Edition,
   KPI_KEYS,
+  type KpiKey,
   type Locale,
   type ReportViewModel,
   recommendations,
   topicOrder,
+  toScore,
   trend,
 } from './view-model.js';
 
@@ -56,34 +59,49 @@ export interface Section {
 
 export interface ReportLayout {
   locale: Locale;
+  edition: Edition;
   title: string;
   /** Label/value pairs of the header. */
   meta: [string, string][];
   /** A notice under the header (the empty week). */
   notice: string | null;
   sections: Section[];
-  /** For the PDF's metadata. */
+  /** For the PDF's metadata: its creation date, and with `subject` its document id. */
   generatedAt: string;
+  subject: string;
 }
 
-function header(vm: ReportViewModel, m: Messages): [string, string][] {
-  const { user_id, display_name } = vm.learner;
+/** The report's parts that differ by edition; everything else is shared. */
+interface Ctx {
+  vm: ReportViewModel;
+  m: Messages;
+  teacher: boolean;
+}
+
+function header({ vm, m, teacher }: Ctx): [string, string][] {
+  const { user_id, display_name, time_zone } = vm.learner;
   return [
-    [m.learner, display_name ? `${display_name} (${user_id})` : user_id],
+    [m.learner, display_name ? (teacher ? `${display_name} (${user_id})` : display_name) : user_id],
     [m.week, `${m.date(vm.week.start)} – ${m.date(vm.week.end)}`],
-    [m.generated, formatTimestamp(vm.generated_at)],
-    [m.scaleVersion, vm.scale_version ?? m.scaleUnknown],
+    [m.generated, formatTimestamp(vm.generated_at, time_zone)],
+    ...(teacher ? [[m.scaleVersion, vm.scale_version ?? m.scaleUnknown] as [string, string]] : []),
   ];
 }
 
-function kpiSection(vm: ReportViewModel, m: Messages, withChart: boolean): Section {
-  const value = (k: (typeof KPI_KEYS)[number], v: number | null) =>
-    v === null ? m.notEnoughData : formatKpi(k, v);
+/** A KPI's printed value; P without a goal is not a number (no default goal makes everyone succeed). */
+function kpiText(c: Ctx, k: KpiKey, v: number | null): string {
+  if (k === 'P' && c.vm.goal === null) return c.m.noGoalShort;
+  return v === null ? c.m.notEnoughData : formatKpi(k, v);
+}
+
+function kpiSection(c: Ctx, withChart: boolean): Section {
+  const { vm, m } = c;
+  const value = (k: KpiKey, v: number | null) => kpiText(c, k, v);
   const rows = KPI_KEYS.map((k) => [
-    `${m.kpiLabels[k]} (${k})`,
+    c.teacher ? `${m.kpiLabels[k]} (${k})` : m.kpiLabels[k],
     value(k, vm.kpis[k]),
     value(k, vm.kpis_last_week[k]),
-    m.trend[trend(vm.kpis[k], vm.kpis_last_week[k])],
+    k === 'P' && vm.goal === null ? m.trend.none : m.trend[trend(vm.kpis[k], vm.kpis_last_week[k])],
     m.kpiHelp[k],
   ]);
   const t = m.kpiTable;
@@ -103,45 +121,89 @@ function kpiSection(vm: ReportViewModel, m: Messages, withChart: boolean): Secti
         rows,
       },
       ...(withChart
-        ? [{ kind: 'chart', chart: kpiChart(vm, m), alt: m.sections.kpis, size: 0.85 } as const]
+        ? [
+            {
+              kind: 'chart',
+              chart: kpiChart(vm, m, (k, v) => kpiText(c, k, v)),
+              alt: m.sections.kpis,
+              size: 0.85,
+            } as const,
+          ]
         : []),
     ],
   };
 }
 
-function abilitySection(vm: ReportViewModel, m: Messages): Section {
-  const chart = thetaChart(vm, m);
+/** A score as printed: the scale's decimals, a true minus sign. */
+function scoreText(vm: ReportViewModel, theta: number): string {
+  return formatNumber(toScore(theta, vm.settings.score), vm.settings.score.decimals);
+}
+
+function abilitySection(c: Ctx): Section {
+  const { vm, m, teacher } = c;
+  const scale = vm.settings.score;
+  const chart = thetaChart(vm, m, teacher ? null : scale);
   const blocks: Block[] = [];
   if (vm.theta === null) {
     blocks.push({ kind: 'paragraph', text: m.noTheta, note: true });
   } else {
-    const first = vm.theta_series[0];
-    const delta =
-      first && vm.theta_series.length > 1 ? formatNumber(vm.theta.value - first.theta, 2, true) : null;
-    const se = vm.theta.se === null ? m.notEnoughData : formatNumber(vm.theta.se);
-    blocks.push({ kind: 'paragraph', text: m.ability(formatNumber(vm.theta.value), se, delta) });
+    const first = vm.theta_series.length > 1 ? vm.theta_series[0] : undefined;
+    if (teacher) {
+      const delta = first ? formatNumber(vm.theta.value - first.theta, 2, true) : null;
+      const se = vm.theta.se === null ? m.notEnoughData : formatNumber(vm.theta.se);
+      blocks.push({
+        kind: 'paragraph',
+        text: m.ability(formatNumber(vm.theta.value), se, scoreText(vm, vm.theta.value), delta),
+      });
+    } else {
+      // The change between two rounded scores, so the sentence agrees with the numbers shown.
+      const delta = first ? toScore(vm.theta.value, scale) - toScore(first.theta, scale) : null;
+      const margin = vm.theta.se === null ? null : formatNumber(scale.sd * vm.theta.se, scale.decimals);
+      const deltaText = delta === null ? '' : formatNumber(Math.abs(delta), scale.decimals);
+      blocks.push({
+        kind: 'paragraph',
+        text: m.score(scoreText(vm, vm.theta.value), margin, delta, deltaText),
+      });
+    }
+  }
+  if (!teacher && vm.theta !== null) {
+    const n = (x: number) => formatNumber(x, scale.decimals);
+    blocks.push({
+      kind: 'paragraph',
+      text: m.scaleMeaning(n(scale.mean), n(scale.sd), n(scale.mean - scale.sd), n(scale.mean + scale.sd)),
+    });
   }
   if (chart)
-    blocks.push({ kind: 'chart', chart, alt: m.sections.ability, caption: m.charts.thetaCaption, size: 1 });
+    blocks.push({
+      kind: 'chart',
+      chart,
+      alt: m.sections.ability,
+      caption: teacher ? m.charts.thetaCaption : m.charts.scoreCaption,
+      size: 1,
+    });
   return { id: 'ability', title: m.sections.ability, blocks };
 }
 
-function goalSection(vm: ReportViewModel, m: Messages): Section {
+function goalSection({ vm, m, teacher }: Ctx): Section {
   const p = vm.kpis.P;
   const text =
-    vm.theta === null
-      ? m.goalNoTheta
-      : p === null
-        ? `${m.kpiLabels.P}: ${m.notEnoughData}`
-        : m.goal(formatPercent(p), formatNumber(vm.goal.tau));
+    vm.goal === null
+      ? m.noGoal
+      : vm.theta === null
+        ? m.goalNoTheta
+        : p === null
+          ? `${m.kpiLabels.P}: ${m.notEnoughData}`
+          : teacher
+            ? m.goal(formatPercent(p), formatNumber(vm.goal.tau), scoreText(vm, vm.goal.tau))
+            : m.goalScore(formatPercent(p), scoreText(vm, vm.goal.tau));
   return {
     id: 'goal',
     title: m.sections.goal,
-    blocks: [{ kind: 'paragraph', text, note: vm.theta === null }],
+    blocks: [{ kind: 'paragraph', text, note: vm.goal === null || vm.theta === null }],
   };
 }
 
-function churnSection(vm: ReportViewModel, m: Messages): Section {
+function churnSection({ vm, m }: Ctx): Section {
   const s = vm.kpis.S;
   const text =
     s === null
@@ -152,12 +214,12 @@ function churnSection(vm: ReportViewModel, m: Messages): Section {
     title: m.sections.churn,
     blocks: [
       { kind: 'paragraph', text },
-      { kind: 'chart', chart: churnGauge(s, m), alt: m.sections.churn, size: 0.45 },
+      { kind: 'chart', chart: churnGauge(s, m), alt: m.sections.churn, size: 0.32 },
     ],
   };
 }
 
-function topicSection(vm: ReportViewModel, m: Messages): Section {
+function topicSection({ vm, m }: Ctx): Section {
   const chart = topicChart(vm, m);
   const shown = vm.topics.filter((t) => t.accuracy !== null).length;
   if (!chart)
@@ -167,7 +229,7 @@ function topicSection(vm: ReportViewModel, m: Messages): Section {
   const rows = [...vm.topics]
     .sort(topicOrder)
     .map((r) => [
-      r.name,
+      r.name_fallback ? `${r.name} *` : r.name,
       String(r.attempts),
       String(r.correct),
       r.accuracy === null ? dash : formatPercent(r.accuracy),
@@ -197,11 +259,14 @@ function topicSection(vm: ReportViewModel, m: Messages): Section {
         ],
         rows,
       },
+      ...(vm.topics.some((r) => r.name_fallback)
+        ? [{ kind: 'paragraph', text: m.nameFallback, note: false } as const]
+        : []),
     ],
   };
 }
 
-function dailySection(vm: ReportViewModel, m: Messages): Section {
+function dailySection({ vm, m }: Ctx): Section {
   const attempts = vm.daily.reduce((s, d) => s + d.attempts, 0);
   const correct = vm.daily.reduce((s, d) => s + d.correct, 0);
   const days = vm.daily.filter((d) => d.attempts > 0).length;
@@ -221,7 +286,7 @@ function dailySection(vm: ReportViewModel, m: Messages): Section {
   };
 }
 
-function targetingSection(vm: ReportViewModel, m: Messages): Section {
+function targetingSection({ vm, m }: Ctx): Section {
   const chart = targetingChart(vm, m);
   const n = vm.targeting.length;
   // The section exists only for a week with attempts, so no items means no calibrated difficulties.
@@ -244,7 +309,7 @@ function targetingSection(vm: ReportViewModel, m: Messages): Section {
   return { id: 'targeting', title: m.sections.targeting, blocks };
 }
 
-function recommendationSection(vm: ReportViewModel, m: Messages): Section {
+function recommendationSection({ vm, m }: Ctx): Section {
   return {
     id: 'recommendations',
     title: m.sections.recommendations,
@@ -253,30 +318,34 @@ function recommendationSection(vm: ReportViewModel, m: Messages): Section {
 }
 
 /**
- * The report's content for a view-model. An empty week gets the short report: no per-week sections
- * and no KPI chart (the table says which values are missing), so it fits on one page.
+ * The report's content for a view-model in one edition. An empty week gets the short report: no
+ * per-week sections and no KPI chart (the table says which values are missing), so it fits on one
+ * page. The learner's edition leaves out the targeting detail and every statistical symbol.
  */
-export function layoutReport(vm: ReportViewModel): ReportLayout {
+export function layoutReport(vm: ReportViewModel, edition: Edition = 'learner'): ReportLayout {
   const m = messages(vm.learner.locale);
+  const c: Ctx = { vm, m, teacher: edition === 'teacher' };
   const sections = vm.flags.empty_week
-    ? [kpiSection(vm, m, false), goalSection(vm, m), churnSection(vm, m), recommendationSection(vm, m)]
+    ? [kpiSection(c, false), goalSection(c), churnSection(c), recommendationSection(c)]
     : [
-        kpiSection(vm, m, true),
-        abilitySection(vm, m),
-        goalSection(vm, m),
-        churnSection(vm, m),
-        topicSection(vm, m),
-        dailySection(vm, m),
-        targetingSection(vm, m),
-        recommendationSection(vm, m),
+        kpiSection(c, true),
+        abilitySection(c),
+        goalSection(c),
+        churnSection(c),
+        topicSection(c),
+        dailySection(c),
+        ...(c.teacher ? [targetingSection(c)] : []),
+        recommendationSection(c),
       ];
   return {
     locale: m.locale,
-    title: m.title,
-    meta: header(vm, m),
+    edition,
+    title: m.title[edition],
+    meta: header(c),
     notice: vm.flags.empty_week ? m.emptyWeek : null,
     sections,
     generatedAt: vm.generated_at,
+    subject: `${vm.learner.user_id} ${vm.week.start} ${edition}`,
   };
 }
 
@@ -287,23 +356,40 @@ export const REPORT_FONTS = {
   bold: require.resolve('@expo-google-fonts/noto-sans-kr/700Bold/NotoSansKR_700Bold.ttf'),
 };
 
-/** Renders a report in several formats from one layout (the charts are drawn once); the batch job's entry point. */
+export interface RenderedReport {
+  edition: Edition;
+  format: ReportFormat;
+  bytes: Buffer;
+}
+
+/**
+ * Renders a report in several editions and formats, one layout per edition (its charts drawn once for
+ * every format); the batch job's entry point.
+ */
 export async function renderReports(
   vm: ReportViewModel,
+  editions: readonly Edition[],
   formats: readonly ReportFormat[],
-): Promise<Map<ReportFormat, Buffer>> {
-  const layout = layoutReport(vm);
-  const out = new Map<ReportFormat, Buffer>();
-  for (const format of formats) {
-    out.set(
-      format,
-      format === 'html' ? Buffer.from(renderHtml(layout), 'utf8') : await renderPdf(layout, REPORT_FONTS),
-    );
+): Promise<RenderedReport[]> {
+  const out: RenderedReport[] = [];
+  for (const edition of editions) {
+    const layout = layoutReport(vm, edition);
+    for (const format of formats) {
+      const bytes =
+        format === 'html'
+          ? Buffer.from(renderHtml(layout, REPORT_FONTS.normal), 'utf8')
+          : await renderPdf(layout, REPORT_FONTS);
+      out.push({ edition, format, bytes });
+    }
   }
   return out;
 }
 
-/** Renders one report in one format (the CLI, tests). */
-export async function renderReport(vm: ReportViewModel, format: ReportFormat): Promise<Buffer> {
-  return (await renderReports(vm, [format])).get(format)!;
+/** Renders one report in one edition and format (the CLI, tests). */
+export async function renderReport(
+  vm: ReportViewModel,
+  format: ReportFormat,
+  edition: Edition = 'learner',
+): Promise<Buffer> {
+  return (await renderReports(vm, [edition], [format]))[0].bytes;
 }

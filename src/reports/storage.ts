@@ -8,6 +8,7 @@ import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { Edition } from './view-model.js';
 
 export type ReportFormat = 'html' | 'pdf';
 
@@ -36,14 +37,14 @@ export class ReportNotFoundError extends Error {
   override name = 'ReportNotFoundError';
 }
 
-/** `reports/{user_id}/{week_start}/report.{format}`, with the user id made safe as one path segment. */
-export function reportKey(userId: string, weekStart: string, format: ReportFormat): string {
+/** `reports/{user_id}/{week_start}/{edition}.{format}`, with the user id made safe as one path segment. */
+export function reportKey(userId: string, weekStart: string, edition: Edition, format: ReportFormat): string {
   const user = encodeURIComponent(userId);
   if (user === '' || user === '.' || user === '..')
     throw new Error(`user id unusable in a storage key: "${userId}"`);
   if (!/^\d{4}-\d{2}-\d{2}$/.test(weekStart))
     throw new Error(`week start must be YYYY-MM-DD, got "${weekStart}"`);
-  return `reports/${user}/${weekStart}/report.${format}`;
+  return `reports/${user}/${weekStart}/${edition}.${format}`;
 }
 
 /** Keys live under `root` (DATA_DIR): `reports/…` becomes `DATA_DIR/reports/…`. */

@@ -1,8 +1,38 @@
 // The data of one weekly learner report, computed once (from the database by the job, by hand in tests)
-// and rendered to HTML and PDF. Pure: no I/O. Dates are UTC `YYYY-MM-DD`, times ISO 8601.
+// and rendered to HTML and PDF. Pure: no I/O. Dates are the learner's local `YYYY-MM-DD`, times
+// ISO 8601 instants (shown in `learner.time_zone`).
 
 export const LOCALES = ['ko', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
+
+/** The learner's edition speaks plain words; the teacher's adds θ, its SE, the scale version, targeting. */
+export const EDITIONS = ['learner', 'teacher'] as const;
+export type Edition = (typeof EDITIONS)[number];
+
+/** The reported score: mean + sd × θ, rounded to `decimals` (REPORT_SCORE_*). */
+export interface ScoreScale {
+  mean: number;
+  sd: number;
+  decimals: number;
+}
+
+/** The least data a recommendation needs (REPORT_RULE_*). */
+export interface RuleMinimums {
+  /** Attempts in a topic this week before it is named the weakest. */
+  minTopicAttempts: number;
+  /** Sessions in the last 28 days before the engagement rules (come back, practise regularly) fire. */
+  minSessions: number;
+}
+
+export interface ReportSettings {
+  score: ScoreScale;
+  rules: RuleMinimums;
+}
+
+export function toScore(theta: number, scale: ScoreScale): number {
+  const f = 10 ** scale.decimals;
+  return Math.round((scale.mean + scale.sd * theta) * f) / f;
+}
 
 /** Display order of the KPIs everywhere in the report. */
 export const KPI_KEYS = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
@@ -18,7 +48,10 @@ export interface ThetaPoint {
 
 export interface TopicRow {
   topic_id: string;
+  /** In the report's language when the topic has a name in it, else its catalogue name. */
   name: string;
+  /** The name is not in the report's language (the report says so). */
+  name_fallback: boolean;
   attempts: number;
   correct: number;
   /** correct / attempts; null without attempts. */
@@ -42,10 +75,11 @@ export interface TargetItem {
 }
 
 export interface ReportViewModel {
-  learner: { user_id: string; display_name: string | null; locale: Locale };
-  /** The ISO week: Monday and Sunday. */
+  learner: { user_id: string; display_name: string | null; locale: Locale; time_zone: string };
+  /** The ISO week: Monday and Sunday, as days in the learner's time zone. */
   week: { start: string; end: string };
   generated_at: string;
+  settings: ReportSettings;
   /** The calibration run the abilities and difficulties come from. */
   scale_version: string | null;
   kpis: KpiValues;
@@ -54,8 +88,10 @@ export interface ReportViewModel {
   theta: { value: number; se: number | null } | null;
   /** Estimates of the last 8 weeks, oldest first. */
   theta_series: ThetaPoint[];
-  /** The goal τ (learner_goal.target_theta, else the configured default). */
-  goal: { tau: number };
+  /** The learner's goal τ (learner_goal.target_theta); null when none was set. */
+  goal: { tau: number } | null;
+  /** The evidence of the engagement rules: sessions in the 28 days ending with the week, last attempt. */
+  activity: { sessions_28d: number; last_active: string | null };
   topics: TopicRow[];
   /** Exactly the 7 days Monday..Sunday. */
   daily: DailyActivity[];
@@ -102,13 +138,14 @@ export const RULES = {
   improvementHigh: 0.2,
 } as const;
 
+/** Each recommendation carries the evidence it is based on, which the report prints with it. */
 export type Recommendation =
-  | { kind: 'come_back' }
-  | { kind: 'regular_practice' }
-  | { kind: 'review_missed' }
-  | { kind: 'practise_topic'; topic: string; accuracy: number }
-  | { kind: 'praise_efficiency' }
-  | { kind: 'praise_improvement' }
+  | { kind: 'come_back'; sessions: number; last_active: string | null }
+  | { kind: 'regular_practice'; sessions: number }
+  | { kind: 'review_missed'; recovery: number }
+  | { kind: 'practise_topic'; topic: string; attempts: number; correct: number }
+  | { kind: 'praise_efficiency'; efficiency: number }
+  | { kind: 'praise_improvement'; improvement: number }
   | { kind: 'keep_going' };
 
 /** Display order of topics in the chart and the table: highest accuracy first, then by name. */
@@ -120,28 +157,37 @@ export function topicOrder(a: TopicRow, b: TopicRow): number {
   );
 }
 
-/** The weakest topic by accuracy (ties: more attempts first, then name), among topics with attempts. */
-export function weakestTopic(topics: readonly TopicRow[]): TopicRow | undefined {
+/** The weakest topic by accuracy (ties: more attempts first, then name), among topics with `minAttempts`. */
+export function weakestTopic(topics: readonly TopicRow[], minAttempts: number): TopicRow | undefined {
   return topics
-    .filter((t) => t.accuracy !== null && t.attempts > 0)
+    .filter((t) => t.accuracy !== null && t.attempts > 0 && t.attempts >= minAttempts)
     .sort((a, b) => a.accuracy! - b.accuracy! || b.attempts - a.attempts || a.name.localeCompare(b.name))[0];
 }
 
-/** The recommendation rules of reports.md, most urgent first. A high churn risk is never praised. */
+/**
+ * The recommendation rules of reports.md, most urgent first. A high churn risk is never praised. A rule
+ * fires only with enough data (ReportSettings.rules): the engagement rules with `minSessions` sessions
+ * in the last 28 days, the topic rule with `minTopicAttempts` attempts in the topic this week.
+ */
 export function recommendations(vm: ReportViewModel): Recommendation[] {
   const { S, A_t, R_t, E_t, I_t } = vm.kpis;
+  const { minSessions, minTopicAttempts } = vm.settings.rules;
+  const sessions = vm.activity.sessions_28d;
   const highChurn = S !== null && churnBand(S) === 'high';
   const out: Recommendation[] = [];
-  if (highChurn) out.push({ kind: 'come_back' });
-  if (A_t !== null && A_t < RULES.engagementLow) out.push({ kind: 'regular_practice' });
-  if (R_t !== null && R_t < RULES.recoveryLow) out.push({ kind: 'review_missed' });
-  const weak = weakestTopic(vm.topics);
+  if (sessions >= minSessions) {
+    if (highChurn) out.push({ kind: 'come_back', sessions, last_active: vm.activity.last_active });
+    if (A_t !== null && A_t < RULES.engagementLow) out.push({ kind: 'regular_practice', sessions });
+  }
+  if (R_t !== null && R_t < RULES.recoveryLow) out.push({ kind: 'review_missed', recovery: R_t });
+  const weak = weakestTopic(vm.topics, minTopicAttempts);
   if (weak && weak.accuracy! < RULES.topicMastered) {
-    out.push({ kind: 'practise_topic', topic: weak.name, accuracy: weak.accuracy! });
+    out.push({ kind: 'practise_topic', topic: weak.name, attempts: weak.attempts, correct: weak.correct });
   }
   if (!highChurn) {
-    if (E_t !== null && E_t >= RULES.efficiencyHigh) out.push({ kind: 'praise_efficiency' });
-    if (I_t !== null && I_t >= RULES.improvementHigh) out.push({ kind: 'praise_improvement' });
+    if (E_t !== null && E_t >= RULES.efficiencyHigh) out.push({ kind: 'praise_efficiency', efficiency: E_t });
+    if (I_t !== null && I_t >= RULES.improvementHigh)
+      out.push({ kind: 'praise_improvement', improvement: I_t });
   }
   if (out.length === 0) out.push({ kind: 'keep_going' });
   return out;

@@ -31,6 +31,9 @@ export interface GeneratePlatformOptions {
 export interface TopicRow {
   topic_id: string;
   name: string;
+  /** The name in each report language. */
+  name_ko: string;
+  name_en: string;
   subject: string;
 }
 
@@ -336,22 +339,134 @@ const DEFAULT_TOPICS = 10;
 
 /** 수능 (CSAT) preparation areas; `difficulty` shifts the topic's mean item difficulty. */
 const TOPIC_CATALOGUE: readonly (TopicRow & { difficulty: number })[] = [
-  { topic_id: 'math-calculus', name: '수학 — 미적분', subject: 'Mathematics', difficulty: 0.5 },
-  { topic_id: 'kor-reading', name: '국어 — 독서', subject: 'Korean', difficulty: 0.1 },
-  { topic_id: 'eng-reading', name: '영어 — 독해', subject: 'English', difficulty: -0.1 },
-  { topic_id: 'math-prob-stats', name: '수학 — 확률과 통계', subject: 'Mathematics', difficulty: 0.1 },
-  { topic_id: 'kor-literature', name: '국어 — 문학', subject: 'Korean', difficulty: -0.2 },
-  { topic_id: 'eng-grammar', name: '영어 — 어법·어휘', subject: 'English', difficulty: 0.2 },
-  { topic_id: 'math-1', name: '수학 — 수학 I', subject: 'Mathematics', difficulty: 0.0 },
-  { topic_id: 'sci-physics-1', name: '과학탐구 — 물리학 I', subject: 'Science', difficulty: 0.4 },
-  { topic_id: 'hist-modern', name: '한국사 — 근현대사', subject: 'Korean History', difficulty: -0.5 },
-  { topic_id: 'math-2', name: '수학 — 수학 II', subject: 'Mathematics', difficulty: 0.2 },
-  { topic_id: 'sci-chemistry-1', name: '과학탐구 — 화학 I', subject: 'Science', difficulty: 0.3 },
-  { topic_id: 'soc-ethics', name: '사회탐구 — 생활과 윤리', subject: 'Social Studies', difficulty: -0.3 },
-  { topic_id: 'kor-language-media', name: '국어 — 언어와 매체', subject: 'Korean', difficulty: 0.0 },
-  { topic_id: 'math-geometry', name: '수학 — 기하', subject: 'Mathematics', difficulty: 0.6 },
-  { topic_id: 'sci-biology-1', name: '과학탐구 — 생명과학 I', subject: 'Science', difficulty: 0.2 },
-  { topic_id: 'eng-listening', name: '영어 — 듣기', subject: 'English', difficulty: -0.6 },
+  {
+    topic_id: 'math-calculus',
+    name: '수학 — 미적분',
+    name_ko: '수학 — 미적분',
+    name_en: 'Mathematics — Calculus',
+    subject: 'Mathematics',
+    difficulty: 0.5,
+  },
+  {
+    topic_id: 'kor-reading',
+    name: '국어 — 독서',
+    name_ko: '국어 — 독서',
+    name_en: 'Korean — Reading',
+    subject: 'Korean',
+    difficulty: 0.1,
+  },
+  {
+    topic_id: 'eng-reading',
+    name: '영어 — 독해',
+    name_ko: '영어 — 독해',
+    name_en: 'English — Reading',
+    subject: 'English',
+    difficulty: -0.1,
+  },
+  {
+    topic_id: 'math-prob-stats',
+    name: '수학 — 확률과 통계',
+    name_ko: '수학 — 확률과 통계',
+    name_en: 'Mathematics — Probability and Statistics',
+    subject: 'Mathematics',
+    difficulty: 0.1,
+  },
+  {
+    topic_id: 'kor-literature',
+    name: '국어 — 문학',
+    name_ko: '국어 — 문학',
+    name_en: 'Korean — Literature',
+    subject: 'Korean',
+    difficulty: -0.2,
+  },
+  {
+    topic_id: 'eng-grammar',
+    name: '영어 — 어법·어휘',
+    name_ko: '영어 — 어법·어휘',
+    name_en: 'English — Grammar and Vocabulary',
+    subject: 'English',
+    difficulty: 0.2,
+  },
+  {
+    topic_id: 'math-1',
+    name: '수학 — 수학 I',
+    name_ko: '수학 — 수학 I',
+    name_en: 'Mathematics — Math I',
+    subject: 'Mathematics',
+    difficulty: 0.0,
+  },
+  {
+    topic_id: 'sci-physics-1',
+    name: '과학탐구 — 물리학 I',
+    name_ko: '과학탐구 — 물리학 I',
+    name_en: 'Science — Physics I',
+    subject: 'Science',
+    difficulty: 0.4,
+  },
+  {
+    topic_id: 'hist-modern',
+    name: '한국사 — 근현대사',
+    name_ko: '한국사 — 근현대사',
+    name_en: 'Korean History — Modern and Contemporary',
+    subject: 'Korean History',
+    difficulty: -0.5,
+  },
+  {
+    topic_id: 'math-2',
+    name: '수학 — 수학 II',
+    name_ko: '수학 — 수학 II',
+    name_en: 'Mathematics — Math II',
+    subject: 'Mathematics',
+    difficulty: 0.2,
+  },
+  {
+    topic_id: 'sci-chemistry-1',
+    name: '과학탐구 — 화학 I',
+    name_ko: '과학탐구 — 화학 I',
+    name_en: 'Science — Chemistry I',
+    subject: 'Science',
+    difficulty: 0.3,
+  },
+  {
+    topic_id: 'soc-ethics',
+    name: '사회탐구 — 생활과 윤리',
+    name_ko: '사회탐구 — 생활과 윤리',
+    name_en: 'Social Studies — Ethics and Ideas',
+    subject: 'Social Studies',
+    difficulty: -0.3,
+  },
+  {
+    topic_id: 'kor-language-media',
+    name: '국어 — 언어와 매체',
+    name_ko: '국어 — 언어와 매체',
+    name_en: 'Korean — Language and Media',
+    subject: 'Korean',
+    difficulty: 0.0,
+  },
+  {
+    topic_id: 'math-geometry',
+    name: '수학 — 기하',
+    name_ko: '수학 — 기하',
+    name_en: 'Mathematics — Geometry',
+    subject: 'Mathematics',
+    difficulty: 0.6,
+  },
+  {
+    topic_id: 'sci-biology-1',
+    name: '과학탐구 — 생명과학 I',
+    name_ko: '과학탐구 — 생명과학 I',
+    name_en: 'Science — Life Science I',
+    subject: 'Science',
+    difficulty: 0.2,
+  },
+  {
+    topic_id: 'eng-listening',
+    name: '영어 — 듣기',
+    name_ko: '영어 — 듣기',
+    name_en: 'English — Listening',
+    subject: 'English',
+    difficulty: -0.6,
+  },
 ];
 
 const ORGS = [
@@ -393,7 +508,7 @@ function buildBank(opts: GeneratePlatformOptions): Bank {
   const model = opts.model ?? '2PL';
   const nTopics = opts.topics ?? DEFAULT_TOPICS;
   const topicDefs = TOPIC_CATALOGUE.slice(0, nTopics);
-  const topics = topicDefs.map(({ topic_id, name, subject }) => ({ topic_id, name, subject }));
+  const topics = topicDefs.map(({ difficulty: _, ...topic }) => topic);
   const topicMeanB = topicDefs.map((t) => t.difficulty + rng.normal(0, 0.15));
 
   const n = opts.items;

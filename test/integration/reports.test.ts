@@ -59,7 +59,12 @@ function run(
 }
 
 async function artifacts(userId?: string) {
-  let q = database.db.selectFrom('report_artifacts').selectAll().orderBy('user_id').orderBy('format');
+  let q = database.db
+    .selectFrom('report_artifacts')
+    .selectAll()
+    .orderBy('user_id')
+    .orderBy('edition')
+    .orderBy('format');
   if (userId) q = q.where('user_id', '=', userId);
   return q.execute();
 }
@@ -180,12 +185,13 @@ describe('generate-weekly-report on the filesystem store', () => {
     const users = [...new Set(rows.map((r) => r.user_id))];
     assert.ok(users.includes(full) && users.includes(noTheta) && users.includes(IDLE));
     reportCount = users.length;
-    assert.equal(rows.length, 2 * reportCount);
+    // Both editions (REPORT_EDITIONS default) in both formats.
+    assert.equal(rows.length, 4 * reportCount);
     assert.equal(outcome.result.written.report_artifacts, rows.length);
     assert.ok(reportCount <= learners.length);
     for (const row of rows) {
       assert.equal(row.week_start, WEEK);
-      assert.equal(row.storage_key, reportKey(row.user_id, WEEK, row.format));
+      assert.equal(row.storage_key, reportKey(row.user_id, WEEK, row.edition, row.format));
       assert.equal(row.url, `${BASE_URL}/api/seedtest/reports/${row.id}/download`);
       const bytes = await readFile(join(dataDir, row.storage_key));
       assert.equal(row.bytes, bytes.length);
@@ -203,9 +209,9 @@ describe('generate-weekly-report on the filesystem store', () => {
     assert.equal(await counter(metrics, 'pdf', 'success'), reportCount);
   });
 
-  it('the HTML of a Korean learner: every section, the six KPI labels, well-formed charts', async () => {
+  it("the teacher's HTML of a Korean learner: every section, the six KPI labels, well-formed charts", async () => {
     const m = messages('ko');
-    const html = await readFile(join(dataDir, reportKey(full, WEEK, 'html')), 'utf8');
+    const html = await readFile(join(dataDir, reportKey(full, WEEK, 'teacher', 'html')), 'utf8');
     const { document } = parseHTML(html);
     assert.equal(document.documentElement.getAttribute('lang'), 'ko');
     for (const id of SECTION_IDS) {
@@ -228,26 +234,27 @@ describe('generate-weekly-report on the filesystem store', () => {
     assert.match(document.querySelector('section#ability p')!.textContent!, /θ = 0\.\d\d/);
   });
 
-  it('the PDF of a Korean learner parses, has its pages, and its text carries the Korean labels', async () => {
+  it("the learner's PDF of a Korean learner parses, has its pages, and its text carries the Korean labels", async () => {
     const m = messages('ko');
-    const text = await pdfOf(await readFile(join(dataDir, reportKey(full, WEEK, 'pdf'))));
-    assert.equal(text.total, 3);
+    const text = await pdfOf(await readFile(join(dataDir, reportKey(full, WEEK, 'learner', 'pdf'))));
+    assert.ok(text.total >= 2 && text.total <= 3, `${text.total} pages`);
     const flat = text.text.replace(/\s+/g, '');
-    for (const label of [m.title, ...Object.values(m.kpiLabels), ...Object.values(m.sections)]) {
+    const { targeting: _, ...sections } = m.sections;
+    for (const label of [m.title.learner, ...Object.values(m.kpiLabels), ...Object.values(sections)]) {
       assert.ok(flat.includes(label.replace(/\s+/g, '')), label);
     }
   });
 
   it('an empty week renders the short report, saying so', async () => {
     const m = messages('ko');
-    const html = await readFile(join(dataDir, reportKey(IDLE, WEEK, 'html')), 'utf8');
+    const html = await readFile(join(dataDir, reportKey(IDLE, WEEK, 'learner', 'html')), 'utf8');
     const { document } = parseHTML(html);
     assert.equal(document.querySelector('#notice')?.textContent, m.emptyWeek);
     assert.deepEqual(
       [...document.querySelectorAll('section')].map((s) => s.id),
       ['kpis', 'goal', 'churn', 'recommendations'],
     );
-    const text = await pdfOf(await readFile(join(dataDir, reportKey(IDLE, WEEK, 'pdf'))));
+    const text = await pdfOf(await readFile(join(dataDir, reportKey(IDLE, WEEK, 'learner', 'pdf'))));
     assert.equal(text.total, 1);
     assert.ok(text.text.replace(/\s+/g, '').includes(m.emptyWeek.replace(/\s+/g, '')));
   });
@@ -255,13 +262,14 @@ describe('generate-weekly-report on the filesystem store', () => {
   it('a learner without θ gets the θ sections without numbers, saying why', async () => {
     const locale = learners.find((l) => l.user_id === noTheta)!.locale;
     const m = messages(locale);
-    const html = await readFile(join(dataDir, reportKey(noTheta, WEEK, 'html')), 'utf8');
+    const html = await readFile(join(dataDir, reportKey(noTheta, WEEK, 'teacher', 'html')), 'utf8');
     const { document } = parseHTML(html);
     const ability = document.querySelector('section#ability')!;
     assert.equal(ability.querySelector('p.note')?.textContent, m.noTheta);
     assert.equal(ability.querySelector('svg'), null);
     assert.doesNotMatch(ability.textContent!, /\d/);
-    assert.equal(document.querySelector('section#goal p')?.textContent, m.goalNoTheta);
+    const goal = document.querySelector('section#goal p')?.textContent;
+    assert.ok(goal === m.goalNoTheta || goal === m.noGoal, goal ?? '');
     const row = await database.db
       .selectFrom('weekly_kpi')
       .select('kpis')
@@ -326,9 +334,61 @@ describe('generate-weekly-report on the filesystem store', () => {
       .execute();
     assert.deepEqual(rows, [
       { user_id: full, format: 'html' },
+      { user_id: full, format: 'html' },
+      { user_id: full, format: 'pdf' },
       { user_id: full, format: 'pdf' },
     ]);
     assert.match(outcome.summary, new RegExp(`skipped 1 .*${IDLE}`));
+  });
+
+  it("times and day boundaries are the learner's: learner.time_zone, else REPORT_TIMEZONE", async () => {
+    const zone = 'America/Los_Angeles';
+    await database.db.updateTable('learner').set({ time_zone: zone }).where('user_id', '=', full).execute();
+    const outcome = await run({ users: [full], env: { REPORT_FORMATS: 'html', REPORT_EDITIONS: 'learner' } });
+    assert.equal(outcome.status, 'succeeded', outcome.summary);
+    const { document } = parseHTML(
+      await readFile(join(dataDir, reportKey(full, WEEK, 'learner', 'html')), 'utf8'),
+    );
+    // NOW is 04:00 UTC on Monday: 20:00 on Sunday in Los Angeles.
+    assert.ok(document.querySelector('dl.meta')!.textContent!.includes(`2026-11-22 20:00 (${zone})`));
+    // The week's attempts counted from Monday 00:00 to Monday 00:00 in Los Angeles.
+    const { rows } = await sql<{ n: number }>`
+      SELECT count(*)::int AS n FROM attempt WHERE user_id = ${full}
+        AND answered_at >= ('2026-11-16'::timestamp AT TIME ZONE ${zone})
+        AND answered_at < ('2026-11-23'::timestamp AT TIME ZONE ${zone})`.execute(database.db);
+    assert.match(document.querySelector('section#daily p')!.textContent!, new RegExp(`${rows[0].n}문항`));
+    await database.db.updateTable('learner').set({ time_zone: null }).where('user_id', '=', full).execute();
+    const seoul = await run({ users: [full], env: { REPORT_FORMATS: 'html', REPORT_EDITIONS: 'learner' } });
+    assert.equal(seoul.status, 'succeeded', seoul.summary);
+    const header = parseHTML(await readFile(join(dataDir, reportKey(full, WEEK, 'learner', 'html')), 'utf8'));
+    assert.ok(
+      header.document.querySelector('dl.meta')!.textContent!.includes('2026-11-23 13:00 (Asia/Seoul)'),
+    );
+  });
+
+  it('an English learner reads the topics in English; a learner without a goal gets no probability', async () => {
+    const english = learners.find((l) => l.locale === 'en' && l.user_id !== IDLE)!;
+    const outcome = await run({ users: [english.user_id], env: { REPORT_FORMATS: 'html' } });
+    assert.equal(outcome.status, 'succeeded', outcome.summary);
+    const m = messages('en');
+    const html = await readFile(join(dataDir, reportKey(english.user_id, WEEK, 'learner', 'html')), 'utf8');
+    const { document } = parseHTML(html);
+    const topics = document.querySelector('section#topics')?.textContent ?? '';
+    assert.doesNotMatch(topics, /\p{Script=Hangul}/u);
+    const names = await database.db.selectFrom('topic').select('name_en').execute();
+    assert.ok(
+      names.some((t) => t.name_en && topics.includes(t.name_en)),
+      topics,
+    );
+    const goal = await database.db
+      .selectFrom('learner_goal')
+      .select('user_id')
+      .where('user_id', '=', english.user_id)
+      .executeTakeFirst();
+    if (!goal) assert.equal(document.querySelector('section#goal p')?.textContent, m.noGoal);
+    // The idle learner has no goal row: its report shows no probability although weekly_kpi holds a P.
+    const idle = parseHTML(await readFile(join(dataDir, reportKey(IDLE, WEEK, 'learner', 'html')), 'utf8'));
+    assert.equal(idle.document.querySelector('section#goal p')?.textContent, messages('ko').noGoal);
   });
 
   it('shards split the learners without overlap', async () => {
@@ -374,14 +434,14 @@ describe('generate-weekly-report on S3 (s3rver)', () => {
       .where('week_start', '=', week)
       .where('user_id', '=', full)
       .execute();
-    assert.equal(rows.length, 2);
+    assert.equal(rows.length, 4);
     for (const row of rows) {
       const object = await bytesOf(await store.get(row.storage_key));
       assert.equal(object.length, row.bytes);
       assert.equal(sha256(object), row.sha256);
     }
     // Nothing went to the filesystem store.
-    await assert.rejects(new FsReportStore(dataDir).get(reportKey(full, week, 'pdf')));
+    await assert.rejects(new FsReportStore(dataDir).get(reportKey(full, week, 'learner', 'pdf')));
   });
 
   it('a stopped server: no report_artifacts row, the learner failed and counted, the run partial', async () => {

@@ -8,7 +8,7 @@ import {
   type ReportFormat,
   ReportNotFoundError,
 } from '../../reports/storage.js';
-import { assertOwnOrScope, principalOfRequest, requireScope } from '../auth.js';
+import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
 import { dateInput } from '../time-input.js';
@@ -16,10 +16,15 @@ import { Id } from './sessions.js';
 
 const security = [{ bearerAuth: [] }];
 
+const Edition = Type.Union([Type.Literal('learner'), Type.Literal('teacher')], {
+  description: "the learner's edition, or the teacher's (θ, SE, scale version, targeting; analysis:run only)",
+});
+
 const Report = Type.Object({
   id: Type.String(),
   user_id: Type.String(),
   week_start: Type.String({ format: 'date' }),
+  edition: Edition,
   format: Type.Union([Type.Literal('html'), Type.Literal('pdf')]),
   bytes: Type.Union([Type.Integer(), Type.Null()]),
   sha256: Type.Union([Type.String(), Type.Null()]),
@@ -35,6 +40,7 @@ const ListQuery = Type.Object(
     week_start: Type.Optional(
       Type.String({ maxLength: 10, description: 'the ISO week (its Monday), YYYY-MM-DD' }),
     ),
+    edition: Type.Optional(Edition),
     limit: Type.Integer({ minimum: 1, maximum: 500, default: 100 }),
   },
   { additionalProperties: false },
@@ -67,13 +73,21 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       assertOwnOrScope(principal, userId, 'analysis:run');
       let q = database.db
         .selectFrom('report_artifacts')
-        .select(['id', 'user_id', 'week_start', 'format', 'bytes', 'sha256', 'generated_at'])
+        .select(['id', 'user_id', 'week_start', 'edition', 'format', 'bytes', 'sha256', 'generated_at'])
         .where('user_id', '=', userId)
         .orderBy('week_start', 'desc')
+        .orderBy('edition')
         .orderBy('format');
       const weekStart = request.query.week_start;
       if (weekStart)
         q = q.where('week_start', '=', dateInput(weekStart, 'week_start', 'querystring', config));
+      // A learner sees the learner's edition only.
+      const teacher = hasScope(principal, 'analysis:run');
+      if (request.query.edition === 'teacher' && !teacher) {
+        throw new ApiError(403, 'INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
+      }
+      const edition = request.query.edition ?? (teacher ? undefined : 'learner');
+      if (edition) q = q.where('edition', '=', edition);
       const rows = await q.limit(request.query.limit).execute();
       return {
         reports: rows.map(
@@ -101,18 +115,25 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
     async (request, reply) => {
       const row = await database.db
         .selectFrom('report_artifacts')
-        .select(['user_id', 'week_start', 'format', 'storage_key'])
+        .select(['user_id', 'week_start', 'edition', 'format', 'storage_key'])
         .where('id', '=', request.params.id)
         .executeTakeFirst();
       if (!row) throw new ApiError(404, 'REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
-      assertOwnOrScope(principalOfRequest(request), row.user_id, 'analysis:run');
+      const principal = principalOfRequest(request);
+      assertOwnOrScope(principal, row.user_id, 'analysis:run');
+      if (row.edition === 'teacher' && !hasScope(principal, 'analysis:run')) {
+        throw new ApiError(403, 'INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
+      }
       if (store.presignedUrl) {
         return reply.redirect(await store.presignedUrl(row.storage_key, config.reports.urlTtlSeconds), 302);
       }
       const format = row.format as ReportFormat;
       try {
         const body = await store.get(row.storage_key);
-        const filename = `report-${row.user_id}-${row.week_start}.${format}`.replace(/[^\w.-]/g, '_');
+        const filename = `report-${row.user_id}-${row.week_start}-${row.edition}.${format}`.replace(
+          /[^\w.-]/g,
+          '_',
+        );
         return reply
           .type(CONTENT_TYPES[format])
           .header('content-disposition', `inline; filename="${filename}"`)

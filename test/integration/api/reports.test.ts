@@ -81,25 +81,27 @@ describe('report routes on the filesystem store', () => {
 
   const get = (url: string, t: string) => f.app.inject({ method: 'GET', url, headers: bearer(t) });
 
-  it('lists a learner its own reports, each with its download URL', async () => {
+  it("lists a learner its own reports, the learner's edition only, each with its download URL", async () => {
     const res = await get('/api/seedtest/reports', await token('u1', 'reports:view'));
     assert.equal(res.statusCode, 200, res.body);
     const { reports } = res.json();
     assert.deepEqual(
-      reports.map((r: { format: string; week_start: string; user_id: string }) => [
+      reports.map((r: { format: string; week_start: string; user_id: string; edition: string }) => [
         r.user_id,
         r.week_start,
+        r.edition,
         r.format,
       ]),
       [
-        ['u1', WEEK, 'html'],
-        ['u1', WEEK, 'pdf'],
+        ['u1', WEEK, 'learner', 'html'],
+        ['u1', WEEK, 'learner', 'pdf'],
       ],
     );
     const rows = await f.database.db
       .selectFrom('report_artifacts')
       .select(['id', 'url'])
       .where('user_id', '=', 'u1')
+      .where('edition', '=', 'learner')
       .orderBy('format')
       .execute();
     for (const [i, r] of reports.entries()) {
@@ -112,6 +114,9 @@ describe('report routes on the filesystem store', () => {
       await token('u1', 'reports:view'),
     );
     assert.deepEqual(filtered.json().reports, []);
+    const teacher = await get('/api/seedtest/reports?edition=teacher', await token('u1', 'reports:view'));
+    assert.equal(teacher.statusCode, 403);
+    assert.equal(teacher.json().error.code, 'INSUFFICIENT_SCOPE');
   });
 
   it("refuses another learner's list (403) and a token without the scope; analysts see anyone's", async () => {
@@ -123,22 +128,40 @@ describe('report routes on the filesystem store', () => {
     assert.equal(noScope.json().error.code, 'INSUFFICIENT_SCOPE');
     const analyst = await get('/api/seedtest/reports?user_id=u1', await token('ana', 'analysis:run'));
     assert.equal(analyst.statusCode, 200);
-    assert.equal(analyst.json().reports.length, 2);
+    assert.deepEqual(
+      analyst.json().reports.map((r: { edition: string; format: string }) => `${r.edition}.${r.format}`),
+      ['learner.html', 'learner.pdf', 'teacher.html', 'teacher.pdf'],
+    );
+    const onlyTeacher = await get(
+      '/api/seedtest/reports?user_id=u1&edition=teacher',
+      await token('ana', 'analysis:run'),
+    );
+    assert.equal(onlyTeacher.json().reports.length, 2);
     const bad = await get('/api/seedtest/reports?week_start=last-week', await token('u1', 'reports:view'));
     assert.equal(bad.statusCode, 400);
   });
 
-  it('streams the file with its content type to the owner and to analysts; another learner gets 403', async () => {
+  it("streams the file with its content type to the owner and to analysts; another learner gets 403, the owner the teacher's edition neither", async () => {
     const rows = await f.database.db
       .selectFrom('report_artifacts')
       .selectAll()
       .where('user_id', '=', 'u1')
+      .orderBy('edition')
       .orderBy('format')
       .execute();
+    assert.equal(rows.length, 4);
     const owner = await token('u1', 'reports:view');
     for (const row of rows) {
       const url = `/api/seedtest/reports/${row.id}/download`;
       const res = await get(url, owner);
+      if (row.edition === 'teacher') {
+        assert.equal(res.statusCode, 403, res.body);
+        assert.equal(res.json().error.code, 'INSUFFICIENT_SCOPE');
+        const analyst = await get(url, await token('ana', 'analysis:run'));
+        assert.equal(analyst.statusCode, 200);
+        assert.equal(sha256(analyst.rawPayload), row.sha256);
+        continue;
+      }
       assert.equal(res.statusCode, 200, res.body);
       assert.equal(
         res.headers['content-type'],
@@ -146,8 +169,11 @@ describe('report routes on the filesystem store', () => {
       );
       const body = res.rawPayload;
       assert.equal(sha256(body), row.sha256);
-      assert.deepEqual(body, await readFile(join(dataDir, reportKey('u1', WEEK, row.format))));
-      assert.match(String(res.headers['content-disposition']), /^inline; filename="report-u1-2026-11-16\./);
+      assert.deepEqual(body, await readFile(join(dataDir, reportKey('u1', WEEK, 'learner', row.format))));
+      assert.match(
+        String(res.headers['content-disposition']),
+        /^inline; filename="report-u1-2026-11-16-learner\./,
+      );
       const admin = await get(url, await token('ops', 'admin'));
       assert.equal(admin.statusCode, 200);
       assert.equal(sha256(admin.rawPayload), row.sha256);
@@ -201,6 +227,7 @@ describe('report download from S3 (s3rver)', () => {
       .selectFrom('report_artifacts')
       .selectAll()
       .where('user_id', '=', 'u2')
+      .where('edition', '=', 'learner')
       .where('format', '=', 'pdf')
       .executeTakeFirstOrThrow();
     const url = `/api/seedtest/reports/${row.id}/download`;

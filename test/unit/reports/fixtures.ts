@@ -1,5 +1,6 @@
 // Hand-built report view-models: a full week, an empty week, a learner without θ, in both locales.
 // `syntheticViewModel(i)` varies them deterministically for the rendering benchmark.
+import { loadConfig } from '../../../src/config.js';
 import {
   type KpiValues,
   type Locale,
@@ -10,6 +11,9 @@ import {
 } from '../../../src/reports/view-model.js';
 
 const WEEK = { start: '2026-11-16', end: '2026-11-22' };
+const { score, rules } = loadConfig({}).reports;
+/** The configured defaults: score 100 ± 20, rules from 10 topic attempts and 3 sessions. */
+export const SETTINGS = { score, rules };
 const days = (counts: [number, number][]) =>
   counts.map(([attempts, correct], i) => ({ date: `2026-11-${16 + i}`, attempts, correct }));
 
@@ -17,6 +21,7 @@ const TOPICS: TopicRow[] = [
   {
     topic_id: 't-frac',
     name: '분수의 덧셈',
+    name_fallback: false,
     attempts: 18,
     correct: 15,
     accuracy: 15 / 18,
@@ -26,6 +31,7 @@ const TOPICS: TopicRow[] = [
   {
     topic_id: 't-eq',
     name: '일차방정식',
+    name_fallback: false,
     attempts: 14,
     correct: 6,
     accuracy: 6 / 14,
@@ -35,6 +41,7 @@ const TOPICS: TopicRow[] = [
   {
     topic_id: 't-geo',
     name: '도형의 넓이',
+    name_fallback: false,
     attempts: 9,
     correct: 7,
     accuracy: 7 / 9,
@@ -44,6 +51,7 @@ const TOPICS: TopicRow[] = [
   {
     topic_id: 't-prob',
     name: '확률과 통계 <기초> & "심화"',
+    name_fallback: false,
     attempts: 6,
     correct: 3,
     accuracy: 0.5,
@@ -55,11 +63,23 @@ const TOPICS: TopicRow[] = [
 const THIS: KpiValues = { I_t: 0.18, E_t: 0.27, R_t: 0.42, A_t: 0.63, P: 0.71, S: 0.22 };
 const LAST: KpiValues = { I_t: 0.05, E_t: null, R_t: 0.55, A_t: 0.63, P: 0.58, S: 0.31 };
 
+const EN_NAMES: Record<string, string> = {
+  't-frac': 'Adding fractions',
+  't-eq': 'Linear equations',
+  't-geo': 'Area of shapes',
+};
+
 function input(locale: Locale): ReportViewModelInput {
   return {
-    learner: { user_id: 'u-1001', display_name: locale === 'ko' ? '김서연' : 'Seoyeon Kim', locale },
+    learner: {
+      user_id: 'u-1001',
+      display_name: locale === 'ko' ? '김서연' : 'Seoyeon Kim',
+      locale,
+      time_zone: 'Asia/Seoul',
+    },
     week: WEEK,
-    generated_at: '2026-11-23T04:00:12Z',
+    generated_at: '2026-11-23T04:00:00Z',
+    settings: SETTINGS,
     scale_version: 'calib-2026-11-15',
     kpis: THIS,
     kpis_last_week: LAST,
@@ -74,7 +94,14 @@ function input(locale: Locale): ReportViewModelInput {
       { at: '2026-11-21T10:00:00Z', theta: 0.42, se: 0.21 },
     ],
     goal: { tau: 0.5 },
-    topics: TOPICS,
+    activity: { sessions_28d: 9, last_active: '2026-11-21' },
+    // English names where the topic has one; the last topic has none (the report says so).
+    topics:
+      locale === 'ko'
+        ? TOPICS
+        : TOPICS.map((t) =>
+            EN_NAMES[t.topic_id] ? { ...t, name: EN_NAMES[t.topic_id] } : { ...t, name_fallback: true },
+          ),
     daily: days([
       [12, 9],
       [0, 0],
@@ -100,6 +127,7 @@ export function emptyWeek(locale: Locale = 'ko'): ReportViewModel {
   return makeViewModel({
     ...input(locale),
     kpis: { I_t: null, E_t: null, R_t: 0.3, A_t: 0.2, P: 0.62, S: 0.81 },
+    activity: { sessions_28d: 4, last_active: '2026-11-12' },
     topics: [],
     daily: days(Array.from({ length: 7 }, () => [0, 0] as [number, number])),
     targeting: [],
@@ -115,7 +143,7 @@ export function noTheta(locale: Locale = 'ko'): ReportViewModel {
     kpis_last_week: { I_t: null, E_t: null, R_t: null, A_t: null, P: null, S: null },
     theta: null,
     theta_series: [],
-    topics: TOPICS.slice(0, 2),
+    topics: input(locale).topics.slice(0, 2),
   });
 }
 
@@ -129,6 +157,7 @@ export function syntheticViewModel(i: number): ReportViewModel {
     return {
       topic_id: `t-${k}`,
       name: `${TOPICS[k % TOPICS.length].name} ${k}`,
+      name_fallback: false,
       attempts,
       correct,
       accuracy: correct / attempts,

@@ -24,11 +24,15 @@ async function bytesOf(stream: Readable): Promise<Buffer> {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 describe('report keys', () => {
-  it('follow reports/{user_id}/{week_start}/report.{format} with a safe user segment', () => {
-    assert.equal(reportKey('u-1', '2026-11-16', 'pdf'), 'reports/u-1/2026-11-16/report.pdf');
-    assert.equal(reportKey('a/../b', '2026-11-16', 'html'), 'reports/a%2F..%2Fb/2026-11-16/report.html');
-    assert.throws(() => reportKey('..', '2026-11-16', 'html'));
-    assert.throws(() => reportKey('u', '2026-W47', 'html'));
+  it('follow reports/{user_id}/{week_start}/{edition}.{format} with a safe user segment', () => {
+    assert.equal(reportKey('u-1', '2026-11-16', 'learner', 'pdf'), 'reports/u-1/2026-11-16/learner.pdf');
+    assert.equal(reportKey('u-1', '2026-11-16', 'teacher', 'html'), 'reports/u-1/2026-11-16/teacher.html');
+    assert.equal(
+      reportKey('a/../b', '2026-11-16', 'learner', 'html'),
+      'reports/a%2F..%2Fb/2026-11-16/learner.html',
+    );
+    assert.throws(() => reportKey('..', '2026-11-16', 'learner', 'html'));
+    assert.throws(() => reportKey('u', '2026-W47', 'learner', 'html'));
   });
 });
 
@@ -42,13 +46,13 @@ describe('filesystem store', () => {
   it('writes under DATA_DIR/reports atomically and overwrites in place', async () => {
     const store = createReportStore({ dataDir: dir, s3ForcePathStyle: false, awsRegion: 'ap-northeast-2' });
     assert.ok(store instanceof FsReportStore);
-    const key = reportKey('u-1', '2026-11-16', 'html');
+    const key = reportKey('u-1', '2026-11-16', 'learner', 'html');
     await store.put(key, Buffer.from('first'), 'text/html');
     await store.put(key, Buffer.from('second'), 'text/html');
-    assert.equal(await readFile(join(dir, 'reports/u-1/2026-11-16/report.html'), 'utf8'), 'second');
+    assert.equal(await readFile(join(dir, 'reports/u-1/2026-11-16/learner.html'), 'utf8'), 'second');
     assert.deepEqual(
       await readdir(join(dir, 'reports/u-1/2026-11-16')),
-      ['report.html'],
+      ['learner.html'],
       'no temporary file left',
     );
     assert.equal((await bytesOf(await store.get(key))).toString(), 'second');
@@ -56,13 +60,13 @@ describe('filesystem store', () => {
 
   it('keeps the old object when a write fails, and leaves no temporary file', async () => {
     const store = new FsReportStore(dir);
-    const key = reportKey('u-2', '2026-11-16', 'pdf');
+    const key = reportKey('u-2', '2026-11-16', 'learner', 'pdf');
     await store.put(key, Buffer.from('old'), 'application/pdf');
     // Not a buffer: the write throws after the temporary file was opened.
     const failing = { length: 1 } as unknown as Buffer;
     await assert.rejects(store.put(key, failing, 'application/pdf'));
     assert.equal(await readFile(join(dir, key), 'utf8'), 'old');
-    assert.deepEqual(await readdir(join(dir, 'reports/u-2/2026-11-16')), ['report.pdf']);
+    assert.deepEqual(await readdir(join(dir, 'reports/u-2/2026-11-16')), ['learner.pdf']);
   });
 
   it('rejects unknown keys and keys outside the store', async () => {
@@ -87,7 +91,7 @@ describe('S3 store against s3rver', () => {
 
   it('round-trips a rendered PDF byte for byte (sha256), with SSE requested', async () => {
     const pdf = await renderReport(fullWeek(), 'pdf');
-    const key = reportKey('u-1001', '2026-11-16', 'pdf');
+    const key = reportKey('u-1001', '2026-11-16', 'learner', 'pdf');
     await store.put(key, pdf, 'application/pdf');
     const back = await bytesOf(await store.get(key));
     assert.equal(back.length, pdf.length);
@@ -102,6 +106,8 @@ describe('S3 store against s3rver', () => {
 
   it('put() rejects when the server is stopped', async () => {
     await s3.stop();
-    await assert.rejects(store.put(reportKey('u-1', '2026-11-16', 'html'), Buffer.from('x'), 'text/html'));
+    await assert.rejects(
+      store.put(reportKey('u-1', '2026-11-16', 'learner', 'html'), Buffer.from('x'), 'text/html'),
+    );
   });
 });
