@@ -49,7 +49,7 @@ ENV NODE_ENV=production \
     TMPDIR=/tmp
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
-COPY package.json ./
+COPY package.json .env.example ./
 COPY bin ./bin
 # The code is owned by root and read-only to the process; DATA_DIR (the embedded database and local
 # report files when no DATABASE_URL / S3_BUCKET is set) is the one writable place, and /tmp.

@@ -1,8 +1,9 @@
 // The only module that reads process.env. Every variable is parsed, validated and frozen here;
 // an invalid value stops the program with a message that names the variable.
 import { resolve } from 'node:path';
+import { UserError } from './user-error.js';
 
-export class ConfigError extends Error {
+export class ConfigError extends UserError {
   override name = 'ConfigError';
 }
 
@@ -218,6 +219,12 @@ export function loadConfig(env: Env = process.env) {
 }
 
 export type Config = ReturnType<typeof loadConfig>;
+
+/** The configuration with some variables given on the command line (`serve --port`), validated alike. */
+export function loadConfigWith(overrides: Env): Config {
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  return loadConfig({ ...process.env, ...given });
+}
 
 /** Whether npm started this process (`npx seedtest`, `npm start`): npm sets npm_command for its children. */
 export function launchedByNpm(env: Env = process.env): boolean {

@@ -3,7 +3,7 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { isUnavailable } from '../db/connection.js';
+import { isUnavailable } from '../db/unavailable.js';
 
 export class ApiError extends Error {
   override name = 'ApiError';

@@ -13,6 +13,7 @@ import { pendingMigrations } from '../db/migrator.js';
 import { databaseGauges } from '../observability/database-gauges.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
 import { ApiError, clientErrorHandler, installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
@@ -36,7 +37,6 @@ import { reportRoutes } from './routes/reports.js';
 import { sessionRoutes } from './routes/sessions.js';
 
 export const API_PREFIX = '/api/seedtest';
-export const SERVICE_VERSION = '0.1.0';
 const BODY_LIMIT = 1024 * 1024;
 const READY_TIMEOUT_MS = 2000;
 const SHUTDOWN_GRACE_MS = 25_000;
@@ -144,7 +144,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
       openapi: '3.0.3',
       info: {
         title: 'Seedtest analytics API',
-        version: SERVICE_VERSION,
+        version: VERSION,
         description: 'Learning analytics: sessions, attempts, IRT ability, KPIs and reports.',
       },
       components: {

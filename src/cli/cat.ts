@@ -138,7 +138,7 @@ export function runCatSimulate(o: CatSimulateCliOptions): CatSimulateResult {
 
 /** Adds `cat simulate` to the program. */
 export function registerCatCommands(program: Command): void {
-  const cat = program.command('cat').description('adaptive testing: simulate a test design on an item bank');
+  const cat = program.command('cat');
   cat
     .command('simulate')
     .description('simulate adaptive tests of simulees with known θ and print the design figures')

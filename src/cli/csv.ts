@@ -1,7 +1,8 @@
 // Minimal RFC 4180 CSV reading and writing for the file-based commands. Errors name the file and line.
 import { readFileSync, writeFileSync } from 'node:fs';
+import { UserError } from '../user-error.js';
 
-export class CsvError extends Error {
+export class CsvError extends UserError {
   override name = 'CsvError';
 }
 

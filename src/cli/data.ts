@@ -76,7 +76,6 @@ const learnerToShow = 'u-00001';
 export function registerDataCommands(program: Command): void {
   program
     .command('import')
-    .description('import sessions and attempts: exam_results JSON lines (.jsonl/.json) or a CSV of attempts')
     .argument('<file>', 'the file to import')
     .option('--format <format>', 'exam-results | csv (default: from the file extension)')
     .action(async (file: string, o: { format?: string }) => {
@@ -92,9 +91,6 @@ export function registerDataCommands(program: Command): void {
 
   program
     .command('demo')
-    .description(
-      'load a deterministic synthetic platform (learners, items with known parameters, weeks of sessions)',
-    )
     .option('--learners <n>', 'number of learners', '500')
     .option('--weeks <n>', 'number of weeks, ending with the current one', '8')
     .option('--items <n>', 'item bank size', '200')

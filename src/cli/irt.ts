@@ -461,7 +461,7 @@ export function guarded(cmd: Command, run: () => void): void {
 
 /** Adds `irt calibrate`, `irt score`, `irt simulate` and `irt drift` to the program. */
 export function registerIrtCommands(program: Command): void {
-  const irt = program.command('irt').description('IRT calibration, scoring and simulation on CSV files');
+  const irt = program.command('irt');
   irt
     .command('calibrate')
     .description('calibrate items (Bock–Aitkin EM) and score persons (EAP) from user_id,item_id,correct rows')

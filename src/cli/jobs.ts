@@ -94,7 +94,7 @@ async function runOnServer(target: HandOff, name: string, o: RunFlags): Promise<
 }
 
 export function registerJobCommands(program: Command): void {
-  const job = program.command('job').description('run and inspect the pipeline jobs');
+  const job = program.command('job');
   job
     .command('run')
     .description('run one job now')

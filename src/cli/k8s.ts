@@ -17,14 +17,9 @@ import {
   toYaml,
 } from '../deploy/k8s.js';
 import { findJob, JOBS } from '../jobs/registry.js';
+import { VERSION } from '../version.js';
 
-/** The release version (package.json), the default image tag. */
-export function packageVersion(): string {
-  const path = new URL('../../package.json', import.meta.url);
-  return (JSON.parse(readFileSync(path, 'utf8')) as { version: string }).version;
-}
-
-export const defaultImage = () => `${DEFAULT_IMAGE_REPOSITORY}:${packageVersion()}`;
+export const defaultImage = () => `${DEFAULT_IMAGE_REPOSITORY}:${VERSION}`;
 
 export interface DirDiff {
   changed: string[];
@@ -103,7 +98,6 @@ export function registerK8sCommand(program: Command): void {
       },
     );
   k8s
-    .description('write the Kubernetes manifests generated from the job registry (kustomize-ready)')
     .option('--out <dir>', 'output directory', 'deploy/k8s')
     .option(
       '--image <repo:tag>',

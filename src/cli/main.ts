@@ -1,53 +1,20 @@
 // The `seedtest` command. Each subcommand parses its options, opens what it needs and calls into
-// the modules that do the work; configuration comes from src/config.ts only.
+// the modules that do the work; configuration comes from src/config.ts only. Only the module of the
+// command being run is loaded (`seedtest --help` lists the catalogue below and loads none): the
+// database drivers, the HTTP server and the report renderer take a second to import, a help text none.
 import { Command, CommanderError } from 'commander';
-import { mintToken } from '../api/tokens.js';
 import { ConfigError, launchedByNpm, loadConfig } from '../config.js';
-import { DataDirLockedError, isUnavailable, openDatabase } from '../db/connection.js';
-import { UnknownItemsError } from '../db/ingest.js';
-import { migrate, SchemaBehindError } from '../db/migrator.js';
-import { DemoError } from '../demo/pipeline.js';
-import { ManifestError } from '../deploy/k8s.js';
-import { ImportError } from '../ingest/parse.js';
-import { JobAlreadyRunningError } from '../jobs/runner.js';
-import { registerCatCommands } from './cat.js';
-import { CsvError } from './csv.js';
-import { registerDataCommands } from './data.js';
-import { registerIrtCommands } from './irt.js';
-import { registerJobCommands } from './jobs.js';
-import { registerK8sCommand } from './k8s.js';
+import { isUnavailable } from '../db/unavailable.js';
+import { UserError } from '../user-error.js';
+import { VERSION } from '../version.js';
 import { terminateWithParent } from './parent.js';
-import { registerReportCommand } from './report.js';
-import { registerServeCommand } from './serve.js';
-import { registerWorkerCommand } from './worker.js';
 
-/**
- * Runtime failures the user can act on (configuration, database, input files, a failed job): one
- * line, no stack trace, exit 1. An invalid command line (a RangeError from an argument or option
- * value, or the parser's refusal) exits 2.
- */
-const RUNTIME_ERRORS = [
-  JobAlreadyRunningError,
-  ConfigError,
-  DataDirLockedError,
-  SchemaBehindError,
-  ImportError,
-  CsvError,
-  UnknownItemsError,
-  ManifestError,
-  DemoError,
-];
+type Register = (program: Command) => void;
 
-const program = new Command('seedtest')
-  .description('Seedtest analytics: learner features, weekly KPIs, IRT calibration, reports')
-  .showHelpAfterError()
-  // Usage errors are thrown (and get exit code 2 below) instead of exiting with 1; subcommands inherit it.
-  .exitOverride();
-
-program
-  .command('migrate')
-  .description('apply pending database migrations (embedded database or DATABASE_URL)')
-  .action(async () => {
+function registerMigrate(program: Command): void {
+  program.command('migrate').action(async () => {
+    const { openDatabase } = await import('../db/connection.js');
+    const { migrate } = await import('../db/migrator.js');
     const config = loadConfig();
     const database = await openDatabase(config, 'migrate');
     try {
@@ -57,42 +24,101 @@ program
       await database.close();
     }
   });
+}
 
-program
-  .command('token')
-  .description('mint a development JWT from the configured HS256 secret (JWT_SECRET)')
-  .requiredOption('--sub <user_id>', 'the subject (user id)')
-  .option('--scope <scopes>', 'space-separated scopes', 'exam:write exam:read reports:view')
-  .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
-  .option('--org <org_id>', 'org_id claim')
-  .action(async (o: { sub: string; scope: string; ttl: string; org?: string }) => {
-    const { auth } = loadConfig();
-    if (!auth.secret || auth.algorithm !== 'HS256') {
-      throw new ConfigError(
-        'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
+function registerToken(program: Command): void {
+  program
+    .command('token')
+    .requiredOption('--sub <user_id>', 'the subject (user id)')
+    .option('--scope <scopes>', 'space-separated scopes', 'exam:write exam:read reports:view')
+    .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
+    .option('--org <org_id>', 'org_id claim')
+    .action(async (o: { sub: string; scope: string; ttl: string; org?: string }) => {
+      const { mintToken } = await import('../api/tokens.js');
+      const { auth } = loadConfig();
+      if (!auth.secret || auth.algorithm !== 'HS256') {
+        throw new ConfigError(
+          'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
+        );
+      }
+      console.log(
+        await mintToken({
+          secret: auth.secret,
+          sub: o.sub,
+          scope: o.scope,
+          ttl: o.ttl,
+          issuer: auth.issuer,
+          audience: auth.audience,
+          orgId: o.org,
+        }),
       );
-    }
-    console.log(
-      await mintToken({
-        secret: auth.secret,
-        sub: o.sub,
-        scope: o.scope,
-        ttl: o.ttl,
-        issuer: auth.issuer,
-        audience: auth.audience,
-        orgId: o.org,
-      }),
-    );
-  });
+    });
+}
 
-registerIrtCommands(program);
-registerCatCommands(program);
-registerDataCommands(program);
-registerJobCommands(program);
-registerReportCommand(program);
-registerServeCommand(program);
-registerWorkerCommand(program);
-registerK8sCommand(program);
+/** The top-level commands: the line `seedtest --help` shows for each, and the module that defines it. */
+const COMMANDS: Record<string, { description: string; load: () => Promise<Register> }> = {
+  serve: {
+    description: 'serve the HTTP API (embedded database by default, or DATABASE_URL)',
+    load: async () => (await import('./serve.js')).registerServeCommand,
+  },
+  worker: {
+    description: 'run the θ-update queue worker only (embedded database by default, or DATABASE_URL)',
+    load: async () => (await import('./worker.js')).registerWorkerCommand,
+  },
+  demo: {
+    description:
+      'load a deterministic synthetic platform (learners, items with known parameters, weeks of sessions)',
+    load: async () => (await import('./data.js')).registerDataCommands,
+  },
+  import: {
+    description: 'import sessions and attempts: exam_results JSON lines (.jsonl/.json) or a CSV of attempts',
+    load: async () => (await import('./data.js')).registerDataCommands,
+  },
+  job: {
+    description: 'run and inspect the pipeline jobs',
+    load: async () => (await import('./jobs.js')).registerJobCommands,
+  },
+  report: {
+    description: 'render one weekly report to a local file (stores nothing; for template work)',
+    load: async () => (await import('./report.js')).registerReportCommand,
+  },
+  irt: {
+    description: 'IRT calibration, scoring, simulation and drift on CSV files',
+    load: async () => (await import('./irt.js')).registerIrtCommands,
+  },
+  cat: {
+    description: 'adaptive testing: simulate a test design on an item bank',
+    load: async () => (await import('./cat.js')).registerCatCommands,
+  },
+  k8s: {
+    description: 'write the Kubernetes manifests generated from the job registry (kustomize-ready)',
+    load: async () => (await import('./k8s.js')).registerK8sCommand,
+  },
+  migrate: {
+    description: 'apply pending database migrations (embedded database or DATABASE_URL)',
+    load: async () => registerMigrate,
+  },
+  token: {
+    description: 'mint a development JWT from the configured HS256 secret (JWT_SECRET)',
+    load: async () => registerToken,
+  },
+};
+
+const program = new Command('seedtest')
+  .description('Seedtest analytics: learner features, weekly KPIs, IRT calibration, reports')
+  .version(VERSION, '-V, --version', 'print the version')
+  .showHelpAfterError()
+  // Usage errors are thrown (and get exit code 2 below) instead of exiting with 1; subcommands inherit it.
+  .exitOverride();
+
+// The invoked command's module defines it in full (`seedtest help <command>` names one too); the
+// others stay one-line entries of the help.
+const [first, second] = process.argv.slice(2);
+const invoked = COMMANDS[(first === 'help' ? second : first) ?? ''];
+if (invoked) (await invoked.load())(program);
+for (const [name, { description }] of Object.entries(COMMANDS)) {
+  (program.commands.find((c) => c.name() === name) ?? program.command(name)).description(description);
+}
 
 if (launchedByNpm()) terminateWithParent();
 
@@ -103,11 +129,13 @@ try {
     // The parser has printed its message (or the help, exit code 0).
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else if (err instanceof RangeError) {
+    // An invalid argument or option value.
     console.error(`seedtest: ${(err as Error).message}`);
     process.exitCode = 2;
   } else {
+    // A failure the user can act on is one line; anything else is a bug and keeps its stack.
     console.error(
-      RUNTIME_ERRORS.some((E) => err instanceof E)
+      err instanceof UserError
         ? `seedtest: ${(err as Error).message}`
         : isUnavailable(err)
           ? `seedtest: the database is unavailable: ${(err as Error).message}`

@@ -10,7 +10,6 @@ import { withDatabase } from './database.js';
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('render one weekly report to a local file (stores nothing; for template work)')
     .requiredOption('--user <user_id>', 'the learner')
     .requiredOption('--week <YYYY-MM-DD>', 'a day of the ISO week (its Monday is used)')
     .option('--format <format>', 'html | pdf (default: from the --out extension, else html)')

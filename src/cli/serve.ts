@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { assertAuthKey } from '../api/auth.js';
 import { buildServer, installShutdownHandlers, startServer } from '../api/server.js';
 import type { Config } from '../config.js';
-import { loadConfig } from '../config.js';
+import { loadConfigWith } from '../config.js';
 import { announcePort, type Database, openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
 import { startScheduler } from '../jobs/scheduler.js';
@@ -11,13 +11,16 @@ import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openQueue } from '../queue/boss.js';
 import { openThetaQueue } from '../queue/theta-updates.js';
+import { environmentHelp } from './env-help.js';
 
 export function registerServeCommand(program: Command): void {
   program
     .command('serve')
-    .description('serve the HTTP API (embedded database by default, or DATABASE_URL)')
-    .action(async () => {
-      const config = loadConfig();
+    .option('--port <port>', 'the port to listen on (PORT; 0 = any free port)')
+    .option('--host <host>', 'the address to listen on (HOST)')
+    .addHelpText('after', environmentHelp())
+    .action(async (o: { port?: string; host?: string }) => {
+      const config = loadConfigWith({ PORT: o.port, HOST: o.host });
       // Before the database opens and the queue starts: refused at once, nothing to stop.
       assertAuthKey(config.auth);
       const logger = createLogger(config.logLevel);

@@ -10,11 +10,22 @@ import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
 import { startThetaWorker } from '../queue/theta-updates.js';
+import { environmentHelp } from './env-help.js';
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description('run the θ-update queue worker only (embedded database by default, or DATABASE_URL)')
+    .addHelpText(
+      'after',
+      environmentHelp([
+        'DATABASE_URL',
+        'DATA_DIR',
+        'HOST',
+        'WORKER_METRICS_PORT',
+        'MIRT_LOOKBACK_DAYS',
+        'LOG_LEVEL',
+      ]),
+    )
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);

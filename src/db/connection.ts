@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type Driver, Kysely, PostgresDialect, type PostgresDialectConfig, PostgresDriver } from 'kysely';
 import pg from 'pg';
+import { UserError } from '../user-error.js';
 import { Lease, PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
 
@@ -34,19 +35,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-/** Connection failures of the database drivers (refused, reset, terminated backend, too many clients). */
-const UNAVAILABLE_CODES = /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|57P0[1-3]|08\d{3}|53300)$/;
-/** node-postgres's own errors for a connection it lost (a cut socket, a reused dead client): no code. */
-const CONNECTION_LOST =
-  /^(Connection terminated|Client has encountered a connection error|Client was closed)/;
-
-/** Whether `err` says the database cannot be reached now (a retry may succeed), not that a statement is wrong. */
-export function isUnavailable(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  return UNAVAILABLE_CODES.test(String(code ?? '')) || CONNECTION_LOST.test(String(message ?? ''));
-}
-
-export class DataDirLockedError extends Error {
+export class DataDirLockedError extends UserError {
   override name = 'DataDirLockedError';
 }
 

@@ -2,6 +2,7 @@
 // INSERT … SELECT FROM unnest(…) per batch, never a row at a time. Used by the import command and
 // the synthetic platform loader; the HTTP ingestion routes write through the same statements.
 import { sql } from 'kysely';
+import { UserError } from '../user-error.js';
 import type { Db } from './connection.js';
 
 const BATCH = 5000;
@@ -231,7 +232,7 @@ export interface StoredSession {
   completed_at: Date | null;
 }
 
-export class UnknownItemsError extends Error {
+export class UnknownItemsError extends UserError {
   override name = 'UnknownItemsError';
   constructor(readonly itemIds: string[]) {
     super(

@@ -8,6 +8,7 @@ import type { Db } from '../db/connection.js';
 import { addDays, runDays } from '../jobs/dates.js';
 import { findJob } from '../jobs/registry.js';
 import { runJob } from '../jobs/runner.js';
+import { UserError } from '../user-error.js';
 
 const TABLES = [
   'learner',
@@ -27,7 +28,7 @@ const TABLES = [
 const AT_RISK_SHOWN = 5;
 
 /** A job of the demo failed: its summary says why (one line, no stack trace). */
-export class DemoError extends Error {
+export class DemoError extends UserError {
   override name = 'DemoError';
 }
 

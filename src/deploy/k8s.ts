@@ -31,6 +31,7 @@ import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { stringify } from 'yaml';
 import { DEFAULT_WORKER_METRICS_PORT } from '../config.js';
+import { UserError } from '../user-error.js';
 import { cronPeriodSeconds } from './cron.js';
 import { dashboardsConfigMap } from './grafana.js';
 
@@ -152,7 +153,7 @@ const STALE_MARGIN_SECONDS = 1800;
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
-export class ManifestError extends Error {
+export class ManifestError extends UserError {
   override name = 'ManifestError';
 }
 

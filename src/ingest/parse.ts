@@ -1,10 +1,11 @@
 // Parsing of bulk imports into source rows, with every error naming its line. Pure: the caller
 // reads the file and writes the rows (src/db/ingest.ts), so nothing is written unless all parses.
 import type { AttemptInput, ItemInput, SessionInput, StoredSession, TopicInput } from '../db/ingest.js';
+import { UserError } from '../user-error.js';
 import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from './limits.js';
 import { checkTimeBounds, parseInstant, type TimeBounds, TimeInputError } from './time.js';
 
-export class ImportError extends Error {
+export class ImportError extends UserError {
   override name = 'ImportError';
 }
 

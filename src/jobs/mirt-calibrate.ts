@@ -88,7 +88,7 @@ export async function mirtCalibrate(
   config: Config,
   gauges?: Metrics,
 ): Promise<JobResult> {
-  const { lookbackDays, model, linking, minItemResponses } = config.mirt;
+  const { lookbackDays, model, linking, minItemResponses, maxObs } = config.mirt;
   const runId = `cal-${date}`;
   // The run's estimates are stamped as of its day: now for today's run, the day's last millisecond
   // for a backfill, so "θ as of day D" finds the estimate made from D's window and no later one.
@@ -96,11 +96,18 @@ export async function mirtCalibrate(
   const asOf = new Date(Math.min(Date.now(), end.getTime() - 1));
   const windowStart = addDays(date, -(lookbackDays - 1));
   const t0 = performance.now();
-  const responses = await sql<{ user_id: string; item_id: string; correct: boolean }>`
-    SELECT DISTINCT ON (user_id, item_id) user_id, item_id, correct
+  // Each learner's latest answer to each item in the window; with MIRT_MAX_OBS the most recent
+  // of those only, so the fit's memory and time stay bounded however busy the window was.
+  const latest = sql`
+    SELECT DISTINCT ON (user_id, item_id) user_id, item_id, correct, answered_at, attempt_id
     FROM attempt
     WHERE answered_at >= ${dayStart(windowStart)}::timestamptz AND answered_at < ${end}::timestamptz
-    ORDER BY user_id, item_id, answered_at DESC, attempt_id DESC`.execute(db);
+    ORDER BY user_id, item_id, answered_at DESC, attempt_id DESC`;
+  const responses = await sql<{ user_id: string; item_id: string; correct: boolean }>`
+    SELECT user_id, item_id, correct FROM (${latest}) latest
+    ${maxObs > 0 ? sql`ORDER BY answered_at DESC, attempt_id DESC LIMIT ${maxObs}` : sql`ORDER BY user_id, item_id`}`.execute(
+    db,
+  );
   if (responses.rows.length === 0) {
     return { written: {}, note: `nothing to do: no responses from ${windowStart} to ${date}` };
   }

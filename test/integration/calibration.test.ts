@@ -193,3 +193,22 @@ test('the window is UTC days whatever the session time zone', async () => {
   assert.equal(await responsesIn('Asia/Seoul'), utc);
   assert.equal(await responsesIn('America/Los_Angeles'), utc);
 });
+
+test('MIRT_MAX_OBS caps the responses a calibration reads at the most recent ones', async () => {
+  const { db } = database;
+  const readWith = async (cap: string) =>
+    db
+      .transaction()
+      .execute(async (trx) => {
+        const result = await mirtCalibrate(
+          trx,
+          '2026-11-14',
+          loadConfig({ MIRT_LOOKBACK_DAYS: '30', MIRT_MAX_OBS: cap }),
+        );
+        throw Object.assign(new Error('rollback'), { responses: result.counts?.responses });
+      })
+      .catch((e: { responses?: number }) => e.responses);
+  const all = (await readWith('0')) ?? 0;
+  assert.ok(all > 2000);
+  assert.equal(await readWith('2000'), 2000);
+});

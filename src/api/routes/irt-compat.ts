@@ -17,9 +17,10 @@ import {
   OnlineScorer,
   scorePositional,
 } from '../../irt/index.js';
+import { VERSION } from '../../version.js';
 import { requireInternalToken } from '../auth.js';
 import { ApiError } from '../errors.js';
-import { type RouteDeps, SERVICE_VERSION } from '../server.js';
+import type { RouteDeps } from '../server.js';
 import { ModelName, rejectNulls } from './analysis-irt.js';
 import { Id } from './sessions.js';
 
@@ -444,7 +445,7 @@ export const irtCompatRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     async () => ({
       status: 'ok' as const,
       service: 'seedtest-irt',
-      version: SERVICE_VERSION,
+      version: VERSION,
       time: new Date().toISOString(),
     }),
   );

@@ -1,0 +1,4 @@
+// The base of the errors a user can act on (a setting, an input file, the database's state, a job
+// already running): `seedtest` prints their message as one line, without a stack trace. A module of
+// its own, importing nothing, so the CLI recognises them without loading the modules that throw them.
+export class UserError extends Error {}
