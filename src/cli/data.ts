@@ -20,6 +20,7 @@ import {
 } from '../ingest/parse.js';
 import type { TimeBounds } from '../ingest/time.js';
 import { createLogger } from '../observability/logger.js';
+import { plural } from '../plural.js';
 import { reportKey } from '../reports/storage.js';
 import { streamPlatform } from '../synthetic/platform.js';
 import { readCsv } from './csv.js';
@@ -58,8 +59,8 @@ export async function importFile(
     (stored) => checkStoredSessions(parsed, stored),
   );
   return (
-    `imported ${file}: ${parsed.sessions.length} sessions, ${result.inserted} attempts inserted, ` +
-    `${result.duplicates} already present, ${result.learners} new learners, ${result.items} new items`
+    `imported ${file}: ${plural(parsed.sessions.length, 'session')}, ${plural(result.inserted, 'attempt')} inserted, ` +
+    `${result.duplicates} already present, ${plural(result.learners, 'new learner')}, ${plural(result.items, 'new item')}`
   );
 }
 
@@ -126,7 +127,7 @@ export function registerDataCommands(program: Command): void {
         );
         console.log(
           `demo platform loaded in ${((performance.now() - t0) / 1000).toFixed(1)} s from ${start.toISOString().slice(0, 10)}: ` +
-            `${summary.topics} topics, ${summary.items} items, ${summary.learners} learners, ${summary.sessions} sessions, ` +
+            `${plural(summary.topics, 'topic')}, ${plural(summary.items, 'item')}, ${plural(summary.learners, 'learner')}, ${plural(summary.sessions, 'session')}, ` +
             `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
         );
         const { reportWeek } = await runDemoPipeline(database.db, config, {

@@ -174,11 +174,12 @@ export function registerJobCommands(program: Command): void {
           .execute();
       });
       const now = new Date();
+      console.log(`${'JOB'.padEnd(26)} ${'SCHEDULE'.padEnd(12)} ${'NEXT RUN (UTC)'.padEnd(29)} LAST RUN`);
       for (const { job, cron } of schedules(config)) {
         const last = rows.find((r) => r.job === job);
-        const lastText = last ? `last ${last.status} at ${last.started_at.toISOString()}` : 'never run';
+        const lastText = last ? `${last.status} at ${last.started_at.toISOString()}` : 'never run';
         const next = nextFireTime(cron, now).toISOString();
-        console.log(`${job.padEnd(26)} ${cron.expression.padEnd(12)} next ${next}  ${lastText}`);
+        console.log(`${job.padEnd(26)} ${cron.expression.padEnd(12)} ${next.padEnd(29)} ${lastText}`);
       }
     });
 }

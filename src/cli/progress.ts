@@ -1,8 +1,11 @@
 // Progress for long CLI work: a bar on a terminal, a log line every few seconds otherwise (CI logs
 // and Kubernetes pods would only collect a bar's carriage returns).
-import { Presets, SingleBar } from 'cli-progress';
+import { Format, Presets, SingleBar } from 'cli-progress';
 
 const LOG_EVERY_MS = 5000;
+const RUNNING = '{label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}';
+// A finished bar has no time left to estimate (the library would print a placeholder).
+const DONE = '{label} [{bar}] {value}/{total} {percentage}%';
 
 export interface Progress {
   update(label: string, done: number, total: number): void;
@@ -13,7 +16,12 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   if (stream.isTTY) {
     const bar = new SingleBar(
       {
-        format: '{label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}',
+        format: (options, params, payload) =>
+          Format.Formatter(
+            { ...options, format: params.value >= params.total ? DONE : RUNNING },
+            params,
+            payload,
+          ),
         stream,
         hideCursor: true,
       },

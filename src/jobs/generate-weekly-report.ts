@@ -66,7 +66,7 @@ async function storeReport(
   store: ReportStore,
   vm: ReportViewModel,
   rendered: readonly RenderedReport[],
-  publicBaseUrl: string,
+  publicBaseUrl: string | undefined,
 ): Promise<number> {
   const stored: StoredReport[] = [];
   for (const { edition, format, bytes } of rendered) {

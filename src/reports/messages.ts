@@ -1,5 +1,7 @@
 // The report's one message catalogue: every label, sentence and axis title, in Korean (the default)
 // and English. Wording changes happen here only; the renderers never hold text of their own.
+
+import { plural } from '../plural.js';
 import type { ChurnBand, Edition, KpiKey, Locale, Recommendation, Trend } from './view-model.js';
 
 export interface Messages {
@@ -227,7 +229,6 @@ const ko: Messages = {
 };
 
 /** English count with its noun: "1 day", "2 days". */
-const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 

@@ -17,9 +17,12 @@ export const CONTENT_TYPES: Record<ReportFormat, string> = {
   pdf: 'application/pdf',
 };
 
-/** The stable download URL of a report row (the API authorises, then streams or redirects). */
-export function downloadUrl(publicBaseUrl: string, id: string): string {
-  return `${publicBaseUrl}/api/seedtest/reports/${id}/download`;
+/**
+ * The stable download URL of a report row (the API authorises, then streams or redirects). Without
+ * a public base URL it is the path alone: the API answers it wherever it is served.
+ */
+export function downloadUrl(publicBaseUrl: string | undefined, id: string): string {
+  return `${publicBaseUrl ?? ''}/api/seedtest/reports/${id}/download`;
 }
 
 export interface ReportStore {

@@ -77,6 +77,14 @@ describe('seedtest import: refusals and re-imports', () => {
     assert.equal(await tableChecksums(database), before, 'written on refusal');
   }
 
+  it('counts in its summary line with the right plurals', async () => {
+    const one = file('one.jsonl', `${line(session({ session_id: 'solo-1', user_id: 'solo' }))}\n`);
+    assert.equal(
+      await importFile(database, one, 'exam-results', OPTIONS),
+      `imported ${one}: 1 session, 1 attempt inserted, 0 already present, 1 new learner, 0 new items`,
+    );
+  });
+
   it("refuses a JSON line or CSV row naming another learner's session", async () => {
     await assertRefused(
       file('x.jsonl', `${line(session())}\n${line(session({ session_id: 'bobs' }))}\n`),

@@ -94,7 +94,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
           (r): Static<typeof Report> => ({
             ...r,
             generated_at: r.generated_at.toISOString(),
-            download_url: downloadUrl(config.publicBaseUrl, r.id),
+            download_url: downloadUrl(config.publicBaseUrl ?? `${request.protocol}://${request.host}`, r.id),
           }),
         ),
       };

@@ -7,10 +7,13 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { buildServer } from '../../../src/api/server.js';
 import { insertAttempts, upsertLearners, upsertSessions } from '../../../src/db/ingest.js';
 import { generateWeeklyReports } from '../../../src/jobs/generate-weekly-report.js';
 import { findJob } from '../../../src/jobs/registry.js';
 import { runJob } from '../../../src/jobs/runner.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
 import { reportKey } from '../../../src/reports/storage.js';
 import { startS3, type TestS3 } from '../../helpers/s3.js';
 import { bearer, createFixture, type Fixture, seedItems, testConfig, token } from './setup.js';
@@ -109,6 +112,23 @@ describe('report routes on the filesystem store', () => {
       assert.equal(r.download_url, `${BASE_URL}/api/seedtest/reports/${r.id}/download`);
       assert.equal(r.download_url, rows[i].url);
     }
+    // Without PUBLIC_BASE_URL the link is the address the request came to.
+    const served = buildServer({
+      config: testConfig({ DATA_DIR: dataDir }),
+      database: f.database,
+      logger: createLogger('silent', false),
+      metrics: createMetrics(),
+    });
+    const here = await served.inject({
+      method: 'GET',
+      url: '/api/seedtest/reports',
+      headers: { ...bearer(await token('u1', 'reports:view')), host: '127.0.0.1:18099' },
+    });
+    assert.equal(
+      here.json().reports[0].download_url,
+      `http://127.0.0.1:18099/api/seedtest/reports/${rows[0]!.id}/download`,
+    );
+    await served.close();
     const filtered = await get(
       `/api/seedtest/reports?user_id=u1&week_start=2026-11-09`,
       await token('u1', 'reports:view'),

@@ -47,6 +47,8 @@ test('job list does not count a dry run as the last run', async () => {
     encoding: 'utf8',
   });
   assert.equal(listed.status, 0, listed.stderr);
-  const line = listed.stdout.split('\n').find((l) => l.startsWith(job.name));
+  const lines = listed.stdout.split('\n');
+  assert.match(lines[0] ?? '', /^JOB\s+SCHEDULE\s+NEXT RUN \(UTC\)\s+LAST RUN$/, 'a header row first');
+  const line = lines.find((l) => l.startsWith(job.name));
   assert.match(line ?? '', /never run$/, listed.stdout);
 });
