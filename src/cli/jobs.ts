@@ -9,6 +9,7 @@ import { findJob, JOBS, jobShard } from '../jobs/registry.js';
 import { failLostRuns, notDryRun, runJob } from '../jobs/runner.js';
 import { schedules } from '../jobs/scheduler.js';
 import { createMetrics, pushMetrics } from '../observability/metrics.js';
+import { UserError } from '../user-error.js';
 import { withDatabase } from './database.js';
 import { createProgress } from './progress.js';
 
@@ -64,9 +65,16 @@ async function runOnServer(target: HandOff, name: string, o: RunFlags): Promise<
   const call = async (path: string, init?: RequestInit) => {
     const res = await fetch(`${target.base}${path}`, { ...init, headers });
     const body = (await res.json()) as Record<string, unknown>;
-    if (!res.ok)
-      throw new Error(`the server (pid ${target.pid}) refused: ${JSON.stringify(body.error ?? body)}`);
-    return body;
+    if (res.ok) return body;
+    const error = (body.error ?? {}) as { code?: string; message?: string };
+    throw new UserError(
+      error.code === 'INVALID_TOKEN'
+        ? `the seedtest serve holding the embedded database (pid ${target.pid}) does not accept tokens ` +
+            'signed with this JWT_SECRET (seedtest demo signs with a secret of its own unless JWT_SECRET ' +
+            'is set): start it with the same JWT_SECRET, or run the job through its API with its admin token'
+        : `the seedtest serve holding the embedded database (pid ${target.pid}) refused the run: ` +
+            `${error.code ?? res.status} ${error.message ?? ''}`.trimEnd(),
+    );
   };
   const { run_id: runId } = await call(`/jobs/${name}/run`, {
     method: 'POST',

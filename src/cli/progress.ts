@@ -1,6 +1,9 @@
 // Progress for long CLI work: a bar on a terminal, a log line every few seconds otherwise (CI logs
 // and Kubernetes pods would only collect a bar's carriage returns).
-import { Format, Presets, SingleBar } from 'cli-progress';
+// CommonJS: its Format helper is not a named export Node can see, so the namespace is taken whole.
+import cliProgress from 'cli-progress';
+
+const { Format, Presets, SingleBar } = cliProgress;
 
 const LOG_EVERY_MS = 5000;
 const RUNNING = '{label} [{bar}] {value}/{total} {percentage}% eta {eta_formatted}';

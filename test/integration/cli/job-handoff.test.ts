@@ -73,4 +73,19 @@ describe('a CLI job while seedtest serve owns the embedded database', {
     assert.notEqual(run.code, 0);
     assert.match(run.err, /in use by process \d+ .*POST \/api\/seedtest\/jobs\/\{name\}\/run/s);
   });
+
+  it('a server that signs with another secret (the demo) refuses the hand-off: one line saying how', async () => {
+    const run = await finished(
+      seedtest(['job', 'run', 'aggregate-features-daily', '--date', '2026-11-20'], {
+        ...env,
+        JWT_SECRET: 'another-secret-than-the-servers-32-characters',
+      }),
+    );
+    assert.equal(run.code, 1, run.err);
+    assert.equal(run.err.trim().split('\n').length, 1, run.err);
+    assert.match(
+      run.err,
+      /does not accept tokens signed with this JWT_SECRET.*start it with the same JWT_SECRET/,
+    );
+  });
 });
