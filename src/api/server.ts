@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
+import { readOverexposed } from '../db/cat.js';
 import type { Database } from '../db/connection.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { notDryRun } from '../jobs/runner.js';
@@ -18,6 +19,7 @@ import { installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
+import { catRoutes } from './routes/cat.js';
 import { renderDocsPage } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
@@ -188,6 +190,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     await exportJobSuccesses(database, metrics).catch((err: unknown) =>
       app.log.warn({ err }, 'job_run unreadable: job metrics not refreshed'),
     );
+    await readOverexposed(database, config.cat.maxExposureRate).then(
+      (o) => metrics.catOverexposedItems.set(o.items.length),
+      (err: unknown) => app.log.warn({ err }, 'cat_served_item unreadable: over-exposure not refreshed'),
+    );
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -199,6 +205,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(catRoutes, { prefix: API_PREFIX, ...deps });
   app.register(irtCompatRoutes, deps);
   return app;
 }
