@@ -182,7 +182,15 @@ describe('fuzzing the JSON routes (seeded)', () => {
       payload: { session_id: 'open' },
     });
     assert.equal(created.statusCode, 201);
-    const anyId = (g: Gen) => encodeURIComponent(g.chance(0.5) ? g.pick(['open', 'i1', 'nope']) : g.string());
+    const adaptive = await f.app.inject({
+      method: 'POST',
+      url: '/api/seedtest/sessions',
+      headers: alice,
+      payload: { session_id: 'cat', mode: 'adaptive', settings: { max_items: 5 } },
+    });
+    assert.equal(adaptive.statusCode, 201);
+    const anyId = (g: Gen) =>
+      encodeURIComponent(g.chance(0.5) ? g.pick(['open', 'cat', 'i1', 'cal-1', 'nope']) : g.string());
     const query = (g: Gen, names: string[]) =>
       Array.from({ length: g.int(4) }, () => `${g.pick(names)}=${encodeURIComponent(g.string())}`).join('&');
     targets = [
@@ -197,6 +205,45 @@ describe('fuzzing the JSON routes (seeded)', () => {
         url: (g) => `/api/seedtest/sessions/${g.chance(0.8) ? 'open' : anyId(g)}/attempts`,
         headers: alice,
         valid: () => ({ attempts: [{ item_id: 'i1', correct: true, response_time_ms: 900, hints: 0 }] }),
+      },
+      {
+        method: 'POST',
+        url: () => '/api/seedtest/sessions',
+        headers: alice,
+        valid: () => ({
+          session_id: 'f2',
+          mode: 'adaptive',
+          settings: {
+            max_items: 20,
+            min_items: 5,
+            se_target: 0.3,
+            topics: { algebra: 0.6, geometry: 0.4 },
+            exposure: 'randomesque:5',
+            kl_items: 2,
+            exclude_days: 30,
+          },
+        }),
+      },
+      {
+        method: 'GET',
+        url: (g) => `/api/seedtest/sessions/${g.chance(0.6) ? 'cat' : anyId(g)}/next-item`,
+        headers: alice,
+      },
+      {
+        method: 'POST',
+        url: () => '/api/seedtest/sessions/cat/attempts',
+        headers: alice,
+        valid: () => ({ attempts: [{ item_id: 'i1', correct: true }] }),
+      },
+      {
+        method: 'GET',
+        url: (g) => `/api/seedtest/cat/exposure/${anyId(g)}`,
+        headers: analyst,
+      },
+      {
+        method: 'GET',
+        url: () => '/api/seedtest/cat/overexposed',
+        headers: analyst,
       },
       {
         method: 'POST',
@@ -272,7 +319,8 @@ describe('fuzzing the JSON routes (seeded)', () => {
         await f.database.query(
           `SELECT (SELECT count(*) FROM learner) AS learners, (SELECT count(*) FROM exam_session) AS sessions,
              (SELECT count(*) FROM exam_session WHERE status = 'completed') AS completed,
-             (SELECT count(*) FROM attempt) AS attempts, (SELECT count(*) FROM mirt_ability) AS abilities`,
+             (SELECT count(*) FROM attempt) AS attempts, (SELECT count(*) FROM mirt_ability) AS abilities,
+             (SELECT count(*) FROM cat_served_item) AS served`,
         )
       ).rows[0],
     );
