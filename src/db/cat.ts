@@ -112,6 +112,12 @@ export interface ServedItem {
  * Records a served item and counts its exposure, in one statement. When another request already
  * served this position (a replica racing, a repeated GET), nothing is written and the stored row
  * is returned: the served record is the state.
+ *
+ * Committed asynchronously (no WAL flush wait, 3–5× the rate on a shared disk): the answer's
+ * synchronous commit flushes the WAL up to it, so the record is durable before anything depends on
+ * it. Only a database crash within a fraction of a second after serving loses it; the answer then
+ * gets 409 and the next GET chooses the same item again from the same state (the choice is a
+ * function of the state) and records it.
  */
 export async function recordServed(
   database: Database,
@@ -120,7 +126,8 @@ export async function recordServed(
   const { rows } = await database.query<ServedItem & { inserted: boolean }>(
     `WITH ins AS (
        INSERT INTO cat_served_item (session_id, position, item_id, topic_id, run_id, theta, se)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       SELECT $1, $2, $3, $4, $5, $6, $7
+       FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
        ON CONFLICT DO NOTHING
        RETURNING session_id, position, item_id, topic_id, run_id, theta, se
      ), item_count AS (
