@@ -371,4 +371,23 @@ describe('adaptive sessions', () => {
       assert.equal(res.json().error.details.fields[0].field, field, JSON.stringify(body));
     }
   });
+
+  // Last: it changes the bank for the file's fixture.
+  it('uses a deactivated item or a new calibration from the next request on (bank cached per stamp)', async () => {
+    const firstItem = async (id: string, user: string) => {
+      const headers = bearer(await token(user, 'exam:write'));
+      assert.equal(
+        (await create(f.app, headers, { session_id: id, mode: 'adaptive', settings: { max_items: 3 } }))
+          .statusCode,
+        201,
+      );
+      return ((await nextItem(f.app, id, headers)).json() as Step).item_id!;
+    };
+    const before = await firstItem('stamp-1', 'erin');
+    assert.equal(await firstItem('stamp-1b', 'erin-2'), before);
+    await f.database.db.updateTable('item').set({ active: false }).where('item_id', '=', before).execute();
+    assert.notEqual(await firstItem('stamp-2', 'frank'), before);
+    await insertRun(f.database, 'cal-2', '2026-02-01T00:00:00Z', { c20: { a: 3, b: 0, c: 0 } });
+    assert.equal(await firstItem('stamp-3', 'gina'), 'c20');
+  });
 });
