@@ -5,19 +5,22 @@
 //  2. session completions at R/s (default 200): every update written, completion-to-write latency
 //     from the database (exam_session.completed_at → the learner's next online mirt_ability row).
 // Prints each repetition and the medians.
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { mintToken } from '../src/api/tokens.js';
 import type { Database } from '../src/db/connection.js';
-import { arg, median, withScratchDatabase } from './support.js';
+import {
+  arg,
+  freePort,
+  median,
+  load as run,
+  BENCH_SECRET as SECRET,
+  startServe,
+  withScratchDatabase,
+} from './support.js';
 
-const SECRET = 'bench-secret-that-is-at-least-32-characters';
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const ITEMS = 2000;
 const RESPONSES = 100;
 
@@ -25,14 +28,6 @@ const quantile = (xs: number[], q: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)]!;
 };
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const { port } = srv.address() as { port: number };
-  srv.close();
-  return port;
-}
 
 /** Items with parameters of one calibration run, and `learners` learners with 100 responses each in the last day. */
 async function seed(database: Database, learners: number): Promise<void> {
@@ -61,38 +56,6 @@ async function seed(database: Database, learners: number): Promise<void> {
       now() - interval '1 day' + k * interval '1 minute'
     FROM generate_series(1, ${learners}::int) u, generate_series(1, ${RESPONSES}::int) k`.execute(db);
   await sql`ANALYZE`.execute(db);
-}
-
-async function startServe(url: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      DATABASE_URL: url,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      JWT_SECRET: SECRET,
-      LOG_LEVEL: 'warn',
-      ENABLE_IRT_ONLINE_UPDATE: 'true',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  for (let i = 0; i < 300; i++) {
-    try {
-      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return child;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  child.kill();
-  throw new Error('seedtest serve did not become ready within 30 s');
-}
-
-function run(opts: autocannon.Options): Promise<autocannon.Result> {
-  return new Promise((resolve, reject) => {
-    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
-  });
 }
 
 export async function benchApi(args: string[]): Promise<void> {

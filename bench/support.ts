@@ -1,5 +1,10 @@
-// What the benchmarks share: flag parsing, the median, and a scratch PostgreSQL database that is
-// created, migrated and dropped around a measurement.
+// What the benchmarks share: flag parsing, the median, a scratch PostgreSQL database that is
+// created, migrated and dropped around a measurement, and `seedtest serve` under autocannon.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
 import pg from 'pg';
 import { type Database, openServer } from '../src/db/connection.js';
 import { migrate } from '../src/db/migrator.js';
@@ -40,4 +45,50 @@ export async function withScratchDatabase<T>(
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/** The JWT secret of the servers the benchmarks start (tokens are minted with it). */
+export const BENCH_SECRET = 'bench-secret-that-is-at-least-32-characters';
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const srv = createServer().listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const { port } = srv.address() as { port: number };
+  srv.close();
+  return port;
+}
+
+/** `seedtest serve` on the database at `url`, as a child process, once it answers /ready. */
+export async function startServe(url: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      DATABASE_URL: url,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      JWT_SECRET: BENCH_SECRET,
+      LOG_LEVEL: 'warn',
+      ENABLE_IRT_ONLINE_UPDATE: 'true',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  for (let i = 0; i < 300; i++) {
+    try {
+      if ((await fetch(`http://127.0.0.1:${port}/ready`)).ok) return child;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill();
+  throw new Error('seedtest serve did not become ready within 30 s');
+}
+
+/** One autocannon run. */
+export function load(opts: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
+  });
 }

@@ -177,6 +177,12 @@ export function loadConfig(env: Env = process.env) {
       /** 0 = no cap on the number of responses a calibration reads. */
       maxObs: num(env, 'MIRT_MAX_OBS', 0, { min: 0, int: true }),
     }),
+    cat: Object.freeze({
+      /** Default of a session's exclude_days: items the learner answered within it are not served. */
+      excludeDays: num(env, 'CAT_EXCLUDE_DAYS', 30, { min: 0, max: 3650, int: true }),
+      /** An item served in more than this share of the last week's adaptive sessions is over-exposed. */
+      maxExposureRate: num(env, 'CAT_MAX_EXPOSURE_RATE', 0.25, { min: 0, max: 1 }),
+    }),
     inactivityThresholdDays: num(env, 'INACTIVITY_THRESHOLD_DAYS', 7, { min: 1, max: 365, int: true }),
     reports: Object.freeze({
       formats: Object.freeze(formats),

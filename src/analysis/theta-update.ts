@@ -102,7 +102,7 @@ interface Snapshot {
 }
 
 /** The prior and grid of a calibration run, with mirt's defaults where the run did not record them. */
-function priorOf(s: Snapshot) {
+export function priorOf(s: Pick<Snapshot, 'quadpts' | 'theta_lim' | 'latent_mean' | 'latent_variance'>) {
   const lim = s.theta_lim;
   return {
     quadpts: Number.isInteger(s.quadpts) && (s.quadpts ?? 0) >= 2 ? (s.quadpts as number) : 61,

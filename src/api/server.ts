@@ -8,6 +8,7 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
+import { readOverexposed } from '../db/cat.js';
 import type { Database } from '../db/connection.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { databaseGauges } from '../observability/database-gauges.js';
@@ -19,6 +20,7 @@ import { ApiError, clientErrorHandler, installErrorHandling } from './errors.js'
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
+import { catRoutes } from './routes/cat.js';
 import {
   DOCS_ASSETS_PATH,
   DOCS_CSP,
@@ -201,6 +203,10 @@ export function buildServer(options: ServerOptions): FastifyInstance {
     await refreshDatabaseGauges().catch((err: unknown) =>
       app.log.warn({ err }, 'database unreadable: database-derived gauges not refreshed'),
     );
+    await readOverexposed(database, config.cat.maxExposureRate).then(
+      (o) => metrics.catOverexposedItems.set(o.items.length),
+      (err: unknown) => app.log.warn({ err }, 'cat_served_item unreadable: over-exposure not refreshed'),
+    );
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
@@ -212,6 +218,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(catRoutes, { prefix: API_PREFIX, ...deps });
   app.register(irtCompatRoutes, deps);
   return app;
 }

@@ -35,6 +35,7 @@ export interface ItemTable {
   tags: ColumnType<string[], string[] | undefined, string[]>;
   meta: ColumnType<Record<string, unknown>, string | undefined, string>;
   created_at: TimestampDefault;
+  active: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface ExamSessionTable {
@@ -44,6 +45,9 @@ export interface ExamSessionTable {
   status: 'open' | 'completed' | 'abandoned';
   started_at: Timestamp;
   completed_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  mode: ColumnType<'fixed' | 'adaptive', 'fixed' | 'adaptive' | undefined, 'fixed' | 'adaptive'>;
+  /** An adaptive session's settings (snake_case, as posted, defaults filled in); null when fixed. */
+  settings: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
 }
 
 export interface AttemptTable {
@@ -226,6 +230,28 @@ export interface JobRunTable {
   error: string | null;
 }
 
+export interface CatServedItemTable {
+  session_id: string;
+  position: number;
+  item_id: string;
+  topic_id: string;
+  run_id: string;
+  theta: number;
+  se: number;
+  served_at: TimestampDefault;
+}
+
+export interface CatExposureRunTable {
+  run_id: string;
+  sessions: number;
+}
+
+export interface CatExposureTable {
+  run_id: string;
+  item_id: string;
+  served: number;
+}
+
 export interface SchemaMigrationsTable {
   version: string;
   name: string;
@@ -251,5 +277,8 @@ export interface Schema {
   report_artifacts: ReportArtifactsTable;
   inactivity_alert: InactivityAlertTable;
   job_run: JobRunTable;
+  cat_served_item: CatServedItemTable;
+  cat_exposure_run: CatExposureRunTable;
+  cat_exposure: CatExposureTable;
   schema_migrations: SchemaMigrationsTable;
 }

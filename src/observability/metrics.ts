@@ -105,6 +105,24 @@ export function createMetrics() {
       labelNames: ['format', 'result'] as const,
       registers,
     }),
+    catNextItemSeconds: new Histogram({
+      name: 'seedtest_cat_next_item_seconds',
+      help: 'GET …/next-item service time (read, engine, record) by result: served (a new item), repeated (asked again before answering), done',
+      labelNames: ['result'] as const,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    catItemsServed: new Counter({
+      name: 'seedtest_cat_items_served_total',
+      help: 'Items served to adaptive sessions, by topic',
+      labelNames: ['topic'] as const,
+      registers,
+    }),
+    catOverexposedItems: new Gauge({
+      name: 'seedtest_cat_overexposed_items',
+      help: 'Items served in more than CAT_MAX_EXPOSURE_RATE of the adaptive sessions of the last 7 days',
+      registers,
+    }),
     inactiveLearners: new Gauge({
       name: 'seedtest_inactive_learners',
       help: 'Learners currently flagged inactive',

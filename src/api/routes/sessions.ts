@@ -3,6 +3,8 @@
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { type Selectable, sql, type Transaction } from 'kysely';
+import { type AdaptiveSettings, CatSessionError, CatSessions } from '../../analysis/cat-session.js';
+import { unservedItems } from '../../db/cat.js';
 import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from '../../db/ingest.js';
 import type { ExamSessionTable, Schema } from '../../db/schema.js';
 import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from '../../ingest/limits.js';
@@ -29,7 +31,67 @@ const Session = Type.Object({
   status: Type.Union([Type.Literal('open'), Type.Literal('completed'), Type.Literal('abandoned')]),
   started_at: Type.String({ format: 'date-time' }),
   completed_at: Type.Union([Type.String({ format: 'date-time' }), Type.Null()]),
+  mode: Type.Union([Type.Literal('fixed'), Type.Literal('adaptive')]),
+  settings: Type.Union([
+    Type.Object({
+      max_items: Type.Integer(),
+      min_items: Type.Integer(),
+      se_target: Type.Union([Type.Number(), Type.Null()]),
+      topics: Type.Union([Type.Record(Type.String(), Type.Number()), Type.Null()]),
+      exposure: Type.String(),
+      kl_items: Type.Integer(),
+      exclude_days: Type.Integer(),
+    }),
+    Type.Null(),
+  ]),
 });
+
+/** Bounds keep a design servable: 500 items is far beyond any adaptive test. */
+const MAX_ITEMS = 500;
+
+const AdaptiveSettingsBody = Type.Object(
+  {
+    max_items: Type.Integer({ minimum: 1, maximum: MAX_ITEMS, description: 'hard length limit' }),
+    min_items: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: MAX_ITEMS, description: 'no SE stop before this many; default 1' }),
+    ),
+    se_target: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 0,
+        maximum: 10,
+        description: 'stop once the posterior SD is at most this',
+      }),
+    ),
+    topics: Type.Optional(
+      Type.Record(Id('a topic id'), Type.Number({ minimum: 0, maximum: 1e6 }), {
+        maxProperties: 200,
+        description: 'target share per topic id (normalised; Kingsbury–Zara)',
+      }),
+    ),
+    exposure: Type.Optional(
+      Type.String({
+        pattern: '^(none|randomesque:[1-9][0-9]?)$',
+        description: '"none" (default) or "randomesque:k" (uniform among the k best, k ≤ 99)',
+      }),
+    ),
+    kl_items: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_ITEMS,
+        description: 'first items chosen by the KL index; default 0',
+      }),
+    ),
+    exclude_days: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 3650,
+        description:
+          'items the learner answered in other sessions within these days are not served; default CAT_EXCLUDE_DAYS',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 const CreateSessionBody = Type.Object(
   {
@@ -37,9 +99,32 @@ const CreateSessionBody = Type.Object(
     user_id: Type.Optional(Id('defaults to the token subject; another user needs analysis:run')),
     exam_id: Type.Optional(Id('the exam this session belongs to')),
     started_at: Type.Optional(Timestamp('defaults to now')),
+    mode: Type.Optional(
+      Type.Union([Type.Literal('fixed'), Type.Literal('adaptive')], {
+        description: 'adaptive: GET …/next-item chooses the items; default fixed',
+      }),
+    ),
+    settings: Type.Optional(AdaptiveSettingsBody),
   },
   { additionalProperties: false },
 );
+
+const NextItem = Type.Union([
+  Type.Object({
+    item_id: Type.String(),
+    topic_id: Type.String(),
+    position: Type.Integer(),
+    theta: Type.Number(),
+    se: Type.Number(),
+  }),
+  Type.Object({
+    done: Type.Literal(true),
+    reason: Type.Union([Type.Literal('se_target'), Type.Literal('max_items'), Type.Literal('no_items')]),
+    theta: Type.Number(),
+    se: Type.Number(),
+    n_items: Type.Integer(),
+  }),
+]);
 
 const SessionParams = Type.Object({ session_id: Id('the session') }, { additionalProperties: false });
 
@@ -88,6 +173,8 @@ function toSession(row: Selectable<ExamSessionTable>): Static<typeof Session> {
     status: row.status,
     started_at: new Date(row.started_at).toISOString(),
     completed_at: row.completed_at ? new Date(row.completed_at).toISOString() : null,
+    mode: row.mode,
+    settings: row.settings as AdaptiveSettings | null,
   };
 }
 
@@ -114,6 +201,43 @@ function conflictsWithinBatch(sent: readonly SentAttempt[]): string[] {
   return out;
 }
 
+const invalid = (field: string, message: string) =>
+  new ApiError(400, 'INVALID_INPUT', `${field} ${message}`, { fields: [{ field, in: 'body', message }] });
+
+/** The stored settings of a new session (defaults filled in), or null for a fixed one; 400 naming the field. */
+function adaptiveSettings(
+  body: Static<typeof CreateSessionBody>,
+  excludeDays: number,
+): AdaptiveSettings | null {
+  const mode = body.mode ?? 'fixed';
+  if (mode === 'fixed') {
+    if (body.settings) throw invalid('settings', 'is only allowed with mode "adaptive"');
+    return null;
+  }
+  const s = body.settings;
+  if (!s) throw invalid('settings', 'is required with mode "adaptive"');
+  const minItems = s.min_items ?? 1;
+  if (minItems > s.max_items) throw invalid('settings.min_items', 'must be at most settings.max_items');
+  if (s.topics && !Object.values(s.topics).some((x) => x > 0))
+    throw invalid('settings.topics', 'must give some topic a share above 0');
+  return {
+    max_items: s.max_items,
+    min_items: minItems,
+    se_target: s.se_target ?? null,
+    topics: s.topics ?? null,
+    exposure: s.exposure ?? 'none',
+    kl_items: s.kl_items ?? 0,
+    exclude_days: s.exclude_days ?? excludeDays,
+  };
+}
+
+const CAT_ERROR_STATUS = {
+  SESSION_NOT_FOUND: 404,
+  NOT_ADAPTIVE: 409,
+  SESSION_CLOSED: 409,
+  NO_CALIBRATION: 409,
+};
+
 /** The session, locked for the rest of the transaction, after the 404 and ownership checks. */
 async function lockSession(trx: Transaction<Schema>, sessionId: string, principal: Principal) {
   const session = await trx
@@ -130,7 +254,8 @@ async function lockSession(trx: Transaction<Schema>, sessionId: string, principa
 const security = [{ bearerAuth: [] }];
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
-  const { database, config } = deps;
+  const { database, config, metrics } = deps;
+  const cat = new CatSessions(database);
 
   app.post(
     '/sessions',
@@ -149,6 +274,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const body = request.body;
       const userId = body.user_id ?? principal.sub;
       assertOwnOrScope(principal, userId, 'analysis:run');
+      const settings = adaptiveSettings(body, config.cat.excludeDays);
       const startedAt = body.started_at
         ? instantInput(body.started_at, 'started_at', 'body', config)
         : new Date();
@@ -170,6 +296,8 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
             exam_id: body.exam_id ?? null,
             status: 'open',
             started_at: startedAt,
+            mode: settings ? 'adaptive' : 'fixed',
+            settings: settings && JSON.stringify(settings),
           })
           .onConflict((oc) => oc.column('session_id').doNothing())
           .returningAll()
@@ -283,6 +411,17 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
             { client_attempt_ids: ids },
           );
         }
+        if (session.mode === 'adaptive') {
+          const unserved = await unservedItems(trx, sessionId, itemIds);
+          if (unserved.length > 0) {
+            throw new ApiError(
+              409,
+              'ITEM_NOT_SERVED',
+              `items not served in adaptive session ${sessionId}: ${unserved.join(', ')}`,
+              { item_ids: unserved },
+            );
+          }
+        }
         const now = new Date();
         const result = await insertAttempts(
           trx,
@@ -296,6 +435,56 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         return result.inserted;
       });
       return reply.status(201).send({ inserted, duplicates: attempts.length - inserted });
+    },
+  );
+
+  app.get(
+    '/sessions/:session_id/next-item',
+    {
+      preHandler: requireScope('exam:write'),
+      schema: {
+        tags: ['sessions'],
+        summary:
+          'The next item of an adaptive session, recorded as served (asking again before answering returns it again), or why the test is over',
+        security,
+        params: SessionParams,
+        response: { 200: NextItem },
+      },
+    },
+    async (request) => {
+      const principal = principalOfRequest(request);
+      const { session_id: sessionId } = request.params;
+      const started = process.hrtime.bigint();
+      try {
+        const snap = await cat.load(sessionId);
+        assertOwnOrScope(principal, snap.user_id, 'analysis:run');
+        const step = await cat.next(sessionId, snap);
+        metrics.catNextItemSeconds.observe(
+          { result: step.done ? 'done' : step.newlyServed ? 'served' : 'repeated' },
+          Number(process.hrtime.bigint() - started) / 1e9,
+        );
+        if (step.done) {
+          return {
+            done: true as const,
+            reason: step.reason,
+            theta: step.theta,
+            se: step.se,
+            n_items: step.nItems,
+          };
+        }
+        if (step.newlyServed) metrics.catItemsServed.inc({ topic: step.topicId });
+        return {
+          item_id: step.itemId,
+          topic_id: step.topicId,
+          position: step.position,
+          theta: step.theta,
+          se: step.se,
+        };
+      } catch (err) {
+        if (err instanceof CatSessionError)
+          throw new ApiError(CAT_ERROR_STATUS[err.code], err.code, err.message);
+        throw err;
+      }
     },
   );
 

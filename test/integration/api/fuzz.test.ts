@@ -226,7 +226,15 @@ describe('fuzzing the JSON routes (seeded)', () => {
       payload: { attempts: [{ item_id: 'i1', correct: true }] },
     });
     assert.equal(answered.statusCode, 201);
-    const anyId = (g: Gen) => encodeURIComponent(g.chance(0.5) ? g.pick(['open', 'i1', 'nope']) : g.string());
+    const adaptive = await f.app.inject({
+      method: 'POST',
+      url: '/api/seedtest/sessions',
+      headers: alice,
+      payload: { session_id: 'cat', mode: 'adaptive', settings: { max_items: 5 } },
+    });
+    assert.equal(adaptive.statusCode, 201);
+    const anyId = (g: Gen) =>
+      encodeURIComponent(g.chance(0.5) ? g.pick(['open', 'cat', 'i1', 'cal-1', 'nope']) : g.string());
     const query = (g: Gen, names: string[]) =>
       Array.from({ length: g.int(4) }, () => `${g.pick(names)}=${encodeURIComponent(g.string())}`).join('&');
     targets = [
@@ -248,6 +256,50 @@ describe('fuzzing the JSON routes (seeded)', () => {
             { item_id: 'i2', correct: false, answered_at: '2026-11-30T10:00:00+09:00' },
           ],
         }),
+      },
+      {
+        group: 'sessions',
+        method: 'POST',
+        url: () => '/api/seedtest/sessions',
+        headers: alice,
+        valid: () => ({
+          session_id: 'f2',
+          mode: 'adaptive',
+          settings: {
+            max_items: 20,
+            min_items: 5,
+            se_target: 0.3,
+            topics: { algebra: 0.6, geometry: 0.4 },
+            exposure: 'randomesque:5',
+            kl_items: 2,
+            exclude_days: 30,
+          },
+        }),
+      },
+      {
+        group: 'sessions',
+        method: 'GET',
+        url: (g) => `/api/seedtest/sessions/${g.chance(0.6) ? 'cat' : anyId(g)}/next-item`,
+        headers: alice,
+      },
+      {
+        group: 'sessions',
+        method: 'POST',
+        url: () => '/api/seedtest/sessions/cat/attempts',
+        headers: alice,
+        valid: () => ({ attempts: [{ item_id: 'i1', correct: true }] }),
+      },
+      {
+        group: 'items',
+        method: 'GET',
+        url: (g) => `/api/seedtest/cat/exposure/${anyId(g)}`,
+        headers: analyst,
+      },
+      {
+        group: 'items',
+        method: 'GET',
+        url: () => '/api/seedtest/cat/overexposed',
+        headers: analyst,
       },
       {
         group: 'sessions',
