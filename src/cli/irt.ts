@@ -124,7 +124,9 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   });
   if (data.nItems === 0) throw new CsvError(`${o.responses}: no item passes the data checks`);
   const read = performance.now();
+  const timings = { scoreMs: 0 };
   const { calibration: cal, linking } = calibrateLinked(data, {
+    timings,
     model: o.model as ModelName,
     quadpts: num(o.quadpts, '--quadpts', 61),
     thetaLim: pair(o.thetaLim, '--theta-lim') ?? [-6, 6],
@@ -149,8 +151,8 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   return {
     ...summary(cal, data, linking, {
       read_ms: ms(read - start),
-      fit_ms: ms(fitted - read - cal.scoreMs),
-      score_ms: ms(cal.scoreMs),
+      fit_ms: ms(fitted - read - timings.scoreMs),
+      score_ms: ms(timings.scoreMs),
       write_ms: ms(end - fitted),
     }),
     ...(fit && { fit: fit.model, fit_notes: fit.notes }),

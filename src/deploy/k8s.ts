@@ -765,7 +765,7 @@ function monitoringObjects(ns: string, opts: K8sOptions): K8sObject[] {
                 summary: `the last calibration screened out more than ${ANCHORS_DROPPED_ALERT} anchors (they moved since the previous run)`,
                 description:
                   'GET /api/seedtest/calibrations/<run_id> lists them with their robust z; SELECT * FROM mirt_dropped_anchor WHERE run_id = the run.',
-                runbook: 'docs/operations.md#mirt-calibrate',
+                runbook_url: runbook('mirt-calibrate'),
               },
             },
           ],

@@ -87,6 +87,8 @@ const ERRORS = {
   NOT_YOUR_DATA: [403, 'another learner’s data without analysis:run'],
   SESSION_NOT_FOUND: [404, 'no such session'],
   ITEM_NOT_FOUND: [404, 'no such item'],
+  CALIBRATION_NOT_FOUND: [404, 'no such calibration run'],
+  NO_EXPOSURE: [404, 'no adaptive session was served from that calibration run'],
   REPORT_NOT_FOUND: [404, 'no such report, or its file is gone'],
   UNKNOWN_JOB: [404, 'no job of that name'],
   NOT_FOUND: [404, 'no such job run'],
@@ -95,6 +97,12 @@ const ERRORS = {
   SESSION_EXISTS: [409, 'the session id belongs to another learner'],
   SESSION_CLOSED: [409, 'the session is completed or abandoned'],
   SESSION_ABANDONED: [409, 'the session was abandoned'],
+  ATTEMPT_CONFLICT: [
+    409,
+    'a client_attempt_id already recorded with other content; details.client_attempt_ids',
+  ],
+  ITEM_NOT_SERVED: [409, 'an adaptive session answered an item next-item did not serve; details.item_ids'],
+  NOT_ADAPTIVE: [409, 'next-item of a session not created with mode "adaptive"'],
   NO_CALIBRATION: [409, 'no calibration has succeeded yet'],
   PAYLOAD_TOO_LARGE: [413, 'the body is over the size limit'],
   UNKNOWN_ITEMS: [422, 'attempts name items the bank does not have; details.item_ids lists them'],
@@ -128,7 +136,15 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
     params: { session_id: 'u-00001-s001' },
   },
   'POST /api/seedtest/sessions/:session_id/attempts': {
-    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_CLOSED', 'UNKNOWN_ITEMS', 'PAYLOAD_TOO_LARGE'],
+    errors: [
+      'NOT_YOUR_DATA',
+      'SESSION_NOT_FOUND',
+      'SESSION_CLOSED',
+      'UNKNOWN_ITEMS',
+      'ATTEMPT_CONFLICT',
+      'ITEM_NOT_SERVED',
+      'PAYLOAD_TOO_LARGE',
+    ],
     params: { session_id: 'u-00001-mock-1' },
     body: {
       attempts: [
@@ -143,6 +159,12 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
   },
   'GET /api/seedtest/items': { params: { topic_id: 'math-calculus', limit: 20 } },
   'GET /api/seedtest/items/:item_id/params': { errors: ['ITEM_NOT_FOUND'], params: { item_id: 'itm-0001' } },
+  'GET /api/seedtest/items/:item_id/history': { errors: ['ITEM_NOT_FOUND'], params: { item_id: 'itm-0001' } },
+  'GET /api/seedtest/calibrations/:run_id': { errors: ['CALIBRATION_NOT_FOUND'] },
+  'GET /api/seedtest/sessions/:session_id/next-item': {
+    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_CLOSED', 'NOT_ADAPTIVE', 'NO_CALIBRATION'],
+  },
+  'GET /api/seedtest/cat/exposure/:run_id': { errors: ['NO_EXPOSURE'] },
   'POST /api/seedtest/analysis/irt/update-theta': {
     errors: ['NOT_YOUR_DATA', 'NO_CALIBRATION', 'NO_RESPONSES', 'SESSION_NOT_FOUND'],
     body: { user_id: 'u-00001', session_id: 'u-00001-s001' },

@@ -128,7 +128,14 @@ test('job routes refuse non-admins, unknown jobs and bad dates', async () => {
     to: '9999-12-31',
   });
   assert.equal(farFuture.statusCode, 400);
-  assert.match(farFuture.json().error.message, /at most 3660 days/);
+  assert.match(farFuture.json().error.message, /to is more than a day in the future/);
+  // A span within the time rule's bounds but longer than a backfill may be: the cap, named.
+  const tooLong = await post('/api/seedtest/jobs/detect-inactivity/run', bearer(admin), {
+    from: '2000-01-01',
+    to: '2026-11-01',
+  });
+  assert.equal(tooLong.statusCode, 400);
+  assert.match(tooLong.json().error.message, /at most 3660 days/);
   const extra = await post('/api/seedtest/jobs/mirt-calibrate/run', bearer(admin), { when: 'now' });
   assert.equal(extra.statusCode, 400);
 });

@@ -19,7 +19,7 @@ test('mirt-calibrate refuses --shard and an Indexed Job, with the reason and no 
     ['k8s', 'indexed-job', 'mirt-calibrate', '--shards', '2'],
   ]) {
     const r = seedtest(...args);
-    assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /mirt-calibrate cannot be sharded: it is one fit of all the responses/);
     assert.doesNotMatch(r.stderr, /\n\s+at /);

@@ -185,7 +185,7 @@ describe('seedtest cat simulate', () => {
       ],
       { encoding: 'utf8' },
     );
-    assert.equal(bad.status, 1);
+    assert.equal(bad.status, 2, 'an invalid option value is a usage error');
     assert.match(bad.stderr, /--exposure: expected randomesque:K or sympson-hetter:R/);
   });
 });
