@@ -579,7 +579,7 @@ export interface IndexedJobOptions {
 export function indexedJob(o: IndexedJobOptions): IJob {
   const ns = o.namespace ?? DEFAULT_NAMESPACE;
   checkJobName(o.job.name);
-  if (o.job.unshardable) throw new ManifestError(`${o.job.name} cannot be sharded: ${o.job.unshardable}`);
+  if (o.job.unshardable) throw new RangeError(`${o.job.name} cannot be sharded: ${o.job.unshardable}`);
   const image = checkImage(o.image);
   if (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > 1024) {
     throw new ManifestError(`shards must be an integer from 1 to 1024, got ${o.shards}`);

@@ -239,7 +239,7 @@ describe('an Indexed Job for a sharded run', () => {
     for (const name of ['mirt-calibrate', 'aggregate-features-daily']) {
       assert.throws(
         () => indexedJob({ image: 'r/x:1', job: findJob(name), shards: 2 }),
-        (err: Error) => err instanceof ManifestError && err.message.startsWith(`${name} cannot be sharded: `),
+        (err: Error) => err instanceof RangeError && err.message.startsWith(`${name} cannot be sharded: `),
       );
     }
   });
