@@ -147,10 +147,20 @@ export const LOST_RUN_ERROR =
   'lost: the process running it ended without recording an outcome (killed or crashed)';
 const FAIL_LEFT_RUNS = `UPDATE job_run SET status = 'failed', finished_at = now(), error = $1 WHERE status = 'running'`;
 
+/**
+ * PostgreSQL's buffer cache inside the embedded instance. PGlite's default (128 MB) is WebAssembly
+ * memory the process holds from the first query on; the data files are in the OS page cache anyway,
+ * so a small cache costs little and keeps an idle `seedtest serve` small.
+ */
+const EMBEDDED_SHARED_BUFFERS = '16MB';
+
 export async function openEmbedded(dataDir: string, command: string): Promise<Database> {
   const unlock = lockDataDir(dataDir, command);
   try {
-    const instance = await PGlite.create(join(dataDir, 'db'), { parsers: pgliteParsers });
+    const instance = await PGlite.create(join(dataDir, 'db'), {
+      parsers: pgliteParsers,
+      postgresqlconf: [`shared_buffers = ${EMBEDDED_SHARED_BUFFERS}`],
+    });
     // This process now owns the directory alone: a run still marked running was left by a process
     // that ended without recording its outcome (killed, crashed).
     const hasRuns = await instance.query<{ t: string | null }>(`SELECT to_regclass('job_run')::text AS t`);
