@@ -18,6 +18,7 @@ import { installErrorHandling } from './errors.js';
 import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { renderDocsPage } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
@@ -199,6 +200,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(itemRoutes, { prefix: API_PREFIX, ...deps });
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
   app.register(irtCompatRoutes, deps);
   return app;
 }

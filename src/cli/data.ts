@@ -4,14 +4,21 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { mintToken } from '../api/tokens.js';
+import { dashboardLink, mintToken } from '../api/tokens.js';
 import { loadConfig } from '../config.js';
+import { groupLearnersIntoCohorts, replaceCohorts } from '../db/cohorts.js';
 import { openDatabase } from '../db/connection.js';
 import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
 import { runDemoPipeline } from '../demo/pipeline.js';
-import { ImportError, type ParsedImport, parseAttemptsCsv, parseExamResults } from '../ingest/parse.js';
+import {
+  ImportError,
+  type ParsedImport,
+  parseAttemptsCsv,
+  parseCohortsCsv,
+  parseExamResults,
+} from '../ingest/parse.js';
 import { createLogger } from '../observability/logger.js';
 import { reportKey } from '../reports/storage.js';
 import { streamPlatform } from '../synthetic/platform.js';
@@ -20,6 +27,9 @@ import { withDatabase } from './database.js';
 import { serveApi } from './serve.js';
 
 const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
+const COHORTS_REQUIRED = ['cohort_id', 'cohort_name', 'user_id'] as const;
+/** The demo's class size. */
+const DEMO_COHORT_SIZE = 30;
 
 export function parseImportFile(file: string, format: 'exam-results' | 'csv'): ParsedImport {
   if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED));
@@ -46,13 +56,25 @@ const learnerToShow = 'u-00001';
 export function registerDataCommands(program: Command): void {
   program
     .command('import')
-    .description('import sessions and attempts: exam_results JSON lines (.jsonl/.json) or a CSV of attempts')
+    .description(
+      'import sessions and attempts (exam_results JSON lines or a CSV of attempts) or cohort rosters (CSV)',
+    )
     .argument('<file>', 'the file to import')
-    .option('--format <format>', 'exam-results | csv (default: from the file extension)')
+    .option('--format <format>', 'exam-results | csv | cohorts (default: from the file extension)')
     .action(async (file: string, o: { format?: string }) => {
       const format = o.format ?? (file.endsWith('.csv') ? 'csv' : 'exam-results');
+      if (format === 'cohorts') {
+        const rosters = parseCohortsCsv(readCsv(file, COHORTS_REQUIRED));
+        const r = await withDatabase(loadConfig(), 'import', (database) =>
+          replaceCohorts(database.db, rosters),
+        );
+        console.log(
+          `imported ${file}: ${r.cohorts} cohorts with ${r.members} members, ${r.learners} new learners`,
+        );
+        return;
+      }
       if (format !== 'csv' && format !== 'exam-results')
-        throw new ImportError(`--format must be exam-results or csv, got ${format}`);
+        throw new ImportError(`--format must be exam-results, csv or cohorts, got ${format}`);
       const parsed = parseImportFile(file, format);
       const result = await withDatabase(loadConfig(), 'import', (database) =>
         writeSourceBatch(database.db, {
@@ -109,6 +131,8 @@ export function registerDataCommands(program: Command): void {
             `${summary.topics} topics, ${summary.items} items, ${summary.learners} learners, ${summary.sessions} sessions, ` +
             `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
         );
+        const cohorts = await groupLearnersIntoCohorts(database.db, DEMO_COHORT_SIZE);
+        console.log(`  ${cohorts} classes of up to ${DEMO_COHORT_SIZE} learners (c-001, c-002, …)`);
         const { reportWeek } = await runDemoPipeline(database.db, config, {
           firstMonday: start.toISOString().slice(0, 10),
           weeks,
@@ -129,7 +153,7 @@ export function registerDataCommands(program: Command): void {
         }
         const address = await serveApi(config, database, createLogger(config.logLevel));
         if (config.auth.secret && config.auth.algorithm === 'HS256') {
-          const mint = (sub: string, scope: string) =>
+          const mint = (sub: string, scope: string, cohorts?: string[]) =>
             mintToken({
               secret: config.auth.secret!,
               sub,
@@ -137,7 +161,12 @@ export function registerDataCommands(program: Command): void {
               ttl: '8h',
               issuer: config.auth.issuer,
               audience: config.auth.audience,
+              cohorts,
             });
+          console.log(`\nThe dashboard (links valid for 8 hours):
+  teacher of class c-001: ${dashboardLink(address, await mint('demo-teacher', 'cohort:view', ['c-001']))}
+  operator:               ${dashboardLink(address, await mint('demo-operator', 'analysis:run'))}
+  learner ${learnerToShow}:        ${dashboardLink(address, await mint(learnerToShow, 'reports:view'))}`);
           console.log(`\nTry it (tokens valid for 8 hours):
   learner ${learnerToShow}: export TOKEN=${await mint(learnerToShow, 'exam:write exam:read reports:view')}
   admin:            export ADMIN=${await mint('demo-admin', 'admin')}

@@ -1,7 +1,7 @@
 // The `seedtest` command. Each subcommand parses its options, opens what it needs and calls into
 // the modules that do the work; configuration comes from src/config.ts only.
 import { Command } from 'commander';
-import { mintToken } from '../api/tokens.js';
+import { dashboardLink, localOrigin, mintToken } from '../api/tokens.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { DataDirLockedError, openDatabase } from '../db/connection.js';
 import { UnknownItemsError } from '../db/ingest.js';
@@ -57,15 +57,27 @@ program
   .option('--scope <scopes>', 'space-separated scopes', 'exam:write exam:read reports:view')
   .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
   .option('--org <org_id>', 'org_id claim')
-  .action(async (o: { sub: string; scope: string; ttl: string; org?: string }) => {
-    const { auth } = loadConfig();
-    if (!auth.secret || auth.algorithm !== 'HS256') {
-      throw new ConfigError(
-        'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
-      );
-    }
-    console.log(
-      await mintToken({
+  .option('--cohorts <ids>', 'comma-separated cohorts claim (with scope cohort:view: the teacher sees these)')
+  .option(
+    '--link',
+    'print a dashboard sign-in link (http://HOST:PORT/dashboard/#token=…) instead of the token',
+  )
+  .action(
+    async (o: {
+      sub: string;
+      scope: string;
+      ttl: string;
+      org?: string;
+      cohorts?: string;
+      link?: boolean;
+    }) => {
+      const { auth, host, port } = loadConfig();
+      if (!auth.secret || auth.algorithm !== 'HS256') {
+        throw new ConfigError(
+          'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
+        );
+      }
+      const token = await mintToken({
         secret: auth.secret,
         sub: o.sub,
         scope: o.scope,
@@ -73,9 +85,14 @@ program
         issuer: auth.issuer,
         audience: auth.audience,
         orgId: o.org,
-      }),
-    );
-  });
+        cohorts: o.cohorts
+          ?.split(',')
+          .map((c) => c.trim())
+          .filter(Boolean),
+      });
+      console.log(o.link ? dashboardLink(localOrigin(host, port), token) : token);
+    },
+  );
 
 registerIrtCommands(program);
 registerCatCommands(program);

@@ -207,6 +207,17 @@ export interface InactivityAlertTable {
   resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+export interface CohortTable {
+  cohort_id: string;
+  name: string;
+  created_at: TimestampDefault;
+}
+
+export interface CohortMemberTable {
+  cohort_id: string;
+  user_id: string;
+}
+
 export type JobStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 
 export interface JobRunTable {
@@ -245,5 +256,7 @@ export interface Schema {
   report_artifacts: ReportArtifactsTable;
   inactivity_alert: InactivityAlertTable;
   job_run: JobRunTable;
+  cohort: CohortTable;
+  cohort_member: CohortMemberTable;
   schema_migrations: SchemaMigrationsTable;
 }
