@@ -19,6 +19,7 @@ import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { dashboardPages } from './routes/dashboard-pages.js';
 import { renderDocsPage } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
@@ -201,6 +202,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);
   return app;
 }
