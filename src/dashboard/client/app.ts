@@ -160,17 +160,20 @@ function show(...children: Child[]): void {
   main.setAttribute('aria-busy', 'false');
 }
 
-function failure(err: unknown): void {
+/** Puts a page on screen unless a later navigation has started (responses can arrive out of order). */
+type Paint = (...children: Child[]) => void;
+
+function failure(paint: Paint, err: unknown): void {
   const status = err instanceof HttpError ? err.status : 0;
   if (status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
-    show(message(t('signInTitle'), t('signInText'), 'error', 'signin'));
-  } else if (status === 403) show(message(t('forbiddenTitle'), t('forbiddenText'), 'error', 'forbidden'));
-  else if (status === 404) show(message(t('notFoundTitle'), '', 'error', 'not-found'));
-  else show(message(t('errorTitle'), String(err), 'error'));
+    paint(message(t('signInTitle'), t('signInText'), 'error', 'signin'));
+  } else if (status === 403) paint(message(t('forbiddenTitle'), t('forbiddenText'), 'error', 'forbidden'));
+  else if (status === 404) paint(message(t('notFoundTitle'), '', 'error', 'not-found'));
+  else paint(message(t('errorTitle'), String(err), 'error'));
 }
 
-async function home(): Promise<void> {
+async function home(paint: Paint): Promise<void> {
   if (!isStaff()) {
     location.replace(`#/learners/${encodeURIComponent(claims().sub)}`);
     return;
@@ -182,7 +185,7 @@ async function home(): Promise<void> {
     location.replace(`#/cohorts/${encodeURIComponent(list.cohorts[0]!.cohort_id)}`);
     return;
   }
-  show(
+  paint(
     h('h1', {}, t('cohorts')),
     list.cohorts.length === 0
       ? h('p', {}, t('noCohorts'))
@@ -226,10 +229,10 @@ function cohortQuery(s: CohortState): string {
   }).toString();
 }
 
-async function cohortPage(cohortId: string, state: CohortState): Promise<void> {
+async function cohortPage(paint: Paint, cohortId: string, state: CohortState): Promise<void> {
   const data = await api<Overview>(`/cohorts/${encodeURIComponent(cohortId)}/learners?${cohortQuery(state)}`);
   const rerender = (next: Partial<CohortState>) =>
-    void cohortPage(cohortId, { ...state, ...next }).catch(failure);
+    void cohortPage(paint, cohortId, { ...state, ...next }).catch((err: unknown) => failure(paint, err));
   const headerCell = (col: (typeof SORTABLE)[number]) => {
     const active = state.sort === col.key;
     const button = h('button', { type: 'button', class: 'sort' }, col.label());
@@ -312,7 +315,7 @@ async function cohortPage(cohortId: string, state: CohortState): Promise<void> {
   ]
     .find((c) => c.key === state.sort)
     ?.label();
-  show(
+  paint(
     h('h1', {}, data.cohort.name),
     h('p', { class: 'sub' }, data.week_start ? `${t('weekOf')} ${day(data.week_start)}` : t('noWeek')),
     h('div', { class: 'controls' }, h('label', { for: 'filter' }, t('filter')), filter),
@@ -380,7 +383,7 @@ async function downloadReport(id: string, name: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-async function learnerPage(userId: string): Promise<void> {
+async function learnerPage(paint: Paint, userId: string): Promise<void> {
   const path = `/learners/${encodeURIComponent(userId)}`;
   const [d, charts] = await Promise.all([
     api<LearnerPage>(`${path}/overview`),
@@ -406,11 +409,13 @@ async function learnerPage(userId: string): Promise<void> {
     button.addEventListener(
       'click',
       () =>
-        void downloadReport(r.id, `report-${d.learner.user_id}-${r.week_start}.${r.format}`).catch(failure),
+        void downloadReport(r.id, `report-${d.learner.user_id}-${r.week_start}.${r.format}`).catch(
+          (err: unknown) => failure(paint, err),
+        ),
     );
     return h('li', {}, h('span', {}, `${t('weekOf')} ${day(r.week_start)}`), button);
   });
-  show(
+  paint(
     cohort && isStaff()
       ? h(
           'a',
@@ -484,22 +489,34 @@ function applyLanguage(): void {
   document.title = t('appTitle');
 }
 
+/** Counts navigations: only the latest may paint. */
+let navigation = 0;
+
 async function route(): Promise<void> {
+  const current = ++navigation;
+  const paint: Paint = (...children) => {
+    if (current === navigation) show(...children);
+  };
   takeTokenFromLink();
   main.setAttribute('aria-busy', 'true');
   signOut.hidden = !token();
   if (!token()) {
-    show(message(t('signInTitle'), t('signInText'), 'info', 'signin'));
+    paint(message(t('signInTitle'), t('signInText'), 'info', 'signin'));
     return;
   }
   const [, page, id] = /^#\/(cohorts|learners)\/([^/]+)$/.exec(location.hash) ?? [];
   try {
     if (page === 'cohorts' && id)
-      await cohortPage(decodeURIComponent(id), { sort: 'risk', order: 'desc', filter: 'all', offset: 0 });
-    else if (page === 'learners' && id) await learnerPage(decodeURIComponent(id));
-    else await home();
+      await cohortPage(paint, decodeURIComponent(id), {
+        sort: 'risk',
+        order: 'desc',
+        filter: 'all',
+        offset: 0,
+      });
+    else if (page === 'learners' && id) await learnerPage(paint, decodeURIComponent(id));
+    else await home(paint);
   } catch (err) {
-    failure(err);
+    failure(paint, err);
   }
 }
 

@@ -140,21 +140,19 @@ describe('the dashboard in Chromium', { skip }, () => {
     const riskLabel = await page.textContent('th[data-sort="risk"] button');
     await page.click('#learners tbody tr:first-child th a');
     await page.waitForSelector('#charts figure img');
+    // Each chart is an <img> of an SVG: drawn once it has loaded with a width.
+    await page.waitForFunction(
+      "[...document.querySelectorAll('#charts img')].every((i) => i.complete && i.naturalWidth > 0)",
+    );
     const charts = await page.$$eval('#charts figure', (figs) =>
       figs.map((f) => {
-        const img = f.querySelector('img') as HTMLImageElement;
+        const img = f.querySelector('img');
         return {
           key: f.getAttribute('data-chart'),
-          points: Number(img.dataset.points),
-          width: img.naturalWidth,
-          alt: img.alt,
+          points: Number(img?.getAttribute('data-points')),
+          alt: img?.getAttribute('alt') ?? '',
         };
       }),
-    );
-    await page.waitForFunction(() =>
-      [...document.querySelectorAll<HTMLImageElement>('#charts img')].every(
-        (i) => i.complete && i.naturalWidth > 0,
-      ),
     );
     assert.deepEqual(
       charts.map((c) => c.key),
