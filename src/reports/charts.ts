@@ -437,18 +437,28 @@ export function kpiTrendChart(weeks: readonly { week_start: string; kpis: KpiVal
       w.kpis[k] === null ? [] : [{ week: new Date(`${w.week_start}T00:00:00Z`), key: k, value: w.kpis[k]! }],
     ),
   );
+  const height = 240;
+  const [marginTop, marginBottom] = [16, 30];
   const last = TREND_KEYS.flatMap((k) => {
     const points = data.filter((d) => d.key === k);
     return points.length ? [{ ...points[points.length - 1]!, label: m.kpiLabels[k] }] : [];
   });
-  const marginRight = Math.ceil(Math.max(40, ...last.map((d) => textWidth(d.label)))) + 16;
+  // End labels are pushed apart to a line's height, so close values do not print over each other.
+  const gap = (FONT_SIZE + 2) / (height - marginTop - marginBottom);
+  last.sort((a, b) => a.value - b.value);
+  const labelY = last.map((d) => d.value);
+  for (let i = 1; i < labelY.length; i++) labelY[i] = Math.max(labelY[i]!, labelY[i - 1]! + gap);
+  const overflow = Math.max(0, (labelY[labelY.length - 1] ?? 0) - 1);
+  const labels = last.map((d, i) => ({ ...d, y: labelY[i]! - overflow }));
+  const marginRight = Math.ceil(Math.max(40, ...labels.map((d) => textWidth(d.label)))) + 16;
   const dates = weeks.map((w) => new Date(`${w.week_start}T00:00:00Z`));
   return plot({
     width: CHART_WIDTH,
-    height: 240,
+    height,
     marginLeft: 50,
     marginRight,
-    marginTop: 16,
+    marginTop,
+    marginBottom,
     x: {
       type: 'utc',
       domain: dates.length ? [dates[0]!, dates[dates.length - 1]!] : undefined,
@@ -482,7 +492,7 @@ export function kpiTrendChart(weeks: readonly { week_start: string; kpis: KpiVal
           { x: 'week', y: 'value', r: 3, fill: 'white', stroke: TREND_STYLE[k].stroke, strokeWidth: 1.5 },
         ),
       ),
-      Plot.text(last, { x: 'week', y: 'value', text: 'label', textAnchor: 'start', dx: 8, fill: INK }),
+      Plot.text(labels, { x: 'week', y: 'y', text: 'label', textAnchor: 'start', dx: 8, fill: INK }),
     ],
   });
 }

@@ -120,12 +120,23 @@ async function api<T>(path: string): Promise<T> {
 
 // ---- formatting (the viewer's language and time zone) -------------------------------------------
 
+// A true minus sign, as the report prints it: easier to read than a hyphen in a column of numbers.
 const number = (v: number, digits = 2) =>
-  new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits }).format(v);
+  new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    .format(v)
+    .replace('-', '−');
 const percent = (v: number) => new Intl.NumberFormat(lang, { style: 'percent' }).format(v);
 const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${number(Math.abs(v))}`;
 const dateTime = (iso: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+/** "3 days ago": what a teacher scans a column for; the exact time is in the cell's title. */
+function ago(iso: string): string {
+  const days = Math.round((Date.now() - Date.parse(iso)) / 86_400_000);
+  const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
+  return Math.abs(days) < 1
+    ? rtf.format(Math.round((Date.parse(iso) - Date.now()) / 3_600_000), 'hour')
+    : rtf.format(-days, 'day');
+}
 // A week or day is a calendar date: formatted in UTC so it never shifts by the viewer's zone.
 const day = (ymd: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' }).format(
@@ -211,10 +222,15 @@ interface CohortState {
   offset: number;
 }
 
-const SORTABLE: { key: string; label: () => string; num: boolean }[] = [
+const SORTABLE: { key: string; label: () => string; num: boolean; help?: () => string }[] = [
   { key: 'name', label: () => t('learner'), num: false },
   { key: 'risk', label: () => catalogues[lang].kpiLabels.S, num: false },
-  { key: 'p', label: () => catalogues[lang].kpiLabels.P, num: true },
+  {
+    key: 'p',
+    label: () => t('pShort'),
+    num: true,
+    help: () => `${catalogues[lang].kpiLabels.P}: ${catalogues[lang].kpiHelp.P}`,
+  },
   { key: 'theta', label: () => t('theta'), num: true },
   { key: 'theta_change', label: () => t('thetaChange'), num: true },
 ];
@@ -245,6 +261,7 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
         scope: 'col',
         class: col.num ? 'num' : '',
         'aria-sort': active ? (state.order === 'desc' ? 'descending' : 'ascending') : 'none',
+        title: col.help?.() ?? false,
         'data-sort': col.key,
       },
       button,
@@ -280,12 +297,18 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
       ...(['I_t', 'E_t', 'R_t', 'A_t'] as const).map((k) =>
         h('td', { class: 'num' }, kpiText(k, l.kpis?.[k])),
       ),
-      h('td', {}, l.last_active_at ? dateTime(l.last_active_at) : t('never')),
+      l.last_active_at
+        ? h(
+            'td',
+            { title: dateTime(l.last_active_at) },
+            h('time', { datetime: l.last_active_at }, ago(l.last_active_at)),
+          )
+        : h('td', {}, t('never')),
       h(
         'td',
         {},
         l.open_alerts > 0
-          ? h('span', { class: 'alert' }, t('daysInactive', { n: l.days_inactive ?? 0 }))
+          ? h('span', { class: 'alert' }, t('days', { n: l.days_inactive ?? 0 }))
           : h('span', { class: 'muted' }, t('none')),
       ),
     );
@@ -405,7 +428,7 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
   );
   const cohort = d.cohorts[0];
   const reportItems = d.reports.map((r) => {
-    const button = h('button', { type: 'button' }, `${t('download')} ${r.format.toUpperCase()}`);
+    const button = h('button', { type: 'button' }, t('download', { format: r.format.toUpperCase() }));
     button.addEventListener(
       'click',
       () =>
@@ -419,8 +442,12 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
     cohort && isStaff()
       ? h(
           'a',
-          { class: 'crumb', href: `#/cohorts/${encodeURIComponent(cohort.cohort_id)}` },
-          `← ${t('back')} ${cohort.name}`,
+          {
+            class: 'crumb',
+            href: `#/cohorts/${encodeURIComponent(cohort.cohort_id)}`,
+            'aria-label': `${t('back')}: ${cohort.name}`,
+          },
+          `← ${cohort.name}`,
         )
       : null,
     h('h1', {}, d.learner.display_name ?? d.learner.user_id),
