@@ -22,7 +22,8 @@ import { Id } from './sessions.js';
 const security = [{ bearerAuth: [] }];
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Time = Type.String({ format: 'date-time' });
-const Day = Type.String({ pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'YYYY-MM-DD' });
+// A real calendar date (format, not a pattern): 2026-02-30 is a 400, not a failed cast in SQL.
+const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const Kpi = Nullable(Type.Number());
 const Kpis = Type.Object(
   { I_t: Kpi, E_t: Kpi, R_t: Kpi, A_t: Kpi, P: Kpi, S: Kpi },

@@ -3,9 +3,11 @@
 // must leave the database as it was.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mintToken } from '../../../src/api/tokens.js';
+import { replaceCohorts } from '../../../src/db/cohorts.js';
 import { Rng } from '../../../src/irt/index.js';
 import { insertRun } from './irt-fixtures.js';
-import { bearer, createFixture, type Fixture, seedItems, token } from './setup.js';
+import { AUDIENCE, bearer, createFixture, type Fixture, ISSUER, SECRET, seedItems, token } from './setup.js';
 
 const SEED = 20261129;
 const CASES = Number(process.env.FUZZ_CASES ?? 2500);
@@ -175,6 +177,21 @@ describe('fuzzing the JSON routes (seeded)', () => {
     const alice = bearer(await token('alice', 'exam:write reports:view'));
     const analyst = bearer(await token('analyst', 'analysis:run reports:view'));
     const internal = { authorization: `Bearer ${INTERNAL}` };
+    const teacher = bearer(
+      await mintToken({
+        secret: SECRET,
+        sub: 'teacher',
+        scope: 'cohort:view',
+        ttl: '1h',
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        cohorts: ['open', 'i1'],
+      }),
+    );
+    await replaceCohorts(f.database.db, {
+      cohorts: [{ cohort_id: 'open', name: 'Open class' }],
+      members: [{ cohort_id: 'open', user_id: 'alice' }],
+    });
     const created = await f.app.inject({
       method: 'POST',
       url: '/api/seedtest/sessions',
@@ -227,6 +244,28 @@ describe('fuzzing the JSON routes (seeded)', () => {
       {
         method: 'GET',
         url: (g) => `/api/seedtest/calibrations/${anyId(g)}`,
+        headers: analyst,
+      },
+      {
+        method: 'GET',
+        url: (g) => `/api/seedtest/cohorts?${query(g, ['limit', 'offset', 'z'])}`,
+        headers: teacher,
+      },
+      {
+        method: 'GET',
+        url: (g) =>
+          `/api/seedtest/cohorts/${anyId(g)}/learners?${query(g, ['sort', 'order', 'filter', 'week', 'limit', 'offset'])}`,
+        headers: teacher,
+      },
+      {
+        method: 'GET',
+        url: (g) => `/api/seedtest/learners/${g.chance(0.5) ? 'alice' : anyId(g)}/overview`,
+        headers: teacher,
+      },
+      {
+        method: 'GET',
+        url: (g) =>
+          `/api/seedtest/learners/${g.chance(0.5) ? 'alice' : anyId(g)}/charts?${query(g, ['locale'])}`,
         headers: analyst,
       },
       {

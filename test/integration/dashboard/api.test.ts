@@ -219,6 +219,7 @@ describe('dashboard routes', () => {
     assert.equal((await get('/cohorts/zz/learners', analyst)).json().error.code, 'COHORT_NOT_FOUND');
     assert.equal((await get('/learners/nobody/overview', analyst)).statusCode, 404);
     assert.equal((await get('/cohorts/a/learners?sort=drop%20table', analyst)).statusCode, 400);
+    assert.equal((await get('/cohorts/a/learners?week=2026-02-30', analyst)).statusCode, 400);
   });
 
   it("gives a learner's page to her teacher and to herself, with charts from the report module", async () => {
@@ -252,5 +253,30 @@ describe('dashboard routes', () => {
     assert.match(byKey.kpi_trend.svg, /^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
     assert.match(byKey.kpi_trend.svg, /Engagement|Effort|Retention/);
     assert.match(byKey.theta.svg, /Ability θ/);
+  });
+
+  it('serves the pages with a CSP without unsafe-inline, and documents the routes in OpenAPI', async () => {
+    const page = await f.app.inject({ method: 'GET', url: '/dashboard/' });
+    assert.equal(page.statusCode, 200);
+    assert.match(page.headers['content-type'] as string, /^text\/html/);
+    const csp = page.headers['content-security-policy'] as string;
+    assert.match(csp, /script-src 'self'/);
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+    assert.doesNotMatch(page.body, /<script>|<style|style="/, 'no inline script or style');
+    const script = await f.app.inject({ method: 'GET', url: '/dashboard/app.js' });
+    assert.match(script.headers['content-type'] as string, /^text\/javascript/);
+    assert.match(script.body, /sessionStorage/);
+    const missing = await f.app.inject({ method: 'GET', url: '/dashboard/secret.txt' });
+    assert.equal(missing.statusCode, 404);
+    assert.equal(missing.json().error.code, 'NOT_FOUND');
+    const doc = (await f.app.inject({ method: 'GET', url: '/docs/openapi.json' })).json();
+    for (const path of [
+      '/api/seedtest/cohorts',
+      '/api/seedtest/cohorts/{cohort_id}/learners',
+      '/api/seedtest/learners/{user_id}/overview',
+      '/api/seedtest/learners/{user_id}/charts',
+    ])
+      assert.ok(doc.paths[path]?.get, path);
+    assert.ok(!Object.keys(doc.paths).some((p) => p.startsWith('/dashboard')));
   });
 });
