@@ -438,7 +438,7 @@ export function kpiTrendChart(weeks: readonly { week_start: string; kpis: KpiVal
     ),
   );
   const height = 240;
-  const [marginTop, marginBottom] = [16, 30];
+  const [marginTop, marginBottom] = [24, 30];
   const last = TREND_KEYS.flatMap((k) => {
     const points = data.filter((d) => d.key === k);
     return points.length ? [{ ...points[points.length - 1]!, label: m.kpiLabels[k] }] : [];

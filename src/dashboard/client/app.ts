@@ -179,9 +179,16 @@ function failure(paint: Paint, err: unknown): void {
   if (status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
     paint(message(t('signInTitle'), t('signInText'), 'error', 'signin'));
-  } else if (status === 403) paint(message(t('forbiddenTitle'), t('forbiddenText'), 'error', 'forbidden'));
-  else if (status === 404) paint(message(t('notFoundTitle'), '', 'error', 'not-found'));
-  else paint(message(t('errorTitle'), String(err), 'error'));
+  } else if (status === 403 || status === 404) {
+    // Not a dead end: the start page is the teacher's classes or the learner's own page.
+    const [title, text, id] =
+      status === 403
+        ? [t('forbiddenTitle'), t('forbiddenText'), 'forbidden']
+        : [t('notFoundTitle'), '', 'not-found'];
+    const box = message(title, text, 'error', id);
+    box.append(h('p', {}, h('a', { href: '#/' }, t('home'))));
+    paint(box);
+  } else paint(message(t('errorTitle'), String(err), 'error'));
 }
 
 async function home(paint: Paint): Promise<void> {

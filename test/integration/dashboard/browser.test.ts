@@ -179,6 +179,8 @@ describe('the dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/#/learners/${other.user_id}`);
     await page.waitForSelector('#forbidden');
     assert.equal(await page.textContent('#forbidden h1'), 'You cannot see this page');
+    await page.click('#forbidden a[href="#/"]');
+    await page.waitForSelector('#learners tbody tr');
     await page.context().close();
     // The 403 asked for (and Chromium's console line about it) is the one expected problem.
     const expected = (p: string) => p.includes(`/learners/${other.user_id}/`) || /status of 403/.test(p);
