@@ -10,7 +10,14 @@ import { ApiError } from './errors.js';
 
 export type AuthConfig = Config['auth'];
 
-export const SCOPES = ['exam:write', 'exam:read', 'reports:view', 'analysis:run', 'admin'] as const;
+export const SCOPES = [
+  'exam:write',
+  'exam:read',
+  'reports:view',
+  'cohort:view',
+  'analysis:run',
+  'admin',
+] as const;
 export type Scope = (typeof SCOPES)[number];
 
 export interface Principal {
@@ -18,6 +25,8 @@ export interface Principal {
   scopes: ReadonlySet<string>;
   org_id: string | undefined;
   roles: readonly string[];
+  /** The `cohorts` claim: the cohorts a `cohort:view` token (a teacher's) may see. */
+  cohorts: readonly string[];
 }
 
 declare module 'fastify' {
@@ -34,6 +43,7 @@ const DISABLED_PRINCIPAL: Principal = Object.freeze({
   scopes: new Set<string>(['admin']),
   org_id: undefined,
   roles: Object.freeze(['admin']),
+  cohorts: Object.freeze([]),
 });
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
@@ -72,21 +82,24 @@ function resolveKey(auth: AuthConfig): Promise<JWTVerifyGetKey> {
   return importSPKI(auth.publicKey!.replaceAll('\\n', '\n'), auth.algorithm).then((key) => async () => key);
 }
 
+/** A claim given as an array of strings or as one space-separated string (as `scope` is). */
+function stringList(claim: unknown): string[] {
+  if (Array.isArray(claim)) return claim.filter((r): r is string => typeof r === 'string');
+  return typeof claim === 'string' ? claim.split(/\s+/).filter(Boolean) : [];
+}
+
 function principalOf(payload: JWTPayload): Principal {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw new ApiError(401, 'INVALID_TOKEN', 'the token has no sub claim');
   }
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
-  const roles = Array.isArray(payload.roles)
-    ? payload.roles.filter((r): r is string => typeof r === 'string')
-    : typeof payload.roles === 'string'
-      ? payload.roles.split(/\s+/).filter(Boolean)
-      : [];
+  const roles = stringList(payload.roles);
   return {
     sub: payload.sub,
     scopes: new Set(scope.split(/\s+/).filter(Boolean)),
     org_id: typeof payload.org_id === 'string' ? payload.org_id : undefined,
     roles,
+    cohorts: stringList(payload.cohorts),
   };
 }
 

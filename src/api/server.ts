@@ -21,6 +21,8 @@ import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
 import { catRoutes } from './routes/cat.js';
+import { dashboardRoutes } from './routes/dashboard.js';
+import { dashboardPages } from './routes/dashboard-pages.js';
 import {
   DOCS_ASSETS_PATH,
   DOCS_CSP,
@@ -219,6 +221,8 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(catRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);
   return app;
 }

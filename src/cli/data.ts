@@ -4,8 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { mintToken } from '../api/tokens.js';
+import { dashboardLink, mintToken } from '../api/tokens.js';
 import { loadConfig } from '../config.js';
+import { groupLearnersIntoCohorts, replaceCohorts } from '../db/cohorts.js';
 import { type Database, openDatabase } from '../db/connection.js';
 import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
@@ -16,6 +17,7 @@ import {
   ImportError,
   type ParsedImport,
   parseAttemptsCsv,
+  parseCohortsCsv,
   parseExamResults,
 } from '../ingest/parse.js';
 import type { TimeBounds } from '../ingest/time.js';
@@ -28,6 +30,9 @@ import { withDatabase } from './database.js';
 import { serveApi } from './serve.js';
 
 const CSV_REQUIRED = ['session_id', 'user_id', 'item_id', 'correct', 'answered_at'] as const;
+const COHORTS_REQUIRED = ['cohort_id', 'cohort_name', 'user_id'] as const;
+/** The demo's class size. */
+const DEMO_COHORT_SIZE = 30;
 
 function parseImportFile(file: string, format: 'exam-results' | 'csv', bounds: TimeBounds): ParsedImport {
   if (format === 'csv') return parseAttemptsCsv(readCsv(file, CSV_REQUIRED), bounds);
@@ -78,11 +83,21 @@ export function registerDataCommands(program: Command): void {
   program
     .command('import')
     .argument('<file>', 'the file to import')
-    .option('--format <format>', 'exam-results | csv (default: from the file extension)')
+    .option('--format <format>', 'exam-results | csv | cohorts (default: from the file extension)')
     .action(async (file: string, o: { format?: string }) => {
       const format = o.format ?? (file.endsWith('.csv') ? 'csv' : 'exam-results');
+      if (format === 'cohorts') {
+        const rosters = parseCohortsCsv(readCsv(file, COHORTS_REQUIRED));
+        const r = await withDatabase(loadConfig(), 'import', (database) =>
+          replaceCohorts(database.db, rosters),
+        );
+        console.log(
+          `imported ${file}: ${plural(r.cohorts, 'cohort')} with ${plural(r.members, 'member')}, ${plural(r.learners, 'new learner')}`,
+        );
+        return;
+      }
       if (format !== 'csv' && format !== 'exam-results')
-        throw new ImportError(`--format must be exam-results or csv, got ${format}`);
+        throw new ImportError(`--format must be exam-results, csv or cohorts, got ${format}`);
       const config = loadConfig();
       const summary = await withDatabase(config, 'import', (database) =>
         importFile(database, file, format, { earliest: config.earliestInputDate }),
@@ -130,6 +145,8 @@ export function registerDataCommands(program: Command): void {
             `${plural(summary.topics, 'topic')}, ${plural(summary.items, 'item')}, ${plural(summary.learners, 'learner')}, ${plural(summary.sessions, 'session')}, ` +
             `${summary.attempts} attempts (database: ${config.databaseUrl ? 'DATABASE_URL' : `${config.dataDir}/db`})`,
         );
+        const cohorts = await groupLearnersIntoCohorts(database.db, DEMO_COHORT_SIZE);
+        console.log(`  ${cohorts} classes of up to ${DEMO_COHORT_SIZE} learners (c-001, c-002, …)`);
         const { reportWeek } = await runDemoPipeline(database.db, config, {
           firstMonday: start.toISOString().slice(0, 10),
           weeks,
@@ -150,7 +167,7 @@ export function registerDataCommands(program: Command): void {
         }
         const address = await serveApi(config, database, createLogger(config.logLevel));
         if (config.auth.secret && config.auth.algorithm === 'HS256') {
-          const mint = (sub: string, scope: string) =>
+          const mint = (sub: string, scope: string, cohorts?: string[]) =>
             mintToken({
               secret: config.auth.secret!,
               sub,
@@ -158,7 +175,12 @@ export function registerDataCommands(program: Command): void {
               ttl: '8h',
               issuer: config.auth.issuer,
               audience: config.auth.audience,
+              cohorts,
             });
+          console.log(`\nThe dashboard (links valid for 8 hours):
+  teacher of class c-001: ${dashboardLink(address, await mint('demo-teacher', 'cohort:view', ['c-001']))}
+  operator:               ${dashboardLink(address, await mint('demo-operator', 'analysis:run'))}
+  learner ${learnerToShow}:        ${dashboardLink(address, await mint(learnerToShow, 'reports:view'))}`);
           console.log(`\nTry it (tokens valid for 8 hours):
   learner ${learnerToShow}: export TOKEN=${await mint(learnerToShow, 'exam:write exam:read reports:view')}
   admin:            export ADMIN=${await mint('demo-admin', 'admin')}

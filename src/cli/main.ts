@@ -33,16 +33,28 @@ function registerToken(program: Command): void {
     .option('--scope <scopes>', 'space-separated scopes', 'exam:write exam:read reports:view')
     .option('--ttl <duration>', 'lifetime, e.g. 15m, 1h, 7d', '1h')
     .option('--org <org_id>', 'org_id claim')
-    .action(async (o: { sub: string; scope: string; ttl: string; org?: string }) => {
-      const { mintToken } = await import('../api/tokens.js');
-      const { auth } = loadConfig();
-      if (!auth.secret || auth.algorithm !== 'HS256') {
-        throw new ConfigError(
-          'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
-        );
-      }
-      console.log(
-        await mintToken({
+    .option(
+      '--cohorts <ids>',
+      'comma-separated cohorts claim (with scope cohort:view: the teacher sees these)',
+    )
+    .option('--link', 'print a dashboard sign-in link (…/dashboard/#token=…) instead of the token')
+    .action(
+      async (o: {
+        sub: string;
+        scope: string;
+        ttl: string;
+        org?: string;
+        cohorts?: string;
+        link?: boolean;
+      }) => {
+        const { dashboardLink, localOrigin, mintToken } = await import('../api/tokens.js');
+        const { auth, host, port, publicBaseUrl } = loadConfig();
+        if (!auth.secret || auth.algorithm !== 'HS256') {
+          throw new ConfigError(
+            'seedtest token needs JWT_SECRET (HS256); tokens for RS256/ES256 come from your identity provider',
+          );
+        }
+        const token = await mintToken({
           secret: auth.secret,
           sub: o.sub,
           scope: o.scope,
@@ -50,9 +62,14 @@ function registerToken(program: Command): void {
           issuer: auth.issuer,
           audience: auth.audience,
           orgId: o.org,
-        }),
-      );
-    });
+          cohorts: o.cohorts
+            ?.split(',')
+            .map((c) => c.trim())
+            .filter(Boolean),
+        });
+        console.log(o.link ? dashboardLink(publicBaseUrl ?? localOrigin(host, port), token) : token);
+      },
+    );
 }
 
 /** The top-level commands: the line `seedtest --help` shows for each, and the module that defines it. */
@@ -71,7 +88,8 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<Regist
     load: async () => (await import('./data.js')).registerDataCommands,
   },
   import: {
-    description: 'import sessions and attempts: exam_results JSON lines (.jsonl/.json) or a CSV of attempts',
+    description:
+      'import sessions and attempts (exam_results JSON lines or a CSV of attempts) or cohort rosters (CSV)',
     load: async () => (await import('./data.js')).registerDataCommands,
   },
   job: {

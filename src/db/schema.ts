@@ -217,6 +217,17 @@ export interface InactivityAlertTable {
   resolved_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
+export interface CohortTable {
+  cohort_id: string;
+  name: string;
+  created_at: TimestampDefault;
+}
+
+export interface CohortMemberTable {
+  cohort_id: string;
+  user_id: string;
+}
+
 export type JobStatus = 'running' | 'succeeded' | 'partial' | 'failed';
 
 export interface JobRunTable {
@@ -280,5 +291,7 @@ export interface Schema {
   cat_served_item: CatServedItemTable;
   cat_exposure_run: CatExposureRunTable;
   cat_exposure: CatExposureTable;
+  cohort: CohortTable;
+  cohort_member: CohortMemberTable;
   schema_migrations: SchemaMigrationsTable;
 }

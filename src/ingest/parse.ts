@@ -279,3 +279,44 @@ export function checkStoredSessions(parsed: ParsedImport, stored: readonly Store
     }
   }
 }
+
+export interface ParsedCohorts {
+  cohorts: { cohort_id: string; name: string }[];
+  members: { cohort_id: string; user_id: string }[];
+}
+
+/**
+ * A CSV of cohort rosters: `cohort_id,cohort_name,user_id`, one member per row. A cohort must keep
+ * one name throughout the file; a repeated member is taken once.
+ */
+export function parseCohortsCsv(table: {
+  rows: string[][];
+  lines: number[];
+  col: Record<string, number>;
+  file: string;
+}): ParsedCohorts {
+  const { rows, lines, col, file } = table;
+  if (rows.length === 0) throw new ImportError(`${file}: the file has no rows`);
+  const cohorts = new Map<string, { cohort_id: string; name: string; line: number }>();
+  const members = new Map<string, { cohort_id: string; user_id: string }>();
+  rows.forEach((row, i) => {
+    const where = `${file}: line ${lines[i]}`;
+    const cohortId = id(row[col.cohort_id!], 'cohort_id', where);
+    const name = (row[col.cohort_name!] ?? '').trim();
+    if (name === '' || name.length > 200)
+      throw new ImportError(`${where}: cohort_name must be 1 to 200 characters`);
+    const userId = id(row[col.user_id!], 'user_id', where);
+    const known = cohorts.get(cohortId);
+    if (known && known.name !== name) {
+      throw new ImportError(
+        `${where}: cohort ${cohortId} is named '${name}' here but '${known.name}' on line ${known.line}`,
+      );
+    }
+    if (!known) cohorts.set(cohortId, { cohort_id: cohortId, name, line: lines[i]! });
+    members.set(`${cohortId}\u0000${userId}`, { cohort_id: cohortId, user_id: userId });
+  });
+  return {
+    cohorts: [...cohorts.values()].map(({ cohort_id, name }) => ({ cohort_id, name })),
+    members: [...members.values()],
+  };
+}

@@ -10,9 +10,11 @@ import {
   CHURN_MEDIUM,
   churnBand,
   type KpiKey,
+  type KpiValues,
   type ReportViewModel,
   type ScoreScale,
   type TargetItem,
+  type ThetaPoint,
   topicOrder,
   toScore,
 } from './view-model.js';
@@ -204,17 +206,39 @@ const DAY_MS = 86_400_000;
  */
 export function thetaChart(vm: ReportViewModel, m: Messages, scale: ScoreScale | null): Chart | null {
   if (vm.theta_series.length === 0) return null;
+  const end = Date.parse(`${vm.week.end}T00:00:00Z`) + DAY_MS;
+  return thetaHistoryChart(
+    vm.theta_series,
+    { from: new Date(end - 56 * DAY_MS), to: new Date(end) },
+    vm.goal === null ? null : vm.goal.tau,
+    m,
+    { scale, timeZone: vm.learner.time_zone },
+  );
+}
+
+/**
+ * θ estimates over a time range (the report's 8 weeks, the dashboard's history) with ±1 SE and the
+ * goal τ when one is set. `scale` draws every value as a score; `timeZone` places the times at that
+ * wall clock (UTC otherwise).
+ */
+export function thetaHistoryChart(
+  series: readonly ThetaPoint[],
+  range: { from: Date; to: Date },
+  goalTau: number | null,
+  m: Messages,
+  opts: { scale?: ScoreScale | null; timeZone?: string } = {},
+): Chart {
+  const scale = opts.scale ?? null;
   const y = (theta: number) => (scale ? toScore(theta, scale) : theta);
   const unit = scale ? scale.sd : 1;
   const digits = scale ? scale.decimals : 1;
-  const end = Date.parse(`${vm.week.end}T00:00:00Z`) + DAY_MS;
-  const data = vm.theta_series.map((p) => ({
-    at: new Date(`${localDateTime(p.at, vm.learner.time_zone)}:00Z`),
+  const data = series.map((p) => ({
+    at: opts.timeZone ? new Date(`${localDateTime(p.at, opts.timeZone)}:00Z`) : new Date(p.at),
     theta: y(p.theta),
     lo: y(p.se === null ? p.theta : p.theta - p.se),
     hi: y(p.se === null ? p.theta : p.theta + p.se),
   }));
-  const tau = vm.goal === null ? null : y(vm.goal.tau);
+  const tau = goalTau === null ? null : y(goalTau);
   const goalLabel = (v: number) =>
     scale ? m.charts.goalScoreLine(formatNumber(v, digits)) : m.charts.goalLine(formatNumber(v));
   const ys = [...data.flatMap((d) => [d.lo, d.hi]), ...(tau === null ? [] : [tau])];
@@ -243,7 +267,7 @@ export function thetaChart(vm: ReportViewModel, m: Messages, scale: ScoreScale |
     marginTop: 20,
     x: {
       type: 'utc',
-      domain: [new Date(end - 56 * DAY_MS), new Date(end)],
+      domain: [range.from, range.to],
       label: null,
       ticks: 8,
       tickFormat: (d: Date) => m.shortDate(d),
@@ -444,6 +468,86 @@ export function targetingFit(items: readonly TargetItem[], theta: number) {
     else inZone++;
   }
   return { inZone, easy, hard };
+}
+
+/** The KPIs on [0, 1], in the order and lightness of the report (I_t has its own scale and is left out). */
+const TREND_KEYS = ['E_t', 'R_t', 'A_t', 'P', 'S'] as const;
+const TREND_STYLE: Record<(typeof TREND_KEYS)[number], { stroke: string; dash: string }> = {
+  E_t: { stroke: DARK, dash: 'none' },
+  R_t: { stroke: '#7a9cc6', dash: '6,3' },
+  A_t: { stroke: INK, dash: '2,3' },
+  P: { stroke: '#2e7d5b', dash: 'none' },
+  S: { stroke: '#b3261e', dash: '8,3,2,3' },
+};
+
+/**
+ * The five [0, 1] KPIs over weeks (the dashboard's learner page): one line per KPI, each differing
+ * by colour and dash and named at its last point, so the chart also reads without colour.
+ */
+export function kpiTrendChart(weeks: readonly { week_start: string; kpis: KpiValues }[], m: Messages): Chart {
+  const data = weeks.flatMap((w) =>
+    TREND_KEYS.flatMap((k) =>
+      w.kpis[k] === null ? [] : [{ week: new Date(`${w.week_start}T00:00:00Z`), key: k, value: w.kpis[k]! }],
+    ),
+  );
+  const height = 240;
+  const [marginTop, marginBottom] = [24, 30];
+  const last = TREND_KEYS.flatMap((k) => {
+    const points = data.filter((d) => d.key === k);
+    return points.length ? [{ ...points[points.length - 1]!, label: m.kpiLabels[k] }] : [];
+  });
+  // End labels are pushed apart to a line's height, so close values do not print over each other.
+  const gap = (FONT_SIZE + 2) / (height - marginTop - marginBottom);
+  last.sort((a, b) => a.value - b.value);
+  const labelY = last.map((d) => d.value);
+  for (let i = 1; i < labelY.length; i++) labelY[i] = Math.max(labelY[i]!, labelY[i - 1]! + gap);
+  const overflow = Math.max(0, (labelY[labelY.length - 1] ?? 0) - 1);
+  const labels = last.map((d, i) => ({ ...d, y: labelY[i]! - overflow }));
+  const marginRight = Math.ceil(Math.max(40, ...labels.map((d) => textWidth(d.label)))) + 16;
+  const dates = weeks.map((w) => new Date(`${w.week_start}T00:00:00Z`));
+  return plot({
+    width: CHART_WIDTH,
+    height,
+    marginLeft: 50,
+    marginRight,
+    marginTop,
+    marginBottom,
+    x: {
+      type: 'utc',
+      domain: dates.length ? [dates[0]!, dates[dates.length - 1]!] : undefined,
+      label: null,
+      ticks: Math.min(8, Math.max(1, dates.length)),
+      tickFormat: (d: Date) => m.shortDate(d),
+    },
+    y: {
+      domain: [0, 1],
+      label: m.charts.kpiValue,
+      labelArrow: 'none',
+      grid: true,
+      tickFormat: (v: number) => formatPercent(v),
+    },
+    marks: [
+      ...TREND_KEYS.map((k) =>
+        Plot.lineY(
+          data.filter((d) => d.key === k),
+          {
+            x: 'week',
+            y: 'value',
+            stroke: TREND_STYLE[k].stroke,
+            strokeDasharray: TREND_STYLE[k].dash,
+            strokeWidth: 2,
+          },
+        ),
+      ),
+      ...TREND_KEYS.map((k) =>
+        Plot.dot(
+          data.filter((d) => d.key === k),
+          { x: 'week', y: 'value', r: 3, fill: 'white', stroke: TREND_STYLE[k].stroke, strokeWidth: 1.5 },
+        ),
+      ),
+      Plot.text(labels, { x: 'week', y: 'y', text: 'label', textAnchor: 'start', dx: 8, fill: INK }),
+    ],
+  });
 }
 
 /**

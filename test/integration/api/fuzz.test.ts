@@ -4,10 +4,12 @@
 // FUZZ_CASES cases per route group (default 2000).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { mintToken } from '../../../src/api/tokens.js';
+import { replaceCohorts } from '../../../src/db/cohorts.js';
 import { Rng } from '../../../src/irt/index.js';
 import { tableChecksums, writeMark } from '../../helpers/checksums.js';
 import { insertRun } from './irt-fixtures.js';
-import { bearer, createFixture, type Fixture, seedItems, token } from './setup.js';
+import { AUDIENCE, bearer, createFixture, type Fixture, ISSUER, SECRET, seedItems, token } from './setup.js';
 
 const SEED = 20261129;
 const CASES = Number(process.env.FUZZ_CASES ?? 2000);
@@ -212,6 +214,21 @@ describe('fuzzing the JSON routes (seeded)', () => {
         storage_key: 'missing.html',
       })
       .execute();
+    const teacher = bearer(
+      await mintToken({
+        secret: SECRET,
+        sub: 'teacher',
+        scope: 'cohort:view',
+        ttl: '1h',
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        cohorts: ['open', 'i1'],
+      }),
+    );
+    await replaceCohorts(f.database.db, {
+      cohorts: [{ cohort_id: 'open', name: 'Open class' }],
+      members: [{ cohort_id: 'open', user_id: 'alice' }],
+    });
     const created = await f.app.inject({
       method: 'POST',
       url: '/api/seedtest/sessions',
@@ -401,6 +418,32 @@ describe('fuzzing the JSON routes (seeded)', () => {
         method: 'GET',
         url: (g) => `/api/seedtest/jobs/runs/${g.chance(0.5) ? g.pick(['1', '2', '0']) : anyId(g)}`,
         headers: admin,
+      },
+      {
+        group: 'reports',
+        method: 'GET',
+        url: (g) => `/api/seedtest/cohorts?${query(g, ['limit', 'offset', 'z'])}`,
+        headers: teacher,
+      },
+      {
+        group: 'reports',
+        method: 'GET',
+        url: (g) =>
+          `/api/seedtest/cohorts/${anyId(g)}/learners?${query(g, ['sort', 'order', 'filter', 'week', 'limit', 'offset'])}`,
+        headers: teacher,
+      },
+      {
+        group: 'reports',
+        method: 'GET',
+        url: (g) => `/api/seedtest/learners/${g.chance(0.5) ? 'alice' : anyId(g)}/overview`,
+        headers: teacher,
+      },
+      {
+        group: 'reports',
+        method: 'GET',
+        url: (g) =>
+          `/api/seedtest/learners/${g.chance(0.5) ? 'alice' : anyId(g)}/charts?${query(g, ['locale'])}`,
+        headers: analyst,
       },
       {
         group: 'irt-compat',

@@ -36,6 +36,7 @@ test('seedtest demo runs the whole pipeline and says where to look', {
     // Three weeks: a calibration and the KPIs at the end of each.
     assert.equal(res.stdout.match(/^mirt-calibrate run/gm)?.length, 3);
     assert.match(res.stdout, /^rows: learner=40 item=60 .*attempt=[1-9]\d* /m);
+    assert.match(res.stdout, /^ {2}2 classes of up to 30 learners/m);
     assert.match(res.stdout, /^latest calibration cal-\d{4}-\d{2}-\d{2}: 2PL, logLik -\d+/m);
     const report = /^a report: open (\S+) in a browser/m.exec(res.stdout)?.[1];
     assert.ok(report && existsSync(report), `the report it names exists: ${report}`);

@@ -1,0 +1,212 @@
+// The dashboard in a real browser (Debian's Chromium driven by playwright-core) against a real server
+// on a real database filled by the demo's loader and pipeline: sign-in by link, the cohort table and
+// its sorting, a learner's charts, the language switch, the 403 page, and no console error, CSP
+// violation or failed request on the way. Skips, saying why, where Chromium is not installed.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { buildServer } from '../../../src/api/server.js';
+import { mintToken } from '../../../src/api/tokens.js';
+import { groupLearnersIntoCohorts } from '../../../src/db/cohorts.js';
+import { loadPlatform } from '../../../src/demo/load.js';
+import { runDemoPipeline } from '../../../src/demo/pipeline.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createMetrics } from '../../../src/observability/metrics.js';
+import { streamPlatform } from '../../../src/synthetic/platform.js';
+import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
+import { AUDIENCE, ISSUER, SECRET, testConfig } from '../api/setup.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const FIRST_MONDAY = '2026-11-02';
+const WEEKS = 4;
+const TODAY = '2026-11-26';
+
+const skip = existsSync(CHROMIUM)
+  ? false
+  : `no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium to run the browser tests`;
+
+describe('the dashboard in Chromium', { skip }, () => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+  let dataDir: string;
+  /** Every problem the browser reports, as text; the 403 step's own 403 is expected and removed. */
+  const problems: string[] = [];
+  const requested: string[] = [];
+
+  const mint = (sub: string, scope: string, cohorts?: string[]) =>
+    mintToken({ secret: SECRET, sub, scope, ttl: '1h', issuer: ISSUER, audience: AUDIENCE, cohorts });
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'seedtest-dash-'));
+    const config = testConfig({ DATA_DIR: dataDir, REPORT_FORMATS: 'html' });
+    database = await createTestDatabase();
+    // 40 learners: class c-001 has 30, c-002 the other 10.
+    const platform = streamPlatform({
+      seed: 7,
+      learners: 40,
+      weeks: WEEKS,
+      items: 60,
+      start: new Date(`${FIRST_MONDAY}T00:00:00Z`),
+    });
+    await loadPlatform(database.db, platform, () => {}, new Date(`${TODAY}T12:00:00Z`));
+    await groupLearnersIntoCohorts(database.db, 30);
+    await runDemoPipeline(database.db, config, {
+      firstMonday: FIRST_MONDAY,
+      weeks: WEEKS,
+      today: TODAY,
+      log: () => {},
+    });
+    app = buildServer({ config, database, logger: createLogger('silent', false), metrics: createMetrics() });
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function open(link: string, locale: 'ko' | 'en' = 'ko'): Promise<Page> {
+    const context = await browser.newContext({ locale, timezoneId: 'Asia/Seoul' });
+    const page = await context.newPage();
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+    page.on('request', (r) => requested.push(r.url()));
+    page.on('response', (r) => {
+      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
+    });
+    await page.goto(link);
+    return page;
+  }
+
+  const riskValues = (page: Page) =>
+    page.$$eval('#learners tbody tr td:nth-child(2) .band', (els) =>
+      els.map((e) => Number((e.textContent ?? '').replace(/[^\d.]/g, '')) || Number.NaN),
+    );
+
+  it("signs a teacher in by link, lists her class's learners and sorts them by risk", async () => {
+    const members = await database.db
+      .selectFrom('cohort_member')
+      .select('user_id')
+      .where('cohort_id', '=', 'c-001')
+      .execute();
+    const page = await open(`${base}/dashboard/#token=${await mint('teacher-1', 'cohort:view', ['c-001'])}`);
+    await page.waitForSelector('#learners tbody tr');
+    assert.doesNotMatch(page.url(), /token/, 'the address bar no longer holds the token');
+    assert.ok(await page.evaluate(() => sessionStorage.getItem('seedtest.token')));
+    const users = await page.$$eval('#learners tbody tr', (rows) =>
+      rows.map((r) => r.getAttribute('data-user')),
+    );
+    assert.deepEqual(users.sort(), members.map((m) => m.user_id).sort());
+    // Highest risk first by default; learners without S sort last.
+    const desc = (await riskValues(page)).filter((v) => !Number.isNaN(v));
+    assert.ok(desc.length > 5, 'risks are shown');
+    assert.deepEqual(
+      desc,
+      [...desc].sort((a, b) => b - a),
+    );
+    await page.click('th[data-sort="risk"] button');
+    await page.waitForSelector('th[data-sort="risk"][aria-sort="ascending"]');
+    const asc = (await riskValues(page)).filter((v) => !Number.isNaN(v));
+    assert.deepEqual(
+      asc,
+      [...asc].sort((a, b) => a - b),
+    );
+    assert.notDeepEqual(asc, desc);
+    await page.context().close();
+  });
+
+  it("draws a learner's charts, switches language, and shows another class's learner as 403", async () => {
+    const page = await open(`${base}/dashboard/#token=${await mint('teacher-1', 'cohort:view', ['c-001'])}`);
+    await page.waitForSelector('#learners tbody tr');
+    const riskLabel = await page.textContent('th[data-sort="risk"] button');
+    await page.click('#learners tbody tr:first-child th a');
+    await page.waitForSelector('#charts figure img');
+    // Each chart is an <img> of an SVG: drawn once it has loaded with a width.
+    await page.waitForFunction(
+      "[...document.querySelectorAll('#charts img')].every((i) => i.complete && i.naturalWidth > 0)",
+    );
+    const charts = await page.$$eval('#charts figure', (figs) =>
+      figs.map((f) => {
+        const img = f.querySelector('img');
+        return {
+          key: f.getAttribute('data-chart'),
+          points: Number(img?.getAttribute('data-points')),
+          alt: img?.getAttribute('alt') ?? '',
+        };
+      }),
+    );
+    assert.deepEqual(
+      charts.map((c) => c.key),
+      ['kpi_trend', 'theta'],
+    );
+    for (const c of charts) assert.ok(c.points > 0 && c.alt.length > 0, JSON.stringify(c));
+
+    await page.selectOption('#lang', 'en');
+    await page.waitForSelector('html[lang="en"]');
+    await page.goBack();
+    await page.waitForSelector('#learners tbody tr');
+    const english = await page.textContent('th[data-sort="risk"] button');
+    assert.notEqual(english, riskLabel);
+    assert.equal(english, 'Churn risk');
+    await page.reload();
+    await page.waitForSelector('#learners tbody tr');
+    assert.equal(await page.getAttribute('html', 'lang'), 'en', 'the language is remembered');
+
+    const other = await database.db
+      .selectFrom('cohort_member')
+      .select('user_id')
+      .where('cohort_id', '=', 'c-002')
+      .executeTakeFirstOrThrow();
+    await page.goto(`${base}/dashboard/#/learners/${other.user_id}`);
+    await page.waitForSelector('#forbidden');
+    assert.equal(await page.textContent('#forbidden h1'), 'You cannot see this page');
+    await page.click('#forbidden a[href="#/"]');
+    await page.waitForSelector('#learners tbody tr');
+    await page.context().close();
+    // The 403 asked for (and Chromium's console line about it) is the one expected problem.
+    const expected = (p: string) => p.includes(`/learners/${other.user_id}/`) || /status of 403/.test(p);
+    assert.ok(problems.some(expected));
+    problems.splice(0, problems.length, ...problems.filter((p) => !expected(p)));
+  });
+
+  it('shows a learner her own page', async () => {
+    const page = await open(`${base}/dashboard/#token=${await mint('u-00001', 'reports:view')}`, 'en');
+    await page.waitForSelector('#charts figure img');
+    const me = await database.db
+      .selectFrom('learner')
+      .select('display_name')
+      .where('user_id', '=', 'u-00001')
+      .executeTakeFirstOrThrow();
+    assert.equal(await page.textContent('h1'), me.display_name ?? 'u-00001');
+    assert.ok((await page.$$('#sessions tbody tr')).length > 0);
+    await page.context().close();
+  });
+
+  it('had no console error, CSP violation or failed request, and sent no token in a URL', () => {
+    assert.deepEqual(problems, []);
+    assert.ok(requested.length > 10);
+    assert.deepEqual(
+      requested.filter((u) => /token=/.test(u.split('#')[0]!)),
+      [],
+    );
+  });
+});
