@@ -88,6 +88,9 @@ const ERRORS = {
   SESSION_NOT_FOUND: [404, 'no such session'],
   ITEM_NOT_FOUND: [404, 'no such item'],
   CALIBRATION_NOT_FOUND: [404, 'no such calibration run'],
+  COHORT_NOT_FOUND: [404, 'no such cohort'],
+  LEARNER_NOT_FOUND: [404, 'no such learner'],
+  COHORT_FORBIDDEN: [403, 'a cohort the teacher’s token does not list'],
   NO_EXPOSURE: [404, 'no adaptive session was served from that calibration run'],
   REPORT_NOT_FOUND: [404, 'no such report, or its file is gone'],
   UNKNOWN_JOB: [404, 'no job of that name'],
@@ -165,6 +168,18 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_CLOSED', 'NOT_ADAPTIVE', 'NO_CALIBRATION'],
   },
   'GET /api/seedtest/cat/exposure/:run_id': { errors: ['NO_EXPOSURE'] },
+  'GET /api/seedtest/cohorts/:cohort_id/learners': {
+    errors: ['COHORT_FORBIDDEN', 'COHORT_NOT_FOUND'],
+    params: { cohort_id: 'c-001', sort: 'churn_risk' },
+  },
+  'GET /api/seedtest/learners/:user_id/overview': {
+    errors: ['NOT_YOUR_DATA', 'LEARNER_NOT_FOUND'],
+    params: { user_id: 'u-00001' },
+  },
+  'GET /api/seedtest/learners/:user_id/charts': {
+    errors: ['NOT_YOUR_DATA', 'LEARNER_NOT_FOUND'],
+    params: { user_id: 'u-00001' },
+  },
   'POST /api/seedtest/analysis/irt/update-theta': {
     errors: ['NOT_YOUR_DATA', 'NO_CALIBRATION', 'NO_RESPONSES', 'SESSION_NOT_FOUND'],
     body: { user_id: 'u-00001', session_id: 'u-00001-s001' },
