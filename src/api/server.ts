@@ -8,7 +8,6 @@ import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Config } from '../config.js';
-import { readOverexposed } from '../db/cat.js';
 import type { Database } from '../db/connection.js';
 import { pendingMigrations } from '../db/migrator.js';
 import { databaseGauges } from '../observability/database-gauges.js';
@@ -96,7 +95,7 @@ const validators = { body: makeValidator(false), other: makeValidator('array') }
 
 export function buildServer(options: ServerOptions): FastifyInstance {
   const { config, database, logger, metrics } = options;
-  const refreshDatabaseGauges = databaseGauges(database, metrics);
+  const refreshDatabaseGauges = databaseGauges(database, metrics, config.cat.maxExposureRate);
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: BODY_LIMIT,
@@ -204,10 +203,6 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.get('/metrics', probe, async (_request, reply) => {
     await refreshDatabaseGauges().catch((err: unknown) =>
       app.log.warn({ err }, 'database unreadable: database-derived gauges not refreshed'),
-    );
-    await readOverexposed(database, config.cat.maxExposureRate).then(
-      (o) => metrics.catOverexposedItems.set(o.items.length),
-      (err: unknown) => app.log.warn({ err }, 'cat_served_item unreadable: over-exposure not refreshed'),
     );
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });

@@ -1,8 +1,9 @@
 // Gauges whose truth is in the database, not in the process that happens to be scraped: a job run by
-// a CronJob pod, the CLI or another replica leaves its results in job_run, inactivity_alert and
-// mirt_fit_meta, so the API reads them there at scrape time. Each refresh is a few cheap queries
-// (indexed or over small tables), shared by the scrapes of `ttlMs`.
+// a CronJob pod, the CLI or another replica leaves its results in job_run, inactivity_alert,
+// mirt_fit_meta and cat_served_item, so the API reads them there at scrape time. Each refresh is a
+// few cheap queries (indexed or over small tables), shared by the scrapes of `ttlMs`.
 import { sql } from 'kysely';
+import { readOverexposed } from '../db/cat.js';
 import type { Database } from '../db/connection.js';
 import { notDryRun } from '../jobs/runner.js';
 import type { Metrics } from './metrics.js';
@@ -10,9 +11,9 @@ import type { Metrics } from './metrics.js';
 /** Default cache of a refresh: shorter than any scrape interval, so each scrape sees fresh values. */
 export const DATABASE_GAUGES_TTL_MS = 5000;
 
-async function refresh(database: Database, metrics: Metrics): Promise<void> {
+async function refresh(database: Database, metrics: Metrics, maxExposureRate: number): Promise<void> {
   const { db } = database;
-  const [successes, open, calibration] = await Promise.all([
+  const [successes, open, calibration, overexposed] = await Promise.all([
     db
       .selectFrom('job_run')
       .select(['job', (eb) => eb.fn.max('finished_at').as('finished_at')])
@@ -40,11 +41,13 @@ async function refresh(database: Database, metrics: Metrics): Promise<void> {
       .orderBy('run_id', 'desc')
       .limit(1)
       .executeTakeFirst(),
+    readOverexposed(database, maxExposureRate),
   ]);
   for (const r of successes) {
     if (r.finished_at) metrics.jobLastSuccess.set({ job: r.job }, new Date(r.finished_at).getTime() / 1000);
   }
   metrics.inactiveLearners.set(Number(open.n));
+  metrics.catOverexposedItems.set(overexposed.items.length);
   // Before the first calibration these series stay absent rather than show a made-up 0.
   for (const g of [
     metrics.irtCalibrationLoglik,
@@ -77,13 +80,14 @@ async function refresh(database: Database, metrics: Metrics): Promise<void> {
 export function databaseGauges(
   database: Database,
   metrics: Metrics,
+  maxExposureRate: number,
   ttlMs = DATABASE_GAUGES_TTL_MS,
 ): () => Promise<void> {
   let last: { at: number; done: Promise<void> } | undefined;
   return () => {
     const now = Date.now();
     if (last && now - last.at < ttlMs) return last.done;
-    const done = refresh(database, metrics);
+    const done = refresh(database, metrics, maxExposureRate);
     const entry = { at: now, done };
     last = entry;
     done.catch(() => {

@@ -1,6 +1,8 @@
 // Calibration runs and the item bank's health (issue 17): a run's model fit, reliability, linking,
 // screened-out anchors and flagged items; an item's parameters, fit and drift over runs.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
+import { unknownItems } from '../../db/ingest.js';
+import type { MirtItemFitTable } from '../../db/schema.js';
 import { benjaminiHochberg } from '../../irt/index.js';
 import { requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
@@ -34,26 +36,8 @@ const Drift = Type.Object({
   flag: Type.Boolean(),
 });
 
-type FitRow = {
-  infit: number | null;
-  outfit: number | null;
-  infit_z: number | null;
-  outfit_z: number | null;
-  sx2: number | null;
-  sx2_df: number | null;
-  sx2_p: number | null;
-  sx2_rmsea: number | null;
-  previous_run: string | null;
-  da: number | null;
-  db: number | null;
-  dc: number | null;
-  lord_chi2: number | null;
-  drift_df: number | null;
-  drift_p: number | null;
-  q_flag: boolean | null;
-  area: number | null;
-  drift_flag: boolean | null;
-};
+/** A mirt_item_fit row's statistics as a LEFT JOIN returns them: every column may be null. */
+type FitRow = { [K in keyof Omit<MirtItemFitTable, 'run_id' | 'item_id'>]: MirtItemFitTable[K] | null };
 
 /** The fit and drift parts of a mirt_item_fit row (null when the run stored none). */
 function fitOf(r: FitRow) {
@@ -152,12 +136,9 @@ export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     },
     async (request) => {
       const { item_id: itemId } = request.params;
-      const item = await database.db
-        .selectFrom('item')
-        .select('item_id')
-        .where('item_id', '=', itemId)
-        .executeTakeFirst();
-      if (!item) throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+      if ((await unknownItems(database.db, [itemId])).length > 0) {
+        throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+      }
       const rows = await database.db
         .selectFrom('mirt_item_params as p')
         .innerJoin('mirt_fit_meta as m', (j) =>
