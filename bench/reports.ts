@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REPORT_PAGE } from '../src/jobs/generate-weekly-report.js';
+import { REPORT_PAGE } from '../src/reports/job.js';
 import { createRenderPool, type RenderPool } from '../src/reports/render-pool.js';
 import { CONTENT_TYPES, FsReportStore, reportKey } from '../src/reports/storage.js';
 import { syntheticViewModel } from '../test/unit/reports/fixtures.js';

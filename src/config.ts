@@ -139,7 +139,7 @@ export function loadConfig(env: Env = process.env) {
     }),
     /** Where clients reach the API (links in answers); unset: the address each request came to. */
     publicBaseUrl: optional(env, 'PUBLIC_BASE_URL')?.replace(/\/$/, ''),
-    /** The earliest date a time input (API or import) may name; see src/ingest/time.ts. */
+    /** The earliest date a time input (API or import) may name; see src/ingestion/time.ts. */
     earliestInputDate: day(env, 'EARLIEST_INPUT_DATE', '2000-01-01'),
     enableIrtOnlineUpdate: bool(env, 'ENABLE_IRT_ONLINE_UPDATE', true),
     /**

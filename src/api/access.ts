@@ -1,8 +1,9 @@
 // Who may see which cohort and which learner on the dashboard (docs/dashboard.md): analysts and
 // admins see everything, a teacher (`cohort:view`) the cohorts of her token's `cohorts` claim and
 // their members, a learner her own page.
+
+import { inAnyCohort } from '../dashboard/reads.js';
 import type { Db } from '../db/connection.js';
-import { inAnyCohort } from '../db/dashboard.js';
 import { hasScope, type Principal } from './auth.js';
 import { ApiError } from './errors.js';
 

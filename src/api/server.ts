@@ -7,21 +7,25 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import ajvFormats from 'ajv-formats';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
+import { analysisIrtRoutes } from '../ability/routes.js';
+import { catRoutes } from '../adaptive/routes.js';
+import { irtCompatRoutes } from '../calibration/irt-compat-routes.js';
+import { itemRoutes } from '../calibration/item-routes.js';
+import { calibrationRoutes } from '../calibration/routes.js';
 import type { Config } from '../config.js';
+import { dashboardPages } from '../dashboard/pages.js';
+import { dashboardRoutes } from '../dashboard/routes.js';
 import type { Database } from '../db/connection.js';
 import { pendingMigrations } from '../db/migrator.js';
+import { sessionRoutes } from '../ingestion/routes.js';
+import { jobRoutes } from '../jobs/routes.js';
+import { analysisMetricsRoutes } from '../kpis/routes.js';
 import { databaseGauges } from '../observability/database-gauges.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
+import { reportRoutes } from '../reports/routes.js';
 import { VERSION } from '../version.js';
 import { registerAuth } from './auth.js';
-import { ApiError, clientErrorHandler, installErrorHandling } from './errors.js';
-import { analysisIrtRoutes } from './routes/analysis-irt.js';
-import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
-import { calibrationRoutes } from './routes/calibrations.js';
-import { catRoutes } from './routes/cat.js';
-import { dashboardRoutes } from './routes/dashboard.js';
-import { dashboardPages } from './routes/dashboard-pages.js';
 import {
   DOCS_ASSETS_PATH,
   DOCS_CSP,
@@ -32,12 +36,8 @@ import {
   docsAsset,
   documentRoute,
   OPENAPI_PATH,
-} from './routes/docs.js';
-import { irtCompatRoutes } from './routes/irt-compat.js';
-import { itemRoutes } from './routes/items.js';
-import { jobRoutes } from './routes/jobs.js';
-import { reportRoutes } from './routes/reports.js';
-import { sessionRoutes } from './routes/sessions.js';
+} from './docs.js';
+import { ApiError, clientErrorHandler, installErrorHandling } from './errors.js';
 
 export const API_PREFIX = '/api/seedtest';
 const BODY_LIMIT = 1024 * 1024;

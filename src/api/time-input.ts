@@ -1,4 +1,4 @@
-// The time rule of src/ingest/time.ts at the HTTP door: a value that breaks it is a 400
+// The time rule of src/ingestion/time.ts at the HTTP door: a value that breaks it is a 400
 // INVALID_INPUT naming the field.
 import type { Config } from '../config.js';
 import {
@@ -7,7 +7,7 @@ import {
   parseInstant,
   type TimeBounds,
   TimeInputError,
-} from '../ingest/time.js';
+} from '../ingestion/time.js';
 import { ApiError } from './errors.js';
 
 export type Part = 'body' | 'querystring';

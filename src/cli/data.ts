@@ -5,10 +5,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { dashboardLink, mintToken } from '../api/tokens.js';
+import { groupLearnersIntoCohorts, replaceCohorts } from '../cohorts/repository.js';
 import { loadConfig } from '../config.js';
-import { groupLearnersIntoCohorts, replaceCohorts } from '../db/cohorts.js';
 import { type Database, openDatabase } from '../db/connection.js';
-import { writeSourceBatch } from '../db/ingest.js';
 import { ensureSchema } from '../db/migrator.js';
 import { loadPlatform } from '../demo/load.js';
 import { runDemoPipeline } from '../demo/pipeline.js';
@@ -19,8 +18,9 @@ import {
   parseAttemptsCsv,
   parseCohortsCsv,
   parseExamResults,
-} from '../ingest/parse.js';
-import type { TimeBounds } from '../ingest/time.js';
+} from '../ingestion/parse.js';
+import { writeSourceBatch } from '../ingestion/repository.js';
+import type { TimeBounds } from '../ingestion/time.js';
 import { createLogger } from '../observability/logger.js';
 import { plural } from '../plural.js';
 import { reportKey } from '../reports/storage.js';

@@ -1,5 +1,6 @@
 // `seedtest serve`: the HTTP API on the configured port, until SIGTERM/SIGINT.
 import type { Command } from 'commander';
+import { openThetaQueue } from '../ability/queue.js';
 import { assertAuthKey } from '../api/auth.js';
 import { buildServer, installShutdownHandlers, startServer } from '../api/server.js';
 import type { Config } from '../config.js';
@@ -10,7 +11,6 @@ import { startScheduler } from '../jobs/scheduler.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openQueue } from '../queue/boss.js';
-import { openThetaQueue } from '../queue/theta-updates.js';
 import { environmentHelp } from './env-help.js';
 
 export function registerServeCommand(program: Command): void {

@@ -3,13 +3,13 @@
 // PostgreSQL server.
 import { once } from 'node:events';
 import type { Command } from 'commander';
+import { startThetaWorker } from '../ability/queue.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { openDatabase } from '../db/connection.js';
 import { ensureSchema } from '../db/migrator.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
-import { startThetaWorker } from '../queue/theta-updates.js';
 import { environmentHelp } from './env-help.js';
 
 export function registerWorkerCommand(program: Command): void {

@@ -1,7 +1,7 @@
 // Loads the synthetic platform into the database in batches of learners, through the same
 // set-based writes as every other ingestion path. Used by `seedtest demo`, tests and benchmarks.
 import type { Db } from '../db/connection.js';
-import { type SourceBatch, upsertItems, upsertTopics, writeSourceBatch } from '../db/ingest.js';
+import { type SourceBatch, upsertItems, upsertTopics, writeSourceBatch } from '../ingestion/repository.js';
 import type { LearnerRecords, PlatformStream } from '../synthetic/platform.js';
 
 export interface LoadSummary {

@@ -1,13 +1,14 @@
 // The job registry: names, schedules (UTC cron, spec/pipeline.md), what each run is "for" by
 // default, and the function that does the work. The scheduler and the Kubernetes manifests read it.
+
+import { mirtCalibrate } from '../calibration/job.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
+import { aggregateFeaturesDaily } from '../features/job.js';
+import { detectInactivity } from '../inactivity/job.js';
+import { computeDailyKpis } from '../kpis/job.js';
 import type { Metrics } from '../observability/metrics.js';
-import { aggregateFeaturesDaily } from './aggregate-features-daily.js';
-import { computeDailyKpis } from './compute-daily-kpis.js';
 import { addDays, isoWeekStart, utcToday } from './dates.js';
-import { detectInactivity } from './detect-inactivity.js';
-import { mirtCalibrate } from './mirt-calibrate.js';
 import { parseShard, type Shard, WHOLE } from './shard.js';
 
 /** What one unit of a run (a day, a week, or consecutive days: JobDefinition.unitDays) gets. */
@@ -135,7 +136,7 @@ export const JOBS: readonly JobDefinition[] = [
     mode: 'connection',
     defaultDate: (now) => isoWeekStart(addDays(utcToday(now), -7)),
     // Loaded on first use: the renderers (Plot, pdfmake) stay out of every other command's start-up.
-    run: async (db, ctx) => (await import('./generate-weekly-report.js')).generateWeeklyReports(db, ctx),
+    run: async (db, ctx) => (await import('../reports/job.js')).generateWeeklyReports(db, ctx),
   },
 ];
 

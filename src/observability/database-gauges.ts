@@ -3,7 +3,7 @@
 // mirt_fit_meta and cat_served_item, so the API reads them there at scrape time. Each refresh is a
 // few cheap queries (indexed or over small tables), shared by the scrapes of `ttlMs`.
 import { sql } from 'kysely';
-import { readOverexposed } from '../db/cat.js';
+import { readOverexposed } from '../adaptive/repository.js';
 import type { Database } from '../db/connection.js';
 import { notDryRun } from '../jobs/runner.js';
 import type { Metrics } from './metrics.js';

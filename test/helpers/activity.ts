@@ -1,7 +1,7 @@
 // Hand-built learner activity for the KPI and inactivity tests: sessions with their attempts, θ
 // estimates and goals, written through the same set-based ingestion path as imports.
 import type { Db } from '../../src/db/connection.js';
-import { writeSourceBatch } from '../../src/db/ingest.js';
+import { writeSourceBatch } from '../../src/ingestion/repository.js';
 
 /** [item, correct, response time ms (null = unknown), hints, answered_at] */
 export type A = [item: string, correct: boolean, rt: number | null, hints: number, at: string];

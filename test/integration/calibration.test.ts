@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
+import { mirtCalibrate } from '../../src/calibration/job.js';
 import { loadConfig } from '../../src/config.js';
 import { loadPlatform } from '../../src/demo/load.js';
 import { PARALLEL_MIN_OBS } from '../../src/irt/index.js';
-import { mirtCalibrate } from '../../src/jobs/mirt-calibrate.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { createMetrics } from '../../src/observability/metrics.js';

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
+import { aggregateFeaturesDaily } from '../../src/features/job.js';
 import {
   insertAttempts,
   upsertItems,
   upsertLearners,
   upsertSessions,
   upsertTopics,
-} from '../../src/db/ingest.js';
-import { aggregateFeaturesDaily } from '../../src/jobs/aggregate-features-daily.js';
+} from '../../src/ingestion/repository.js';
 import { addDays } from '../../src/jobs/dates.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';

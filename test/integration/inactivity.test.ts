@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { normalCdf } from '../../src/analytics/kpis.js';
 import { loadConfig } from '../../src/config.js';
 import { findJob, type JobDefinition } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
+import { normalCdf } from '../../src/kpis/kpis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
 import { type S, writeAbilities, writeActivity } from '../helpers/activity.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';

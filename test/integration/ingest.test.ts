@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { parseCsv } from '../../src/cli/csv.js';
-import { UnknownItemsError, writeSourceBatch } from '../../src/db/ingest.js';
 import { loadPlatform } from '../../src/demo/load.js';
-import { ImportError, parseAttemptsCsv, parseExamResults } from '../../src/ingest/parse.js';
+import { ImportError, parseAttemptsCsv, parseExamResults } from '../../src/ingestion/parse.js';
+import { UnknownItemsError, writeSourceBatch } from '../../src/ingestion/repository.js';
 import { generatePlatform, streamPlatform } from '../../src/synthetic/platform.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 

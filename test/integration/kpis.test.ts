@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { kpiAsOf, normalCdf } from '../../src/analytics/kpis.js';
 import { loadConfig } from '../../src/config.js';
 import type { Kpis } from '../../src/db/schema.js';
-import { computeWeeklyKpis } from '../../src/jobs/compute-daily-kpis.js';
 import { findJob, type JobDefinition } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
+import { computeWeeklyKpis } from '../../src/kpis/job.js';
+import { kpiAsOf, normalCdf } from '../../src/kpis/kpis.js';
 import { writeAbilities, writeActivity } from '../helpers/activity.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { gatedJob } from '../helpers/gated-job.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { DOCS_INIT_PATH, documentedErrorCodes, documentedRoutes } from '../../../src/api/routes/docs.js';
+import { DOCS_INIT_PATH, documentedErrorCodes, documentedRoutes } from '../../../src/api/docs.js';
 import { loadPlatform } from '../../../src/demo/load.js';
 import { streamPlatform } from '../../../src/synthetic/platform.js';
 import { bearer, createFixture, type Fixture, token } from './setup.js';

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mintToken } from '../../../src/api/tokens.js';
-import { replaceCohorts } from '../../../src/db/cohorts.js';
+import { replaceCohorts } from '../../../src/cohorts/repository.js';
 import { Rng } from '../../../src/irt/index.js';
 import { tableChecksums, writeMark } from '../../helpers/checksums.js';
 import { insertRun } from './irt-fixtures.js';

@@ -5,15 +5,15 @@ import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
-import { openQueue } from '../../../src/queue/boss.js';
 import {
   openThetaQueue,
   startThetaWorker,
   THETA_QUEUE,
   type ThetaQueue,
-} from '../../../src/queue/theta-updates.js';
+} from '../../../src/ability/queue.js';
+import { createLogger } from '../../../src/observability/logger.js';
+import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
+import { openQueue } from '../../../src/queue/boss.js';
 import { engineEap, insertRun } from './irt-fixtures.js';
 import { bearer, createFixture, type Fixture, seedItems, token } from './setup.js';
 

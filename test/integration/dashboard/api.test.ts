@@ -5,9 +5,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { mintToken } from '../../../src/api/tokens.js';
 import { parseCsv } from '../../../src/cli/csv.js';
-import { replaceCohorts } from '../../../src/db/cohorts.js';
-import { insertAttempts, upsertLearners, upsertSessions } from '../../../src/db/ingest.js';
-import { parseCohortsCsv } from '../../../src/ingest/parse.js';
+import { replaceCohorts } from '../../../src/cohorts/repository.js';
+import { parseCohortsCsv } from '../../../src/ingestion/parse.js';
+import { insertAttempts, upsertLearners, upsertSessions } from '../../../src/ingestion/repository.js';
 import {
   AUDIENCE,
   bearer,

@@ -11,7 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { buildServer } from '../../../src/api/server.js';
 import { mintToken } from '../../../src/api/tokens.js';
-import { groupLearnersIntoCohorts } from '../../../src/db/cohorts.js';
+import { groupLearnersIntoCohorts } from '../../../src/cohorts/repository.js';
 import { loadPlatform } from '../../../src/demo/load.js';
 import { runDemoPipeline } from '../../../src/demo/pipeline.js';
 import { createLogger } from '../../../src/observability/logger.js';

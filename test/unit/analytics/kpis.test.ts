@@ -16,7 +16,7 @@ import {
   normalCdf,
   recovery,
   window,
-} from '../../../src/analytics/kpis.js';
+} from '../../../src/kpis/kpis.js';
 
 // as_of Wednesday 2026-11-25. Windows:
 //   W(as_of, 14) = [11-12, 11-26)      W(as_of − 14, 14) = [10-29, 11-12)

@@ -8,11 +8,14 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { sql } from 'kysely';
-import { kpiAsOf } from '../analytics/kpis.js';
 import type { Db } from '../db/connection.js';
-import { buildViewModels, learnersWithoutKpis, reportLearners } from '../reports/build.js';
-import type { RenderedReport } from '../reports/render.js';
-import { createRenderPool } from '../reports/render-pool.js';
+import { utcToday } from '../jobs/dates.js';
+import type { JobContext, JobResult } from '../jobs/registry.js';
+import { computeWeeklyKpis } from '../kpis/job.js';
+import { kpiAsOf } from '../kpis/kpis.js';
+import { buildViewModels, learnersWithoutKpis, reportLearners } from './build.js';
+import type { RenderedReport } from './render.js';
+import { createRenderPool } from './render-pool.js';
 import {
   CONTENT_TYPES,
   createReportStore,
@@ -20,11 +23,8 @@ import {
   type ReportFormat,
   type ReportStore,
   reportKey,
-} from '../reports/storage.js';
-import type { ReportViewModel } from '../reports/view-model.js';
-import { computeWeeklyKpis } from './compute-daily-kpis.js';
-import { utcToday } from './dates.js';
-import type { JobContext, JobResult } from './registry.js';
+} from './storage.js';
+import type { ReportViewModel } from './view-model.js';
 
 /** Learners whose view-models are held at once. */
 export const REPORT_PAGE = 100;

@@ -1,13 +1,13 @@
 // Calibration runs and the item bank's health (issue 17): a run's model fit, reliability, linking,
 // screened-out anchors and flagged items; an item's parameters, fit and drift over runs.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { unknownItems } from '../../db/ingest.js';
-import type { MirtItemFitTable } from '../../db/schema.js';
-import { benjaminiHochberg } from '../../irt/index.js';
-import { requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { Id } from './sessions.js';
+import { requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import type { MirtItemFitTable } from '../db/schema.js';
+import { unknownItems } from '../ingestion/repository.js';
+import { Id } from '../ingestion/routes.js';
+import { benjaminiHochberg } from '../irt/index.js';
 
 const security = [{ bearerAuth: [] }];
 const Num = Type.Union([Type.Number(), Type.Null()]);

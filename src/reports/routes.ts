@@ -1,18 +1,18 @@
 // Report routes: list a learner's stored reports, and download one (streamed from the filesystem
 // store, or a redirect to a presigned URL when the reports live in S3; buckets stay private).
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { dateInput } from '../api/time-input.js';
+import { Id } from '../ingestion/routes.js';
 import {
   CONTENT_TYPES,
   createReportStore,
   downloadUrl,
   type ReportFormat,
   ReportNotFoundError,
-} from '../../reports/storage.js';
-import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { dateInput } from '../time-input.js';
-import { Id } from './sessions.js';
+} from './storage.js';
 
 const security = [{ bearerAuth: [] }];
 

@@ -1,11 +1,11 @@
 // Adaptive testing's records (issue 18, item 4): the bank's exposure per calibration run (the
 // dashboard's table) and the items over-exposed in the last week.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { OVEREXPOSURE_WINDOW_DAYS, readOverexposed, readRunExposure } from '../../db/cat.js';
-import { requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { Id } from './sessions.js';
+import { requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { Id } from '../ingestion/routes.js';
+import { OVEREXPOSURE_WINDOW_DAYS, readOverexposed, readRunExposure } from './repository.js';
 
 const security = [{ bearerAuth: [] }];
 

@@ -7,7 +7,12 @@
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { MAX_BFGS_PARAMS } from '../../irt/estimate.js';
+import { ModelName, rejectNulls } from '../ability/routes.js';
+import { requireInternalToken } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { Id } from '../ingestion/routes.js';
+import { MAX_BFGS_PARAMS } from '../irt/estimate.js';
 import {
   calibrateLinked,
   fromTriples,
@@ -16,13 +21,8 @@ import {
   type LinkingMethod,
   OnlineScorer,
   scorePositional,
-} from '../../irt/index.js';
-import { VERSION } from '../../version.js';
-import { requireInternalToken } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { ModelName, rejectNulls } from './analysis-irt.js';
-import { Id } from './sessions.js';
+} from '../irt/index.js';
+import { VERSION } from '../version.js';
 
 /** A date, or a date-time with an optional zone (UTC when absent). */
 const ISO_INSTANT =

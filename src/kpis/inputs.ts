@@ -3,6 +3,8 @@
 // that started before the window), never a query per learner.
 // Batches bound the memory: a batch holds its learners' attempts of the last 56 days only.
 import { sql } from 'kysely';
+import type { Db } from '../db/connection.js';
+import { addDays } from '../jobs/dates.js';
 import {
   type AbilityEstimate,
   KPI_HISTORY_DAYS,
@@ -10,9 +12,7 @@ import {
   type KpiSession,
   type LearnerKpiInput,
   window,
-} from '../analytics/kpis.js';
-import type { Db } from '../db/connection.js';
-import { addDays } from './dates.js';
+} from './kpis.js';
 
 /** Learners per batch: about 200 attempts each in 56 days keeps a batch near half a million rows. */
 export const KPI_BATCH = 2500;

@@ -1,16 +1,16 @@
 // compute-daily-kpis: the six KPIs of one ISO week, as of a day, for every learner with an attempt
 // in the KPI_LOOKBACK_DAYS days ending that day (within the shard). Inputs are loaded in bulk per
-// batch of learners, the KPIs are pure functions (src/analytics/kpis.ts), and the rows are written
+// batch of learners, the KPIs are pure functions (src/kpis/kpis.ts), and the rows are written
 // by one set-based upsert on (user_id, week_start) that replaces the whole kpis object.
 import { sql } from 'kysely';
-import { computeKpis, window } from '../analytics/kpis.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import type { Kpis } from '../db/schema.js';
-import { isoWeekStart } from './dates.js';
-import { KPI_BATCH, loadKpiInputs } from './kpi-inputs.js';
-import type { JobContext, JobResult } from './registry.js';
-import { inShard, type Shard, WHOLE } from './shard.js';
+import { isoWeekStart } from '../jobs/dates.js';
+import type { JobContext, JobResult } from '../jobs/registry.js';
+import { inShard, type Shard, WHOLE } from '../jobs/shard.js';
+import { KPI_BATCH, loadKpiInputs } from './inputs.js';
+import { computeKpis, window } from './kpis.js';
 
 /** Batch reads in flight while a batch is computed. */
 const READS_IN_FLIGHT = 2;

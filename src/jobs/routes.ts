@@ -1,17 +1,17 @@
 // Job routes: start a run (admin) and list runs. A run started here executes in this process, on
 // the database the server holds (on the embedded database, the only process that may open it).
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { runDays } from '../../jobs/dates.js';
-import { JOBS, jobShard } from '../../jobs/registry.js';
-import { runJob } from '../../jobs/runner.js';
-import type { Shard } from '../../jobs/shard.js';
-import { requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { dateInput } from '../time-input.js';
-import { Id } from './sessions.js';
+import { requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { dateInput } from '../api/time-input.js';
+import { Id } from '../ingestion/routes.js';
+import { runDays } from './dates.js';
+import { JOBS, jobShard } from './registry.js';
+import { runJob } from './runner.js';
+import type { Shard } from './shard.js';
 
-/** Checked by the time rule in the handler (src/ingest/time.ts), which names the reason. */
+/** Checked by the time rule in the handler (src/ingestion/time.ts), which names the reason. */
 const Day = Type.String({ maxLength: 10, description: 'YYYY-MM-DD from EARLIEST_INPUT_DATE on' });
 const security = [{ bearerAuth: [] }];
 

@@ -1,7 +1,7 @@
 // The adaptive sessions' tables (migration 0006): the only module that writes cat_served_item,
 // cat_exposure and cat_exposure_run, and the reads of the next-item path and the exposure records.
 // Parameterised SQL only; the hot reads are named (prepared) statements.
-import type { Database, Db } from './connection.js';
+import type { Database, Db } from '../db/connection.js';
 
 /** Everything one next-item step needs, read in one round trip. */
 export interface CatSnapshot {

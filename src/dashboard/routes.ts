@@ -1,23 +1,16 @@
 // The dashboard's JSON routes (docs/dashboard.md): cohorts, a cohort's learners with this week's
 // figures (sorted, filtered and paged in SQL), and a learner's page with its charts, drawn by the
-// report's chart module. Validate → authorise (api/access.ts) → db/dashboard.ts → map.
+// report's chart module. Validate → authorise (api/access.ts) → dashboard/reads.ts → map.
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import {
-  cohortName,
-  cohortOverview,
-  FILTERS,
-  learnerDetail,
-  listCohorts,
-  SORT_KEYS,
-} from '../../db/dashboard.js';
-import { kpiTrendChart, thetaHistoryChart } from '../../reports/charts.js';
-import { messages } from '../../reports/messages.js';
-import { CHURN_HIGH, churnBand, LOCALES } from '../../reports/view-model.js';
-import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../access.js';
-import { principalOfRequest, requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { Id } from './sessions.js';
+import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../api/access.js';
+import { principalOfRequest, requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { Id } from '../ingestion/routes.js';
+import { kpiTrendChart, thetaHistoryChart } from '../reports/charts.js';
+import { messages } from '../reports/messages.js';
+import { CHURN_HIGH, churnBand, LOCALES } from '../reports/view-model.js';
+import { cohortName, cohortOverview, FILTERS, learnerDetail, listCohorts, SORT_KEYS } from './reads.js';
 
 const security = [{ bearerAuth: [] }];
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);

@@ -1,8 +1,9 @@
 // Parsing of bulk imports into source rows, with every error naming its line. Pure: the caller
-// reads the file and writes the rows (src/db/ingest.ts), so nothing is written unless all parses.
-import type { AttemptInput, ItemInput, SessionInput, StoredSession, TopicInput } from '../db/ingest.js';
+// reads the file and writes the rows (src/ingestion/repository.ts), so nothing is written unless all parses.
+
 import { UserError } from '../user-error.js';
 import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from './limits.js';
+import type { AttemptInput, ItemInput, SessionInput, StoredSession, TopicInput } from './repository.js';
 import { checkTimeBounds, parseInstant, type TimeBounds, TimeInputError } from './time.js';
 
 export class ImportError extends UserError {
@@ -39,7 +40,7 @@ function id(value: unknown, what: string, where: string): string {
   return s;
 }
 
-/** The time rule of src/ingest/time.ts; a number is epoch milliseconds (unambiguous, zone-free). */
+/** The time rule of src/ingestion/time.ts; a number is epoch milliseconds (unambiguous, zone-free). */
 function time(value: unknown, what: string, where: string, bounds: TimeBounds): Date {
   try {
     if (typeof value === 'string') return parseInstant(value, bounds);

@@ -1,12 +1,12 @@
 // IRT analysis routes: the online θ update of one learner and the θ history.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { ThetaUpdateError, ThetaUpdater } from '../../analysis/theta-update.js';
-import { assertOwnOrScope, principalOfRequest, requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { dateOrInstantInput } from '../time-input.js';
-import { Id } from './sessions.js';
+import { assertOwnOrScope, principalOfRequest, requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { dateOrInstantInput } from '../api/time-input.js';
+import { Id } from '../ingestion/routes.js';
+import { ThetaUpdateError, ThetaUpdater } from './updater.js';
 
 const security = [{ bearerAuth: [] }];
 const IsoTime = Type.String({ format: 'date-time' });

@@ -2,8 +2,8 @@
 // INSERT … SELECT FROM unnest(…) per batch, never a row at a time. Used by the import command and
 // the synthetic platform loader; the HTTP ingestion routes write through the same statements.
 import { sql } from 'kysely';
+import type { Db } from '../db/connection.js';
 import { UserError } from '../user-error.js';
-import type { Db } from './connection.js';
 
 const BATCH = 5000;
 

@@ -3,11 +3,12 @@
 // runs the online update, failures retry with exponential backoff, and nothing queued is lost on
 // restart (the jobs live in the database). Metrics: updates by result, completion-to-write
 // latency, queue depth.
-import { ThetaUpdateError, ThetaUpdater } from '../analysis/theta-update.js';
+
 import type { Database } from '../db/connection.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { openQueue, type PgBoss, type Queue } from './boss.js';
+import { openQueue, type PgBoss, type Queue } from '../queue/boss.js';
+import { ThetaUpdateError, ThetaUpdater } from './updater.js';
 
 export const THETA_QUEUE = 'theta-update';
 

@@ -3,21 +3,21 @@
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { type Selectable, sql, type Transaction } from 'kysely';
-import { type AdaptiveSettings, CatSessionError, CatSessions } from '../../analysis/cat-session.js';
-import { unservedItems } from '../../db/cat.js';
-import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from '../../db/ingest.js';
-import type { ExamSessionTable, Schema } from '../../db/schema.js';
-import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from '../../ingest/limits.js';
-import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { instantInput } from '../time-input.js';
+import { unservedItems } from '../adaptive/repository.js';
+import { type AdaptiveSettings, CatSessionError, CatSessions } from '../adaptive/sessions.js';
+import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { instantInput } from '../api/time-input.js';
+import type { ExamSessionTable, Schema } from '../db/schema.js';
+import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from './limits.js';
+import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from './repository.js';
 
 /** A text id: 1..128 characters, no control characters. */
 export const Id = (description: string) =>
   Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1F\\x7F]+$', description });
 
-/** Checked by the time rule in the handler (src/ingest/time.ts), which names the reason. */
+/** Checked by the time rule in the handler (src/ingestion/time.ts), which names the reason. */
 const Timestamp = (description: string) =>
   Type.String({
     maxLength: 64,

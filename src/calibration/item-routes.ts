@@ -1,10 +1,10 @@
 // Item routes: the bank with each item's current parameters (paged), and the parameter history of an
 // item across calibration runs.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { Id } from './sessions.js';
+import { requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { Id } from '../ingestion/routes.js';
 
 const security = [{ bearerAuth: [] }];
 

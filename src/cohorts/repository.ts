@@ -1,9 +1,9 @@
 // The one writer of cohort and cohort_member: roster imports (`seedtest import --format cohorts`)
-// and the demo's classes. Reads for the dashboard live in db/dashboard.ts.
+// and the demo's classes. Reads for the dashboard live in dashboard/reads.ts.
 import { sql } from 'kysely';
-import type { ParsedCohorts } from '../ingest/parse.js';
-import type { Db } from './connection.js';
-import { upsertLearners } from './ingest.js';
+import type { Db } from '../db/connection.js';
+import type { ParsedCohorts } from '../ingestion/parse.js';
+import { upsertLearners } from '../ingestion/repository.js';
 
 /**
  * Replaces the rosters of the file's cohorts in one transaction (all or nothing): each named

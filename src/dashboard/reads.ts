@@ -1,9 +1,9 @@
 // The dashboard's reads: cohorts, a cohort's learners with this week's figures (aggregated and paged
 // in SQL: the browser never loads a whole cohort's raw data), and one learner's history. Read-only;
-// the tables are written by their own modules (ingest, jobs, db/cohorts.ts).
+// the tables are written by their own modules (ingest, jobs, cohorts/repository.ts).
 import { type RawBuilder, sql } from 'kysely';
-import type { Db } from './connection.js';
-import type { Kpis } from './schema.js';
+import type { Db } from '../db/connection.js';
+import type { Kpis } from '../db/schema.js';
 
 export interface CohortSummary {
   cohort_id: string;

@@ -2,18 +2,18 @@
 // topic features. Reads are a learner's own unless the token has analysis:run (or admin).
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import type { Selectable } from 'kysely';
-import { kpiAsOf } from '../../analytics/kpis.js';
-import type { WeeklyKpiTable } from '../../db/schema.js';
-import { computeWeeklyKpis } from '../../jobs/compute-daily-kpis.js';
-import { addDays, isoWeekStart, utcToday } from '../../jobs/dates.js';
-import { assertOwnOrScope, principalOfRequest, requireScope } from '../auth.js';
-import { ApiError } from '../errors.js';
-import type { RouteDeps } from '../server.js';
-import { dateInput, invalidField } from '../time-input.js';
-import { Id } from './sessions.js';
+import { assertOwnOrScope, principalOfRequest, requireScope } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
+import type { RouteDeps } from '../api/server.js';
+import { dateInput, invalidField } from '../api/time-input.js';
+import type { WeeklyKpiTable } from '../db/schema.js';
+import { Id } from '../ingestion/routes.js';
+import { addDays, isoWeekStart, utcToday } from '../jobs/dates.js';
+import { computeWeeklyKpis } from './job.js';
+import { kpiAsOf } from './kpis.js';
 
 const security = [{ bearerAuth: [] }];
-/** Checked by the time rule in the handler (src/ingest/time.ts), which names the reason. */
+/** Checked by the time rule in the handler (src/ingestion/time.ts), which names the reason. */
 const Day = (description: string) =>
   Type.String({ maxLength: 10, description: `${description}; YYYY-MM-DD from EARLIEST_INPUT_DATE on` });
 const MAX_FEATURE_DAYS = 366;

@@ -22,9 +22,9 @@ import {
   itemDrift,
   type LinkingMethod,
 } from '../irt/index.js';
+import { addDays, dayStart } from '../jobs/dates.js';
+import type { JobResult } from '../jobs/registry.js';
 import type { Metrics } from '../observability/metrics.js';
-import { addDays, dayStart } from './dates.js';
-import type { JobResult } from './registry.js';
 
 /** The 3PL calibration's default Beta prior on the guessing parameter (spec/irt.md). */
 const C_PRIOR = { alpha: 5, beta: 17 } as const;

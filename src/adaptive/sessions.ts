@@ -7,10 +7,11 @@
 // The bank (a CatBank: current parameters, topics, the items that may not be served) is cached per
 // stamp of the calibration and of the inactive items, as the online θ update caches its scorer;
 // engines (their settings validated, their buffers allocated) are cached per bank and settings.
+
+import { priorOf } from '../ability/updater.js';
 import { CatBank, CatEngine, type CatSettings, type Exposure } from '../cat/index.js';
-import { type CatSnapshot, readCatBank, readCatSnapshot, recordServed } from '../db/cat.js';
 import type { Database } from '../db/connection.js';
-import { priorOf } from './theta-update.js';
+import { type CatSnapshot, readCatBank, readCatSnapshot, recordServed } from './repository.js';
 
 /** An adaptive session's settings as stored in exam_session.settings (defaults filled in). */
 export interface AdaptiveSettings {

@@ -4,12 +4,12 @@
 // back. P and S as of D are merged into the learners' weekly_kpi row of D's week, and only those
 // keys: the other four stay as compute-daily-kpis wrote them.
 import { sql } from 'kysely';
-import { churnRisk, dayStart, goalProbability, window } from '../analytics/kpis.js';
 import type { Db } from '../db/connection.js';
-import { addDays, isoWeekStart } from './dates.js';
-import { KPI_BATCH, loadKpiInputs } from './kpi-inputs.js';
-import type { JobContext, JobResult } from './registry.js';
-import { inShard } from './shard.js';
+import { addDays, isoWeekStart } from '../jobs/dates.js';
+import type { JobContext, JobResult } from '../jobs/registry.js';
+import { inShard } from '../jobs/shard.js';
+import { KPI_BATCH, loadKpiInputs } from '../kpis/inputs.js';
+import { churnRisk, dayStart, goalProbability, window } from '../kpis/kpis.js';
 
 export async function detectInactivity(db: Db, ctx: JobContext): Promise<JobResult> {
   const { date, config, shard } = ctx;

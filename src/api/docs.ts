@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifySchema, RouteOptions } from 'fastify';
-import { scopesOf } from '../auth.js';
+import { scopesOf } from './auth.js';
 
 export const DOCS_PATH = '/docs';
 export const OPENAPI_PATH = `${DOCS_PATH}/openapi.json`;
