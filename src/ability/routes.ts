@@ -1,21 +1,11 @@
 // IRT analysis routes: the online θ update of one learner and the θ history.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
 import { assertOwnOrScope, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, Instant, ModelName, rejectNulls, BEARER as security } from '../api/schemas.js';
 import { dateOrInstantInput } from '../api/time-input.js';
-import { Id } from '../ingestion/routes.js';
 import { ThetaUpdateError, ThetaUpdater } from './updater.js';
-
-const security = [{ bearerAuth: [] }];
-const IsoTime = Type.String({ format: 'date-time' });
-export const ModelName = Type.Union([
-  Type.Literal('Rasch'),
-  Type.Literal('1PL'),
-  Type.Literal('2PL'),
-  Type.Literal('3PL'),
-]);
 
 const UpdateBody = Type.Object(
   {
@@ -37,7 +27,7 @@ const UpdateResult = Type.Object({
   session_id: Type.Union([Type.String(), Type.Null()]),
   n_responses: Type.Integer({ description: 'responses scored' }),
   n_skipped: Type.Integer({ description: 'responses to items without parameters (not scored)' }),
-  updated_at: IsoTime,
+  updated_at: Instant,
 });
 
 const ThetaRow = Type.Object({
@@ -48,7 +38,7 @@ const ThetaRow = Type.Object({
   source: Type.Union([Type.Literal('calibration'), Type.Literal('online')]),
   session_id: Type.Union([Type.String(), Type.Null()]),
   n_responses: Type.Union([Type.Integer(), Type.Null()]),
-  fitted_at: IsoTime,
+  fitted_at: Instant,
 });
 
 const STATUS: Record<ThetaUpdateError['code'], number> = {
@@ -56,52 +46,6 @@ const STATUS: Record<ThetaUpdateError['code'], number> = {
   NO_RESPONSES: 404,
   SESSION_NOT_FOUND: 404,
 };
-
-type Path = readonly (string | number)[];
-
-const pathName = (path: Path) =>
-  path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-
-/** A node of the body being walked; the path is rebuilt from the parents only when needed. */
-interface Node {
-  value: unknown;
-  key: string | number;
-  parent: Node | undefined;
-}
-
-function pathOf(node: Node): (string | number)[] {
-  const path: (string | number)[] = [];
-  for (let n: Node | undefined = node; n?.parent; n = n.parent) path.push(n.key);
-  return path.reverse();
-}
-
-/**
- * A preValidation hook: 400 naming the first null in the body outside `allowed` paths. The server's
- * validator coerces types (for query strings), which would turn a null into 0 or false.
- */
-export function rejectNulls(allowed: (path: Path) => boolean = () => false) {
-  return async (request: FastifyRequest): Promise<void> => {
-    // Iterative and linear in the size of the body, however deeply it nests.
-    const stack: Node[] = [{ value: request.body, key: '', parent: undefined }];
-    while (stack.length > 0) {
-      const node = stack.pop()!;
-      const { value } = node;
-      if (value === null) {
-        const path = pathOf(node);
-        if (path.length === 0 || allowed(path)) continue;
-        const field = pathName(path);
-        throw new ApiError(400, 'INVALID_INPUT', `${field} must not be null`, {
-          fields: [{ field, in: 'body', message: 'must not be null' }],
-        });
-      }
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) stack.push({ value: value[i], key: i, parent: node });
-      } else if (typeof value === 'object') {
-        for (const [k, v] of Object.entries(value as object)) stack.push({ value: v, key: k, parent: node });
-      }
-    }
-  };
-}
 
 export const analysisIrtRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { config, database }) => {
   const updater = new ThetaUpdater(database);

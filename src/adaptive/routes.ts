@@ -3,11 +3,9 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
-import { Id } from '../ingestion/routes.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, BEARER as security } from '../api/schemas.js';
 import { OVEREXPOSURE_WINDOW_DAYS, readOverexposed, readRunExposure } from './repository.js';
-
-const security = [{ bearerAuth: [] }];
 
 const RunExposure = Type.Object({
   run_id: Type.String(),

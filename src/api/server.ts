@@ -38,27 +38,17 @@ import {
   OPENAPI_PATH,
 } from './docs.js';
 import { ApiError, clientErrorHandler, installErrorHandling } from './errors.js';
+import type { RouteDeps, SessionCompletedHook } from './route-deps.js';
 
 export const API_PREFIX = '/api/seedtest';
 const BODY_LIMIT = 1024 * 1024;
 const READY_TIMEOUT_MS = 2000;
 const SHUTDOWN_GRACE_MS = 25_000;
 
-/** Called after a session is marked completed (the durable θ-update queue plugs in here). */
-export type SessionCompletedHook = (userId: string, sessionId: string) => Promise<void> | void;
-
 export interface ServerOptions {
   config: Config;
   database: Database;
   logger: Logger;
-  metrics: Metrics;
-  onSessionCompleted?: SessionCompletedHook;
-}
-
-/** Everything a route group needs, passed as plugin options. */
-export interface RouteDeps {
-  config: Config;
-  database: Database;
   metrics: Metrics;
   onSessionCompleted?: SessionCompletedHook;
 }

@@ -7,11 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import type { FastifyRequest } from 'fastify';
-import { ModelName, rejectNulls } from '../ability/routes.js';
 import { requireInternalToken } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
-import { Id } from '../ingestion/routes.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, ModelName, rejectNulls } from '../api/schemas.js';
 import { MAX_BFGS_PARAMS } from '../irt/estimate.js';
 import {
   calibrateLinked,

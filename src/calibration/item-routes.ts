@@ -3,10 +3,8 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
-import { Id } from '../ingestion/routes.js';
-
-const security = [{ bearerAuth: [] }];
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, BEARER as security } from '../api/schemas.js';
 
 const ParamsRow = Type.Object({
   version: Type.String({ description: 'the calibration run id' }),

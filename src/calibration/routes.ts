@@ -3,13 +3,12 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, BEARER as security } from '../api/schemas.js';
 import type { MirtItemFitTable } from '../db/schema.js';
 import { unknownItems } from '../ingestion/repository.js';
-import { Id } from '../ingestion/routes.js';
 import { benjaminiHochberg } from '../irt/index.js';
 
-const security = [{ bearerAuth: [] }];
 const Num = Type.Union([Type.Number(), Type.Null()]);
 const Int = Type.Union([Type.Integer(), Type.Null()]);
 

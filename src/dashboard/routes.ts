@@ -5,16 +5,14 @@ import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type
 import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../api/access.js';
 import { principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
-import { Id } from '../ingestion/routes.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, Instant, BEARER as security } from '../api/schemas.js';
 import { kpiTrendChart, thetaHistoryChart } from '../reports/charts.js';
 import { messages } from '../reports/messages.js';
 import { CHURN_HIGH, churnBand, LOCALES } from '../reports/view-model.js';
 import { cohortName, cohortOverview, FILTERS, learnerDetail, listCohorts, SORT_KEYS } from './reads.js';
 
-const security = [{ bearerAuth: [] }];
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
-const Time = Type.String({ format: 'date-time' });
 // A real calendar date (format, not a pattern): 2026-02-30 is a 400, not a failed cast in SQL.
 const Day = Type.String({ format: 'date', description: 'YYYY-MM-DD' });
 const Kpi = Nullable(Type.Number());
@@ -40,7 +38,7 @@ const OverviewLearner = Type.Object({
   theta: Nullable(Type.Number()),
   theta_se: Nullable(Type.Number()),
   theta_change: Nullable(Type.Number({ description: 'θ now minus the last estimate before the week' })),
-  last_active_at: Nullable(Time),
+  last_active_at: Nullable(Instant),
   open_alerts: Type.Integer(),
   days_inactive: Nullable(Type.Integer()),
 });
@@ -181,7 +179,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
             kpi_weeks: Type.Array(Type.Object({ week_start: Type.String(), kpis: Kpis })),
             theta_history: Type.Array(
               Type.Object({
-                at: Time,
+                at: Instant,
                 theta: Type.Number(),
                 se: Nullable(Type.Number()),
                 source: Type.String({ description: 'calibration or online' }),
@@ -191,8 +189,8 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
               Type.Object({
                 session_id: Type.String(),
                 status: Type.String(),
-                started_at: Time,
-                completed_at: Nullable(Time),
+                started_at: Instant,
+                completed_at: Nullable(Instant),
                 attempts: Type.Integer(),
                 correct: Type.Integer(),
               }),
@@ -202,13 +200,13 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
                 id: Type.String(),
                 week_start: Type.String(),
                 format: Type.String(),
-                generated_at: Time,
+                generated_at: Instant,
               }),
             ),
             alerts: Type.Array(
               Type.Object({
                 detected_on: Type.String(),
-                last_active_at: Time,
+                last_active_at: Instant,
                 days_inactive: Type.Integer(),
                 churn_risk: Nullable(Type.Number()),
               }),

@@ -7,22 +7,12 @@ import { unservedItems } from '../adaptive/repository.js';
 import { type AdaptiveSettings, CatSessionError, CatSessions } from '../adaptive/sessions.js';
 import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, InstantInput, BEARER as security } from '../api/schemas.js';
 import { instantInput } from '../api/time-input.js';
 import type { ExamSessionTable, Schema } from '../db/schema.js';
 import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from './limits.js';
 import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from './repository.js';
-
-/** A text id: 1..128 characters, no control characters. */
-export const Id = (description: string) =>
-  Type.String({ minLength: 1, maxLength: 128, pattern: '^[^\\x00-\\x1F\\x7F]+$', description });
-
-/** Checked by the time rule in the handler (src/ingestion/time.ts), which names the reason. */
-const Timestamp = (description: string) =>
-  Type.String({
-    maxLength: 64,
-    description: `${description}; ISO 8601 with a zone, from EARLIEST_INPUT_DATE to now + 1 day`,
-  });
 
 const Session = Type.Object({
   session_id: Type.String(),
@@ -98,7 +88,7 @@ const CreateSessionBody = Type.Object(
     session_id: Type.Optional(Id('generated when absent')),
     user_id: Type.Optional(Id('defaults to the token subject; another user needs analysis:run')),
     exam_id: Type.Optional(Id('the exam this session belongs to')),
-    started_at: Type.Optional(Timestamp('defaults to now')),
+    started_at: Type.Optional(InstantInput('defaults to now')),
     mode: Type.Optional(
       Type.Union([Type.Literal('fixed'), Type.Literal('adaptive')], {
         description: 'adaptive: GET …/next-item chooses the items; default fixed',
@@ -135,7 +125,7 @@ const Attempt = Type.Object(
     correct: Type.Boolean(),
     response_time_ms: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_RESPONSE_TIME_MS })),
     hints: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_HINTS })),
-    answered_at: Type.Optional(Timestamp('defaults to now')),
+    answered_at: Type.Optional(InstantInput('defaults to now')),
   },
   { additionalProperties: false },
 );
@@ -250,8 +240,6 @@ async function lockSession(trx: Transaction<Schema>, sessionId: string, principa
   assertOwnOrScope(principal, session.user_id, 'analysis:run');
   return session;
 }
-
-const security = [{ bearerAuth: [] }];
 
 export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, deps) => {
   const { database, config, metrics } = deps;

@@ -3,17 +3,13 @@
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { DayInput, Id, BEARER as security } from '../api/schemas.js';
 import { dateInput } from '../api/time-input.js';
-import { Id } from '../ingestion/routes.js';
 import { runDays } from './dates.js';
 import { JOBS, jobShard } from './registry.js';
 import { runJob } from './runner.js';
 import type { Shard } from './shard.js';
-
-/** Checked by the time rule in the handler (src/ingestion/time.ts), which names the reason. */
-const Day = Type.String({ maxLength: 10, description: 'YYYY-MM-DD from EARLIEST_INPUT_DATE on' });
-const security = [{ bearerAuth: [] }];
 
 function toJobRun<R extends { started_at: Date; finished_at: Date | null }>(r: R) {
   return { ...r, started_at: r.started_at.toISOString(), finished_at: r.finished_at?.toISOString() ?? null };
@@ -21,9 +17,9 @@ function toJobRun<R extends { started_at: Date; finished_at: Date | null }>(r: R
 
 const RunBody = Type.Object(
   {
-    date: Type.Optional(Day),
-    from: Type.Optional(Day),
-    to: Type.Optional(Day),
+    date: Type.Optional(DayInput()),
+    from: Type.Optional(DayInput()),
+    to: Type.Optional(DayInput()),
     dry_run: Type.Optional(Type.Boolean()),
     shard: Type.Optional(Type.String({ pattern: '^\\d+/\\d+$', description: 'i/n, 0-based' })),
     users: Type.Optional(

@@ -4,18 +4,14 @@ import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type
 import type { Selectable } from 'kysely';
 import { assertOwnOrScope, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { DayInput, Id, BEARER as security } from '../api/schemas.js';
 import { dateInput, invalidField } from '../api/time-input.js';
 import type { WeeklyKpiTable } from '../db/schema.js';
-import { Id } from '../ingestion/routes.js';
 import { addDays, isoWeekStart, utcToday } from '../jobs/dates.js';
 import { computeWeeklyKpis } from './job.js';
 import { kpiAsOf } from './kpis.js';
 
-const security = [{ bearerAuth: [] }];
-/** Checked by the time rule in the handler (src/ingestion/time.ts), which names the reason. */
-const Day = (description: string) =>
-  Type.String({ maxLength: 10, description: `${description}; YYYY-MM-DD from EARLIEST_INPUT_DATE on` });
 const MAX_FEATURE_DAYS = 366;
 
 const kpi = (label: string, range: string) =>
@@ -114,7 +110,7 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
         body: Type.Object(
           {
             user_id: Id('the learner'),
-            week_start: Type.Optional(Day('an ISO Monday; a past week is computed as of its Sunday')),
+            week_start: Type.Optional(DayInput('an ISO Monday; a past week is computed as of its Sunday')),
           },
           { additionalProperties: false },
         ),
@@ -173,8 +169,8 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
         querystring: Type.Object(
           {
             user_id: Type.Optional(Id('the learner; defaults to the token subject')),
-            from: Type.Optional(Day('first day, inclusive; default 29 days before `to`')),
-            to: Type.Optional(Day('last day, inclusive; default today (UTC)')),
+            from: Type.Optional(DayInput('first day, inclusive; default 29 days before `to`')),
+            to: Type.Optional(DayInput('last day, inclusive; default today (UTC)')),
           },
           { additionalProperties: false },
         ),

@@ -3,9 +3,9 @@
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
-import type { RouteDeps } from '../api/server.js';
+import type { RouteDeps } from '../api/route-deps.js';
+import { Id, BEARER as security } from '../api/schemas.js';
 import { dateInput } from '../api/time-input.js';
-import { Id } from '../ingestion/routes.js';
 import {
   CONTENT_TYPES,
   createReportStore,
@@ -13,8 +13,6 @@ import {
   type ReportFormat,
   ReportNotFoundError,
 } from './storage.js';
-
-const security = [{ bearerAuth: [] }];
 
 const Edition = Type.Union([Type.Literal('learner'), Type.Literal('teacher')], {
   description: "the learner's edition, or the teacher's (θ, SE, scale version, targeting; analysis:run only)",

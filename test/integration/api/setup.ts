@@ -1,7 +1,8 @@
 // Shared fixture of the API tests: a fresh migrated database, a test configuration with an HS256
 // secret, a server built on both, and tokens minted with the configured secret.
 import type { FastifyInstance } from 'fastify';
-import { buildServer, type SessionCompletedHook } from '../../../src/api/server.js';
+import type { SessionCompletedHook } from '../../../src/api/route-deps.js';
+import { buildServer } from '../../../src/api/server.js';
 import { mintToken } from '../../../src/api/tokens.js';
 import { loadConfig } from '../../../src/config.js';
 import { createLogger } from '../../../src/observability/logger.js';
