@@ -22,8 +22,8 @@ import {
   itemDrift,
   type LinkingMethod,
 } from '../irt/index.js';
+import type { JobResult } from '../jobs/contract.js';
 import { addDays, dayStart } from '../jobs/dates.js';
-import type { JobResult } from '../jobs/registry.js';
 import type { Metrics } from '../observability/metrics.js';
 
 /** The 3PL calibration's default Beta prior on the guessing parameter (spec/irt.md). */

@@ -3,7 +3,7 @@
 // rows of the covered days are replaced, including rows whose attempts were deleted.
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
-import type { JobResult } from '../jobs/registry.js';
+import type { JobResult } from '../jobs/contract.js';
 
 export interface FeaturesRange {
   from: string;

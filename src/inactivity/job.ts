@@ -5,8 +5,8 @@
 // keys: the other four stay as compute-daily-kpis wrote them.
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
+import type { JobContext, JobResult } from '../jobs/contract.js';
 import { addDays, isoWeekStart } from '../jobs/dates.js';
-import type { JobContext, JobResult } from '../jobs/registry.js';
 import { inShard } from '../jobs/shard.js';
 import { KPI_BATCH, loadKpiInputs } from '../kpis/inputs.js';
 import { churnRisk, dayStart, goalProbability, window } from '../kpis/kpis.js';

@@ -12,7 +12,7 @@ import type { Config } from '../config.js';
 import { type Db, isEmbedded, LOST_RUN_ERROR } from '../db/connection.js';
 import type { Metrics } from '../observability/metrics.js';
 import { UserError } from '../user-error.js';
-import type { JobContext, JobDefinition, JobResult } from './registry.js';
+import type { JobContext, JobDefinition, JobResult } from './contract.js';
 import { type Shard, shardLabel, WHOLE } from './shard.js';
 
 export class JobAlreadyRunningError extends UserError {

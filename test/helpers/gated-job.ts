@@ -1,5 +1,5 @@
 // A job that stops inside its run until released: for tests of what happens while a run is live.
-import type { JobDefinition } from '../../src/jobs/registry.js';
+import type { JobDefinition } from '../../src/jobs/contract.js';
 
 export interface GatedJob {
   /** The job: runs like `job` once released; the runner holds the job's lock while it waits. */

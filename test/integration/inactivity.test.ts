@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import { findJob, type JobDefinition } from '../../src/jobs/registry.js';
+import type { JobDefinition } from '../../src/jobs/contract.js';
+import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
 import { normalCdf } from '../../src/kpis/kpis.js';
 import { createMetrics } from '../../src/observability/metrics.js';
