@@ -3,7 +3,7 @@
 // Every text of the layout is escaped here; chart SVGs come escaped from charts.ts. The file carries
 // its own font (the glyphs it uses), so it renders alike on every machine.
 import { CHART_FONT, CHART_WIDTH } from './charts.js';
-import type { Block, ReportLayout, Section } from './render.js';
+import type { Block, ReportLayout, Section } from './layout.js';
 import { fontFace } from './web-font.js';
 
 export function escapeHtml(s: string): string {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { CHART_FONT } from './charts.js';
-import type { Block, ReportLayout, Section } from './render.js';
+import type { Block, ReportLayout, Section } from './layout.js';
 
 /** Paths of the TTF files (pdfkit needs TrueType/OpenType; the SVG text needs real paths too). */
 export interface PdfFonts {

@@ -3,7 +3,6 @@
 // the layout it returns, so both formats always carry the same content.
 import { createRequire } from 'node:module';
 import {
-  type Chart,
   churnGauge,
   dailyChart,
   formatKpi,
@@ -15,6 +14,7 @@ import {
   topicChart,
 } from './charts.js';
 import { renderHtml } from './html.js';
+import type { Block, ReportLayout, Section } from './layout.js';
 import { formatNumber, formatPercent, formatTimestamp, type Messages, messages } from './messages.js';
 import { renderPdf } from './pdf.js';
 import type { ReportFormat } from './storage.js';
@@ -23,53 +23,12 @@ import {
   type Edition,
   KPI_KEYS,
   type KpiKey,
-  type Locale,
   type ReportViewModel,
   recommendations,
   topicOrder,
   toScore,
   trend,
 } from './view-model.js';
-
-export const SECTION_IDS = [
-  'kpis',
-  'ability',
-  'goal',
-  'churn',
-  'topics',
-  'daily',
-  'targeting',
-  'recommendations',
-] as const;
-export type SectionId = (typeof SECTION_IDS)[number];
-
-export type Block =
-  | { kind: 'paragraph'; text: string; note?: boolean }
-  /** `muted` columns hold explanations, drawn smaller and lighter. */
-  | { kind: 'table'; columns: { title: string; numeric: boolean; muted?: boolean }[]; rows: string[][] }
-  /** `size` is the chart's share of the text width. */
-  | { kind: 'chart'; chart: Chart; alt: string; caption?: string; size: number }
-  | { kind: 'list'; items: string[] };
-
-export interface Section {
-  id: SectionId;
-  title: string;
-  blocks: Block[];
-}
-
-export interface ReportLayout {
-  locale: Locale;
-  edition: Edition;
-  title: string;
-  /** Label/value pairs of the header. */
-  meta: [string, string][];
-  /** A notice under the header (the empty week). */
-  notice: string | null;
-  sections: Section[];
-  /** For the PDF's metadata: its creation date, and with `subject` its document id. */
-  generatedAt: string;
-  subject: string;
-}
 
 /** The report's parts that differ by edition; everything else is shared. */
 interface Ctx {

@@ -13,8 +13,9 @@ import {
   thetaChart,
   topicChart,
 } from '../../../src/reports/charts.js';
+import { SECTION_IDS } from '../../../src/reports/layout.js';
 import { messages } from '../../../src/reports/messages.js';
-import { layoutReport, renderReport, SECTION_IDS } from '../../../src/reports/render.js';
+import { layoutReport, renderReport } from '../../../src/reports/render.js';
 import { type Edition, KPI_KEYS, type ReportViewModel } from '../../../src/reports/view-model.js';
 import { emptyWeek, fullWeek, noTheta } from './fixtures.js';
 import { assertWellFormedXml } from './xml.js';
