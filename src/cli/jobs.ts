@@ -6,7 +6,8 @@ import { readDataDirLock } from '../db/connection.js';
 import { nextFireTime } from '../jobs/cron.js';
 import { runDays } from '../jobs/dates.js';
 import { findJob, JOBS, jobShard } from '../jobs/registry.js';
-import { failLostRuns, notDryRun, runJob } from '../jobs/runner.js';
+import { failLostRuns, runJob } from '../jobs/runner.js';
+import { lastRuns } from '../jobs/runs.js';
 import { schedules } from '../jobs/scheduler.js';
 import { createMetrics, pushMetrics } from '../observability/metrics.js';
 import { UserError } from '../user-error.js';
@@ -172,14 +173,7 @@ export function registerJobCommands(program: Command): void {
       const config = loadConfig();
       const rows = await withDatabase(config, 'job list', async (database) => {
         await failLostRuns(database.db);
-        return database.db
-          .selectFrom('job_run')
-          .distinctOn('job')
-          .select(['job', 'status', 'started_at', 'finished_at'])
-          .where(notDryRun)
-          .orderBy('job')
-          .orderBy('started_at', 'desc')
-          .execute();
+        return lastRuns(database.db);
       });
       const now = new Date();
       console.log(`${'JOB'.padEnd(26)} ${'SCHEDULE'.padEnd(12)} ${'NEXT RUN (UTC)'.padEnd(29)} LAST RUN`);

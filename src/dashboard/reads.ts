@@ -3,7 +3,7 @@
 // the tables are written by their own modules (ingest, jobs, cohorts/repository.ts).
 import { type RawBuilder, sql } from 'kysely';
 import type { Db } from '../db/connection.js';
-import type { Kpis } from '../db/schema.js';
+import type { Kpis } from '../kpis/kpis.js';
 
 export interface CohortSummary {
   cohort_id: string;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type Driver, Kysely, PostgresDialect, type PostgresDialectConfig, PostgresDriver } from 'kysely';
 import pg from 'pg';
+import { failLeftOverRuns } from '../jobs/runs.js';
 import { UserError } from '../user-error.js';
 import { Lease, PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
@@ -142,11 +143,6 @@ export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Da
 
 export const pgliteParsers = { [DATE_OID]: identity, [INT8_OID]: identity, [NUMERIC_OID]: identity };
 
-/** What a run whose process is gone is marked with (here at open, by the runner on PostgreSQL). */
-export const LOST_RUN_ERROR =
-  'lost: the process running it ended without recording an outcome (killed or crashed)';
-const FAIL_LEFT_RUNS = `UPDATE job_run SET status = 'failed', finished_at = now(), error = $1 WHERE status = 'running'`;
-
 /**
  * PostgreSQL's buffer cache inside the embedded instance. PGlite's default (128 MB) is WebAssembly
  * memory the process holds from the first query on; the data files are in the OS page cache anyway,
@@ -161,10 +157,7 @@ export async function openEmbedded(dataDir: string, command: string): Promise<Da
       parsers: pgliteParsers,
       postgresqlconf: [`shared_buffers = ${EMBEDDED_SHARED_BUFFERS}`],
     });
-    // This process now owns the directory alone: a run still marked running was left by a process
-    // that ended without recording its outcome (killed, crashed).
-    const hasRuns = await instance.query<{ t: string | null }>(`SELECT to_regclass('job_run')::text AS t`);
-    if (hasRuns.rows[0]?.t) await instance.query(FAIL_LEFT_RUNS, [LOST_RUN_ERROR]);
+    await failLeftOverRuns(instance);
     return fromPGlite(instance, unlock);
   } catch (err) {
     unlock();

@@ -1,6 +1,7 @@
 // Kysely table types for the schema of migrations/. Both drivers are configured (connection.ts) so
 // that `date` comes back as 'YYYY-MM-DD' text, `timestamptz` as Date, and int8/numeric as strings.
 import type { ColumnType, JSONColumnType } from 'kysely';
+import type { Kpis } from '../kpis/kpis.js';
 
 /** A timestamptz: read as Date, written as Date or ISO text. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -78,9 +79,6 @@ export interface FeaturesTopicDailyTable {
   last_seen_at: Timestamp;
   computed_at: TimestampDefault;
 }
-
-export type KpiKey = 'I_t' | 'E_t' | 'R_t' | 'A_t' | 'P' | 'S';
-export type Kpis = Record<KpiKey, number | null>;
 
 export interface WeeklyKpiTable {
   user_id: string;

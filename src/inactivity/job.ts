@@ -10,6 +10,7 @@ import { addDays, isoWeekStart } from '../jobs/dates.js';
 import { inShard } from '../jobs/shard.js';
 import { KPI_BATCH, loadKpiInputs } from '../kpis/inputs.js';
 import { churnRisk, dayStart, goalProbability, window } from '../kpis/kpis.js';
+import { mergeGoalAndChurn } from '../kpis/repository.js';
 
 export async function detectInactivity(db: Db, ctx: JobContext): Promise<JobResult> {
   const { date, config, shard } = ctx;
@@ -88,19 +89,7 @@ export async function detectInactivity(db: Db, ctx: JobContext): Promise<JobResu
       RETURNING (xmax = 0) AS inserted`.execute(db);
     newAlerts = alerts.rows.filter((r) => r.inserted).length;
     updatedAlerts = alerts.rows.length - newAlerts;
-    // A learner without a row this week (silent for longer than KPI_LOOKBACK_DAYS) gets one whose
-    // other four KPIs are null, which is what their definitions give after 28 silent days.
-    const kpis = await sql`
-      INSERT INTO weekly_kpi (user_id, week_start, kpis, as_of)
-      SELECT x.u, ${isoWeekStart(date)}::date, '{"I_t": null, "E_t": null, "R_t": null, "A_t": null}'::jsonb || x.ps,
-        ${date}::date
-      FROM unnest(${learners}::text[], ${ps}::jsonb[]) AS x(u, ps)
-      ON CONFLICT (user_id, week_start) DO UPDATE
-        SET kpis = weekly_kpi.kpis || jsonb_build_object('P', excluded.kpis->'P', 'S', excluded.kpis->'S'),
-          updated_at = now()
-      WHERE weekly_kpi.kpis->'P' IS DISTINCT FROM excluded.kpis->'P'
-        OR weekly_kpi.kpis->'S' IS DISTINCT FROM excluded.kpis->'S'`.execute(db);
-    merged = Number(kpis.numAffectedRows ?? 0);
+    merged = await mergeGoalAndChurn(db, isoWeekStart(date), date, learners, ps);
   }
 
   if (ctx.metrics && !ctx.dryRun) {

@@ -9,6 +9,7 @@ import { dateInput } from '../api/time-input.js';
 import { runDays } from './dates.js';
 import { JOBS, jobShard } from './registry.js';
 import { runJob } from './runner.js';
+import { findRun, listRuns } from './runs.js';
 import type { Shard } from './shard.js';
 
 function toJobRun<R extends { started_at: Date; finished_at: Date | null }>(r: R) {
@@ -125,13 +126,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       },
     },
     async (request) => {
-      let q = database.db
-        .selectFrom('job_run')
-        .selectAll()
-        .orderBy('started_at', 'desc')
-        .orderBy('run_id', 'desc');
-      if (request.query.job) q = q.where('job', '=', request.query.job);
-      const rows = await q.limit(request.query.limit).execute();
+      const { job, limit } = request.query;
+      const rows = await listRuns(database.db, { ...(job ? { job } : {}), limit });
       return { runs: rows.map(toJobRun) };
     },
   );
@@ -152,11 +148,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
       },
     },
     async (request) => {
-      const row = await database.db
-        .selectFrom('job_run')
-        .selectAll()
-        .where('run_id', '=', request.params.run_id)
-        .executeTakeFirst();
+      const row = await findRun(database.db, request.params.run_id);
       if (!row) throw new ApiError(404, 'NOT_FOUND', `no job run ${request.params.run_id}`);
       return toJobRun(row);
     },

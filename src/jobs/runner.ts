@@ -9,10 +9,11 @@
 // opened (connection.ts).
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
-import { type Db, isEmbedded, LOST_RUN_ERROR } from '../db/connection.js';
+import { type Db, isEmbedded } from '../db/connection.js';
 import type { Metrics } from '../observability/metrics.js';
 import { UserError } from '../user-error.js';
 import type { JobContext, JobDefinition, JobResult } from './contract.js';
+import { failLostRun, finishRun, insertRun, runningRunIds } from './runs.js';
 import { type Shard, shardLabel, WHOLE } from './shard.js';
 
 export class JobAlreadyRunningError extends UserError {
@@ -102,9 +103,6 @@ function lockInProcess(db: Db, wanted: [key: string, shared: boolean][]): (() =>
   };
 }
 
-/** job_run rows of runs that could write: a dry run proves nothing about the job's output. */
-export const notDryRun = sql<boolean>`(params->>'dry_run') IS DISTINCT FROM 'true'`;
-
 /** Liveness locks live in the two-key advisory lock space (job locks use the one-key space). */
 const RUN_LOCK_SPACE = sql`hashtext('seedtest:run')`;
 const runLockKey = (runId: string) => sql`(${runId}::bigint % 2147483647)::int`;
@@ -116,22 +114,16 @@ const runLockKey = (runId: string) => sql`(${runId}::bigint % 2147483647)::int`;
  */
 export async function failLostRuns(db: Db): Promise<number> {
   if (isEmbedded(db)) return 0;
-  const running = await db.selectFrom('job_run').select('run_id').where('status', '=', 'running').execute();
+  const running = await runningRunIds(db);
   if (running.length === 0) return 0;
   return db.connection().execute(async (conn) => {
     let lost = 0;
-    for (const { run_id } of running) {
+    for (const run_id of running) {
       const r = await sql<{ free: boolean }>`
         SELECT pg_try_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)}) AS free`.execute(conn);
       if (!r.rows[0]?.free) continue;
       try {
-        const u = await conn
-          .updateTable('job_run')
-          .set({ status: 'failed', finished_at: new Date(), error: LOST_RUN_ERROR })
-          .where('run_id', '=', run_id)
-          .where('status', '=', 'running')
-          .executeTakeFirst();
-        lost += Number(u.numUpdatedRows);
+        if (await failLostRun(conn, run_id)) lost++;
       } finally {
         await sql`SELECT pg_advisory_unlock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)})`.execute(conn);
       }
@@ -187,12 +179,6 @@ export async function runJob(
     ...(opts.users ? { users: opts.users } : {}),
   };
   await failLostRuns(db);
-  const insertRun = (into: Db) =>
-    into
-      .insertInto('job_run')
-      .values({ job: job.name, params: JSON.stringify(params), status: 'running', stats: '{}' })
-      .returning('run_id')
-      .executeTakeFirstOrThrow();
   // The job's locks are taken before the row and held to the end of the run: a newcomer is refused
   // (a failed row saying so) whenever it comes, between two days of a backfill included.
   const wanted = lockKeys(job, shard);
@@ -200,8 +186,8 @@ export async function runJob(
     const release = lockInProcess(db, wanted);
     try {
       const refused = release ? undefined : refusal(job, shard);
-      const { run_id } = await insertRun(db);
-      return await execute(db, job, dates, config, opts, run_id, t0, refused);
+      const runId = await insertRun(db, job.name, params);
+      return await execute(db, job, dates, config, opts, runId, t0, refused);
     } finally {
       release?.();
     }
@@ -212,9 +198,9 @@ export async function runJob(
     try {
       const locked = await lockOnSession(conn, wanted);
       const runId = await conn.transaction().execute(async (trx) => {
-        const { run_id } = await insertRun(trx);
-        await sql`SELECT pg_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(run_id)})`.execute(trx);
-        return run_id;
+        const runId = await insertRun(trx, job.name, params);
+        await sql`SELECT pg_advisory_lock(${RUN_LOCK_SPACE}, ${runLockKey(runId)})`.execute(trx);
+        return runId;
       });
       return await execute(db, job, dates, config, opts, runId, t0, locked ? undefined : refusal(job, shard));
     } finally {
@@ -298,11 +284,7 @@ async function execute(
     ...(total.note ? { note: total.note } : {}),
   };
   const finish = (outcome: { status: RunOutcome['status']; error: string | null; stats?: string }) =>
-    db
-      .updateTable('job_run')
-      .set({ ...outcome, finished_at: new Date() })
-      .where('run_id', '=', runId)
-      .execute();
+    finishRun(db, runId, outcome);
   try {
     await finish({
       status,

@@ -1,8 +1,13 @@
 // The six weekly KPIs of spec/kpis.md as pure functions over one learner's plain data: no I/O, no
 // clock. Each function applies its own windows to the attempts it is given, so an input may hold
 // more than a KPI needs. A KPI whose data condition fails is null, never 0.
-import type { Kpis } from '../db/schema.js';
 import { normalCdf } from '../irt/distributions.js';
+
+/** The six weekly KPIs of spec/kpis.md, in their order of presentation: the one definition of the set. */
+export const KPI_KEYS = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
+export type KpiKey = (typeof KPI_KEYS)[number];
+/** A learner's week: each KPI, or null when its data condition failed. */
+export type Kpis = Record<KpiKey, number | null>;
 
 const DAY_MS = 86_400_000;
 

@@ -8,9 +8,11 @@ import type { RouteDeps } from '../api/route-deps.js';
 import { DayInput, Id, BEARER as security } from '../api/schemas.js';
 import { dateInput, invalidField } from '../api/time-input.js';
 import type { WeeklyKpiTable } from '../db/schema.js';
+import { topicFeatures } from '../features/reads.js';
 import { addDays, isoWeekStart, utcToday } from '../jobs/dates.js';
-import { computeWeeklyKpis } from './job.js';
 import { kpiAsOf } from './kpis.js';
+import { weeklyKpiRow, weeklyKpisSince } from './repository.js';
+import { computeWeeklyKpis } from './service.js';
 
 const MAX_FEATURE_DAYS = 366;
 
@@ -88,13 +90,7 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
       const userId = request.query.user_id ?? principal.sub;
       assertOwnOrScope(principal, userId, 'analysis:run');
       const since = addDays(isoWeekStart(utcToday(new Date())), -7 * (request.query.weeks - 1));
-      const rows = await db
-        .selectFrom('weekly_kpi')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('week_start', '>=', since)
-        .orderBy('week_start', 'desc')
-        .execute();
+      const rows = await weeklyKpisSince(db, userId, since);
       return { user_id: userId, weeks: rows.map(toWeekly) };
     },
   );
@@ -148,12 +144,8 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
             'KPIs exist only for learners active in that window',
         );
       }
-      const row = await db
-        .selectFrom('weekly_kpi')
-        .selectAll()
-        .where('user_id', '=', userId)
-        .where('week_start', '=', weekStart)
-        .executeTakeFirstOrThrow();
+      const row = await weeklyKpiRow(db, userId, weekStart);
+      if (!row) throw new Error(`the recomputed row of ${userId} for ${weekStart} is missing`);
       return toWeekly(row);
     },
   );
@@ -199,17 +191,7 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
           `is more than ${MAX_FEATURE_DAYS - 1} days before to ${to}; ask for less`,
         );
       }
-      const rows = await db
-        .selectFrom('features_topic_daily as f')
-        .leftJoin('topic as t', 't.topic_id', 'f.topic_id')
-        .selectAll('f')
-        .select('t.name as topic_name')
-        .where('f.user_id', '=', userId)
-        .where('f.date', '>=', from)
-        .where('f.date', '<=', to)
-        .orderBy('f.date')
-        .orderBy('f.topic_id')
-        .execute();
+      const rows = await topicFeatures(db, userId, from, to);
       return {
         user_id: userId,
         from,

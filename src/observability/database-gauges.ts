@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { readOverexposed } from '../adaptive/repository.js';
 import type { Database } from '../db/connection.js';
-import { notDryRun } from '../jobs/runner.js';
+import { notDryRun } from '../jobs/runs.js';
 import type { Metrics } from './metrics.js';
 
 /** Default cache of a refresh: shorter than any scrape interval, so each scrape sees fresh values. */

@@ -4,9 +4,9 @@
 import { sql } from 'kysely';
 import { isTimeZone } from '../config.js';
 import type { Db } from '../db/connection.js';
-import type { Kpis } from '../db/schema.js';
 import { addDays } from '../jobs/dates.js';
 import { inShard, type Shard } from '../jobs/shard.js';
+import type { Kpis } from '../kpis/kpis.js';
 import { localDateTime } from './messages.js';
 import {
   type DailyActivity,

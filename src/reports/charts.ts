@@ -4,12 +4,12 @@
 // Every series differs by shape, lightness or a text label, so the charts also read in grey print.
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
+import type { KpiKey } from '../kpis/kpis.js';
 import { formatNumber, formatPercent, localDateTime, type Messages } from './messages.js';
 import {
   CHURN_HIGH,
   CHURN_MEDIUM,
   churnBand,
-  type KpiKey,
   type KpiValues,
   type ReportViewModel,
   type ScoreScale,

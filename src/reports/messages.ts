@@ -1,8 +1,9 @@
 // The report's one message catalogue: every label, sentence and axis title, in Korean (the default)
 // and English. Wording changes happen here only; the renderers never hold text of their own.
 
+import type { KpiKey } from '../kpis/kpis.js';
 import { plural } from '../plural.js';
-import type { ChurnBand, Edition, KpiKey, Locale, Recommendation, Trend } from './view-model.js';
+import type { ChurnBand, Edition, Locale, Recommendation, Trend } from './view-model.js';
 
 export interface Messages {
   locale: Locale;

@@ -2,6 +2,7 @@
 // `layoutReport` is the one place to change the report's structure; html.ts and pdf.ts only draw
 // the layout it returns, so both formats always carry the same content.
 import { createRequire } from 'node:module';
+import { KPI_KEYS, type KpiKey } from '../kpis/kpis.js';
 import {
   churnGauge,
   dailyChart,
@@ -21,8 +22,6 @@ import type { ReportFormat } from './storage.js';
 import {
   churnBand,
   type Edition,
-  KPI_KEYS,
-  type KpiKey,
   type ReportViewModel,
   recommendations,
   topicOrder,

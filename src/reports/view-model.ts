@@ -1,6 +1,7 @@
 // The data of one weekly learner report, computed once (from the database by the job, by hand in tests)
 // and rendered to HTML and PDF. Pure: no I/O. Dates are the learner's local `YYYY-MM-DD`, times
 // ISO 8601 instants (shown in `learner.time_zone`).
+import type { KpiKey } from '../kpis/kpis.js';
 
 export const LOCALES = ['ko', 'en'] as const;
 export type Locale = (typeof LOCALES)[number];
@@ -35,8 +36,6 @@ export function toScore(theta: number, scale: ScoreScale): number {
 }
 
 /** Display order of the KPIs everywhere in the report. */
-export const KPI_KEYS = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
-export type KpiKey = (typeof KPI_KEYS)[number];
 /** A KPI is null when its data condition failed (kpis.md); it is never defaulted to 0. */
 export type KpiValues = Record<KpiKey, number | null>;
 

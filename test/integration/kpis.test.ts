@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadConfig } from '../../src/config.js';
-import type { Kpis } from '../../src/db/schema.js';
 import type { JobDefinition } from '../../src/jobs/contract.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { runJob } from '../../src/jobs/runner.js';
-import { computeWeeklyKpis } from '../../src/kpis/job.js';
+import type { Kpis } from '../../src/kpis/kpis.js';
 import { kpiAsOf, normalCdf } from '../../src/kpis/kpis.js';
+import { computeWeeklyKpis } from '../../src/kpis/service.js';
 import { writeAbilities, writeActivity } from '../helpers/activity.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { gatedJob } from '../helpers/gated-job.js';

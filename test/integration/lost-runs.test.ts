@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../../src/config.js';
-import { LOST_RUN_ERROR } from '../../src/db/connection.js';
 import { findJob } from '../../src/jobs/registry.js';
 import { failLostRuns, runJob } from '../../src/jobs/runner.js';
+import { LOST_RUN_ERROR } from '../../src/jobs/runs.js';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.js';
 import { gatedJob } from '../helpers/gated-job.js';
 

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
-import { LOST_RUN_ERROR } from '../../src/db/connection.js';
 import { fireTimes } from '../../src/jobs/cron.js';
+import { LOST_RUN_ERROR } from '../../src/jobs/runs.js';
 import {
   SCHEDULED_JOBS_QUEUE,
   type ScheduledRun,

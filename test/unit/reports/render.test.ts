@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { parseHTML } from 'linkedom';
 import { PDFParse } from 'pdf-parse';
+import { KPI_KEYS } from '../../../src/kpis/kpis.js';
 import {
   churnGauge,
   dailyChart,
@@ -16,7 +17,7 @@ import {
 import { SECTION_IDS } from '../../../src/reports/layout.js';
 import { messages } from '../../../src/reports/messages.js';
 import { layoutReport, renderReport } from '../../../src/reports/render.js';
-import { type Edition, KPI_KEYS, type ReportViewModel } from '../../../src/reports/view-model.js';
+import type { Edition, ReportViewModel } from '../../../src/reports/view-model.js';
 import { emptyWeek, fullWeek, noTheta } from './fixtures.js';
 import { assertWellFormedXml } from './xml.js';
 
