@@ -8,6 +8,7 @@
 // (planning the read cost as much as running it).
 import type { Database } from '../db/connection.js';
 import { type ItemParams, OnlineScorer } from '../irt/index.js';
+import { insertOnlineTheta } from './repository.js';
 
 export type ThetaUpdateErrorCode = 'NO_CALIBRATION' | 'NO_RESPONSES' | 'SESSION_NOT_FOUND';
 
@@ -178,18 +179,15 @@ export class ThetaUpdater {
     }
     const { theta, se } = bank.scorer.eap(idx.subarray(0, n), x.subarray(0, n));
     const sessionId = req.sessionId ?? snap.newest_session;
-    const [written] = (
-      await this.database.query<{ fitted_at: Date }>(
-        // Asynchronous commit (one statement, no extra round trip): a derived row, recomputed by the
-        // next update; a later synchronous commit (the queue's job completion) flushes it anyway.
-        `INSERT INTO mirt_ability (user_id, theta, se, model, version, source, session_id, n_responses)
-         SELECT $1, $2, $3, $4, $5, 'online', $6, $7
-         FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
-         RETURNING fitted_at`,
-        [req.userId, theta, se, snap.model, snap.run_id, sessionId, n],
-        'theta-update-insert',
-      )
-    ).rows;
+    const updatedAt = await insertOnlineTheta(this.database, {
+      userId: req.userId,
+      theta,
+      se,
+      model: snap.model,
+      version: snap.run_id,
+      sessionId,
+      nResponses: n,
+    });
     return {
       userId: req.userId,
       theta,
@@ -199,7 +197,7 @@ export class ThetaUpdater {
       sessionId,
       nResponses: n,
       nSkipped: skipped,
-      updatedAt: written!.fitted_at,
+      updatedAt,
     };
   }
 

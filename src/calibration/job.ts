@@ -5,6 +5,7 @@
 // mirt_item_fit (fit and drift against the previous run), mirt_model_fit (model fit, reliability),
 // mirt_dropped_anchor. The run id is `cal-<date>`, so a re-run for the same day replaces its rows.
 import { sql } from 'kysely';
+import { deleteCalibrationAbilities, insertCalibrationAbilities } from '../ability/repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import {
@@ -113,11 +114,7 @@ export async function mirtCalibrate(
   }
 
   // Replace this run's earlier rows (a re-run of the same day).
-  await db
-    .deleteFrom('mirt_ability')
-    .where('version', '=', runId)
-    .where('source', '=', 'calibration')
-    .execute();
+  await deleteCalibrationAbilities(db, runId);
   await db.deleteFrom('mirt_item_params').where('version', '=', runId).execute();
   await db.deleteFrom('mirt_fit_meta').where('run_id', '=', runId).execute();
 
@@ -245,11 +242,11 @@ export async function mirtCalibrate(
   const abilities = cal.abilities!;
   const perPerson = new Int32Array(data.nPersons);
   for (let p = 0; p < data.nPersons; p++) perPerson[p] = data.personPtr[p + 1]! - data.personPtr[p]!;
-  await sql`
-    INSERT INTO mirt_ability (user_id, theta, se, model, version, source, n_responses, fitted_at)
-    SELECT u, t, s, ${model}, ${runId}, 'calibration', n, ${asOf}::timestamptz
-    FROM unnest(${data.personIds}::text[], ${Array.from(abilities.theta)}::float8[], ${Array.from(abilities.se)}::float8[],
-      ${Array.from(perPerson)}::int[]) AS x(u, t, s, n)`.execute(db);
+  await insertCalibrationAbilities(
+    db,
+    { runId, model, fittedAt: asOf },
+    { userIds: data.personIds, theta: abilities.theta, se: abilities.se, nResponses: perPerson },
+  );
   const health = await writeHealth(db, runId, data, cal, previous, fit.screened);
   await writeDropped(db, runId, link.dropped ?? []);
   if (gauges) {
