@@ -1,8 +1,9 @@
 // Set-based bulk writes of source data (learners, topics, items, sessions, attempts): one
 // INSERT … SELECT FROM unnest(…) per batch, never a row at a time. Used by the import command and
 // the synthetic platform loader; the HTTP ingestion routes write through the same statements.
-import { sql } from 'kysely';
+import { type Insertable, sql } from 'kysely';
 import type { Db } from '../db/connection.js';
+import type { ExamSessionTable } from '../db/schema.js';
 import { UserError } from '../user-error.js';
 
 const BATCH = 5000;
@@ -276,4 +277,56 @@ export async function writeSourceBatch(
     const goals = await upsertGoals(trx, batch.goals ?? []);
     return { topics, items, learners, sessions, goals, ...attempts };
   });
+}
+
+/** Creates the learner if it is new (a session may be the first sight of a learner). */
+export async function ensureLearner(db: Db, userId: string, orgId: string | null): Promise<void> {
+  await db
+    .insertInto('learner')
+    .values({ user_id: userId, org_id: orgId })
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+}
+
+export type NewSession = Insertable<ExamSessionTable>;
+
+/** Inserts a session unless its id exists; returns the new row, or undefined when the id was taken. */
+export function insertSession(db: Db, session: NewSession) {
+  return db
+    .insertInto('exam_session')
+    .values(session)
+    .onConflict((oc) => oc.column('session_id').doNothing())
+    .returningAll()
+    .executeTakeFirst();
+}
+
+/** A session by id; `forUpdate` locks it for the rest of the caller's transaction. */
+export function findSession(db: Db, sessionId: string, opts: { forUpdate?: boolean } = {}) {
+  const q = db.selectFrom('exam_session').selectAll().where('session_id', '=', sessionId);
+  return (opts.forUpdate ? q.forUpdate() : q).executeTakeFirst();
+}
+
+/** How many attempts a session has, and how many were correct. */
+export async function sessionAttemptCounts(
+  db: Db,
+  sessionId: string,
+): Promise<{ count: number; correct: number }> {
+  const r = await db
+    .selectFrom('attempt')
+    .select((eb) => [
+      eb.fn.countAll<string>().as('count'),
+      eb.fn.count<string>('attempt_id').filterWhere('correct', '=', true).as('correct'),
+    ])
+    .where('session_id', '=', sessionId)
+    .executeTakeFirstOrThrow();
+  return { count: Number(r.count), correct: Number(r.correct) };
+}
+
+/** Marks an open session completed, now (or at its start, when that is within the clock-skew allowance ahead). */
+export async function completeSession(db: Db, sessionId: string): Promise<void> {
+  await db
+    .updateTable('exam_session')
+    .set({ status: 'completed', completed_at: sql<Date>`greatest(now(), started_at)` })
+    .where('session_id', '=', sessionId)
+    .execute();
 }

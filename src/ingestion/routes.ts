@@ -2,7 +2,7 @@
 // set-based INSERT … SELECT, duplicates by client_attempt_id skipped), complete.
 import { randomUUID } from 'node:crypto';
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import { type Selectable, sql, type Transaction } from 'kysely';
+import type { Selectable, Transaction } from 'kysely';
 import { unservedItems } from '../adaptive/repository.js';
 import { type AdaptiveSettings, CatSessionError, CatSessions } from '../adaptive/sessions.js';
 import { assertOwnOrScope, type Principal, principalOfRequest, requireScope } from '../api/auth.js';
@@ -12,7 +12,17 @@ import { Id, InstantInput, BEARER as security } from '../api/schemas.js';
 import { instantInput } from '../api/time-input.js';
 import type { ExamSessionTable, Schema } from '../db/schema.js';
 import { MAX_HINTS, MAX_RESPONSE_TIME_MS } from './limits.js';
-import { conflictingAttempts, insertAttempts, type SentAttempt, unknownItems } from './repository.js';
+import {
+  completeSession,
+  conflictingAttempts,
+  ensureLearner,
+  findSession,
+  insertAttempts,
+  insertSession,
+  type SentAttempt,
+  sessionAttemptCounts,
+  unknownItems,
+} from './repository.js';
 
 const Session = Type.Object({
   session_id: Type.String(),
@@ -230,12 +240,7 @@ const CAT_ERROR_STATUS = {
 
 /** The session, locked for the rest of the transaction, after the 404 and ownership checks. */
 async function lockSession(trx: Transaction<Schema>, sessionId: string, principal: Principal) {
-  const session = await trx
-    .selectFrom('exam_session')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .forUpdate()
-    .executeTakeFirst();
+  const session = await findSession(trx, sessionId, { forUpdate: true });
   if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
   assertOwnOrScope(principal, session.user_id, 'analysis:run');
   return session;
@@ -271,31 +276,19 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
 
       // A refusal is thrown inside the transaction: the learner row goes with it.
       const { row, created } = await database.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto('learner')
-          .values({ user_id: userId, org_id: orgId })
-          .onConflict((oc) => oc.column('user_id').doNothing())
-          .execute();
-        const inserted = await trx
-          .insertInto('exam_session')
-          .values({
-            session_id: sessionId,
-            user_id: userId,
-            exam_id: body.exam_id ?? null,
-            status: 'open',
-            started_at: startedAt,
-            mode: settings ? 'adaptive' : 'fixed',
-            settings: settings && JSON.stringify(settings),
-          })
-          .onConflict((oc) => oc.column('session_id').doNothing())
-          .returningAll()
-          .executeTakeFirst();
+        await ensureLearner(trx, userId, orgId);
+        const inserted = await insertSession(trx, {
+          session_id: sessionId,
+          user_id: userId,
+          exam_id: body.exam_id ?? null,
+          status: 'open',
+          started_at: startedAt,
+          mode: settings ? 'adaptive' : 'fixed',
+          settings: settings && JSON.stringify(settings),
+        });
         if (inserted) return { row: inserted, created: true };
-        const existing = await trx
-          .selectFrom('exam_session')
-          .selectAll()
-          .where('session_id', '=', sessionId)
-          .executeTakeFirstOrThrow();
+        const existing = await findSession(trx, sessionId);
+        if (!existing) throw new Error(`session ${sessionId} neither inserted nor found`);
         if (existing.user_id !== userId) {
           throw new ApiError(409, 'SESSION_EXISTS', `session ${sessionId} already exists`);
         }
@@ -320,25 +313,10 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
     async (request) => {
       const principal = principalOfRequest(request);
       const { session_id: sessionId } = request.params;
-      const session = await database.db
-        .selectFrom('exam_session')
-        .selectAll()
-        .where('session_id', '=', sessionId)
-        .executeTakeFirst();
+      const session = await findSession(database.db, sessionId);
       if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
       assertOwnOrScope(principal, session.user_id, 'analysis:run');
-      const counts = await database.db
-        .selectFrom('attempt')
-        .select((eb) => [
-          eb.fn.countAll<string>().as('count'),
-          eb.fn.count<string>('attempt_id').filterWhere('correct', '=', true).as('correct'),
-        ])
-        .where('session_id', '=', sessionId)
-        .executeTakeFirstOrThrow();
-      return {
-        ...toSession(session),
-        attempts: { count: Number(counts.count), correct: Number(counts.correct) },
-      };
+      return { ...toSession(session), attempts: await sessionAttemptCounts(database.db, sessionId) };
     },
   );
 
@@ -497,12 +475,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
           throw new ApiError(409, 'SESSION_ABANDONED', `session ${sessionId} was abandoned`);
         }
         if (session.status === 'open') {
-          await trx
-            .updateTable('exam_session')
-            // A started_at within the clock-skew allowance may still be ahead of now.
-            .set({ status: 'completed', completed_at: sql<Date>`greatest(now(), started_at)` })
-            .where('session_id', '=', sessionId)
-            .execute();
+          await completeSession(trx, sessionId);
         }
         return session.user_id;
       });
