@@ -5,6 +5,7 @@ import { requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
+import { itemParamHistory, itemsPage, itemTopic } from './repository.js';
 
 const ParamsRow = Type.Object({
   version: Type.String({ description: 'the calibration run id' }),
@@ -63,30 +64,15 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { da
     },
     async (request) => {
       const { limit, after, topic_id: topicId } = request.query;
-      // Keyset paging on the primary key: each page costs the same however deep it is.
-      let page = database.db
-        .selectFrom('item')
-        .select(['item_id', 'topic_id', 'tags'])
-        .orderBy('item_id')
-        .limit(limit + 1);
-      if (after !== undefined) page = page.where('item_id', '>', after);
-      if (topicId !== undefined) page = page.where('topic_id', '=', topicId);
-      const rows = await page.execute();
-      const items = rows.slice(0, limit);
-      // A second query by ids, so the view's DISTINCT ON runs for this page's items only.
-      const current =
-        items.length === 0
-          ? []
-          : await database.db
-              .selectFrom('mirt_item_params_current')
-              .select(['item_id', 'version', 'model', 'params', 'fitted_at'])
-              .where(
-                'item_id',
-                'in',
-                items.map((i) => i.item_id),
-              )
-              .execute();
-      const byItem = new Map(current.map((c) => [c.item_id, c]));
+      const {
+        items,
+        current: byItem,
+        more,
+      } = await itemsPage(database.db, {
+        limit,
+        ...(after !== undefined && { after }),
+        ...(topicId !== undefined && { topicId }),
+      });
       return {
         items: items.map((i) => {
           const c = byItem.get(i.item_id);
@@ -104,7 +90,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { da
               : null,
           };
         }),
-        next_after: rows.length > limit ? items[items.length - 1]!.item_id : null,
+        next_after: more ? items[items.length - 1]!.item_id : null,
       };
     },
   );
@@ -133,29 +119,12 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { da
     },
     async (request) => {
       const { item_id: itemId } = request.params;
-      const item = await database.db
-        .selectFrom('item')
-        .select('topic_id')
-        .where('item_id', '=', itemId)
-        .executeTakeFirst();
-      if (!item) throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
-      const rows = await database.db
-        .selectFrom('mirt_item_params as p')
-        .innerJoin('mirt_fit_meta as m', (j) =>
-          j.onRef('m.run_id', '=', 'p.version').on('m.status', '=', 'succeeded'),
-        )
-        .leftJoin('mirt_item_params_current as c', (j) =>
-          j.onRef('c.item_id', '=', 'p.item_id').onRef('c.version', '=', 'p.version'),
-        )
-        .select(['p.version', 'p.model', 'p.params', 'p.fitted_at', 'c.version as current_version'])
-        .where('p.item_id', '=', itemId)
-        .orderBy('p.fitted_at', 'desc')
-        .orderBy('p.version', 'desc')
-        .limit(request.query.limit)
-        .execute();
+      const topicId = await itemTopic(database.db, itemId);
+      if (topicId === undefined) throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+      const rows = await itemParamHistory(database.db, itemId, request.query.limit);
       return {
         item_id: itemId,
-        topic_id: item.topic_id,
+        topic_id: topicId,
         history: rows.map((r) => ({
           version: r.version,
           model: r.model,

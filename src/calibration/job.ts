@@ -4,7 +4,6 @@
 // covariances), one calibration mirt_ability per learner, and the bank's health (issue 17):
 // mirt_item_fit (fit and drift against the previous run), mirt_model_fit (model fit, reliability),
 // mirt_dropped_anchor. The run id is `cal-<date>`, so a re-run for the same day replaces its rows.
-import { sql } from 'kysely';
 import { deleteCalibrationAbilities, insertCalibrationAbilities } from '../ability/repository.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
@@ -15,7 +14,6 @@ import {
   calibrateLinked,
   calibrationFitModel,
   type DriftItem,
-  type DroppedAnchor,
   fitStatistics,
   fromTriples,
   type ItemDrift,
@@ -26,6 +24,17 @@ import {
 import type { JobResult } from '../jobs/contract.js';
 import { addDays, dayStart } from '../jobs/dates.js';
 import type { Metrics } from '../observability/metrics.js';
+import {
+  deleteRun,
+  insertDroppedAnchors,
+  insertItemFits,
+  insertItemParams,
+  insertModelFit,
+  insertRun,
+  latestResponses,
+  previousRun,
+  runItemParams,
+} from './repository.js';
 
 /** The 3PL calibration's default Beta prior on the guessing parameter (spec/irt.md). */
 const C_PRIOR = { alpha: 5, beta: 17 } as const;
@@ -35,48 +44,15 @@ interface Anchors {
   source: 'tagged' | 'shared-with-previous' | 'none';
 }
 
-/** The latest succeeded run fitted before `asOf` (a backfill links to the run before it, not the newest). */
-async function previousRun(db: Db, runId: string, asOf: Date) {
-  return db
-    .selectFrom('mirt_fit_meta')
-    .select(['run_id'])
-    .where('status', '=', 'succeeded')
-    .where('run_id', '<>', runId)
-    .where('fitted_at', '<', asOf)
-    .orderBy('fitted_at', 'desc')
-    .executeTakeFirst();
-}
-
 /**
  * Tagged anchors with parameters in the previous run (the current ones as of this run) if there
  * are at least 5, else all the previous run's items.
  */
 async function findAnchors(db: Db, previous: string | undefined): Promise<Anchors> {
   if (!previous) return { params: new Map(), source: 'none' };
-  const tagged = await db
-    .selectFrom('mirt_item_params as p')
-    .innerJoin('item', 'item.item_id', 'p.item_id')
-    .select(['p.item_id', 'p.params'])
-    .where('p.version', '=', previous)
-    .where(sql<boolean>`'anchor' = ANY(item.tags)`)
-    .execute();
-  if (tagged.length >= 5)
-    return { params: new Map(tagged.map((r) => [r.item_id, r.params])), source: 'tagged' };
-  const shared = await db
-    .selectFrom('mirt_item_params')
-    .select(['item_id', 'params'])
-    .where('version', '=', previous)
-    .execute();
-  return { params: new Map(shared.map((r) => [r.item_id, r.params])), source: 'shared-with-previous' };
-}
-
-/** Run × item rows of the anchors screened out (also for a refused run). */
-async function writeDropped(db: Db, runId: string, dropped: readonly DroppedAnchor[]): Promise<void> {
-  if (dropped.length === 0) return;
-  await db
-    .insertInto('mirt_dropped_anchor')
-    .values(dropped.map((d) => ({ run_id: runId, item_id: d.itemId, db: d.db, z: d.z, round: d.round })))
-    .execute();
+  const tagged = await runItemParams(db, previous, { taggedAnchors: true });
+  if (tagged.size >= 5) return { params: tagged, source: 'tagged' };
+  return { params: await runItemParams(db, previous), source: 'shared-with-previous' };
 }
 
 /**
@@ -97,32 +73,20 @@ export async function mirtCalibrate(
   const asOf = new Date(Math.min(Date.now(), end.getTime() - 1));
   const windowStart = addDays(date, -(lookbackDays - 1));
   const t0 = performance.now();
-  // Each learner's latest answer to each item in the window; with MIRT_MAX_OBS the most recent
-  // of those only, so the fit's memory and time stay bounded however busy the window was.
-  const latest = sql`
-    SELECT DISTINCT ON (user_id, item_id) user_id, item_id, correct, answered_at, attempt_id
-    FROM attempt
-    WHERE answered_at >= ${dayStart(windowStart)}::timestamptz AND answered_at < ${end}::timestamptz
-    ORDER BY user_id, item_id, answered_at DESC, attempt_id DESC`;
-  const responses = await sql<{ user_id: string; item_id: string; correct: boolean }>`
-    SELECT user_id, item_id, correct FROM (${latest}) latest
-    ${maxObs > 0 ? sql`ORDER BY answered_at DESC, attempt_id DESC LIMIT ${maxObs}` : sql`ORDER BY user_id, item_id`}`.execute(
-    db,
-  );
-  if (responses.rows.length === 0) {
+  const responses = await latestResponses(db, dayStart(windowStart), end, maxObs);
+  if (responses.length === 0) {
     return { written: {}, note: `nothing to do: no responses from ${windowStart} to ${date}` };
   }
 
   // Replace this run's earlier rows (a re-run of the same day).
   await deleteCalibrationAbilities(db, runId);
-  await db.deleteFrom('mirt_item_params').where('version', '=', runId).execute();
-  await db.deleteFrom('mirt_fit_meta').where('run_id', '=', runId).execute();
+  await deleteRun(db, runId);
 
   const previous = (await previousRun(db, runId, asOf))?.run_id;
   const anchors =
     linking === 'none' ? { params: new Map(), source: 'none' as const } : await findAnchors(db, previous);
   const data = fromTriples(
-    responses.rows.map((r) => ({ userId: r.user_id, itemId: r.item_id, correct: r.correct ? 1 : 0 })),
+    responses.map((r) => ({ userId: r.user_id, itemId: r.item_id, correct: r.correct ? 1 : 0 })),
     { minItemResponses },
   );
   const present = data.itemIds.filter((id) => anchors.params.has(id)).length;
@@ -158,18 +122,15 @@ export async function mirtCalibrate(
     });
   } catch (err) {
     const dropped = err instanceof AnchorScreeningError ? err.dropped : [];
-    await db
-      .insertInto('mirt_fit_meta')
-      .values({
-        run_id: runId,
-        model,
-        fitted_at: asOf,
-        status: 'failed',
-        model_spec: JSON.stringify(spec),
-        metrics: JSON.stringify({ error: (err as Error).message }),
-      })
-      .execute();
-    await writeDropped(db, runId, dropped);
+    await insertRun(db, {
+      run_id: runId,
+      model,
+      fitted_at: asOf,
+      status: 'failed',
+      model_spec: JSON.stringify(spec),
+      metrics: JSON.stringify({ error: (err as Error).message }),
+    });
+    await insertDroppedAnchors(db, runId, dropped);
     gauges?.irtItemsFlagged.set({ reason: 'dropped_anchor' }, dropped.length);
     return {
       written: { mirt_fit_meta: 1, ...(dropped.length && { mirt_dropped_anchor: dropped.length }) },
@@ -188,29 +149,26 @@ export async function mirtCalibrate(
     latent_mean: cal.latent.mean,
     latent_variance: cal.latent.variance,
   };
-  await db
-    .insertInto('mirt_fit_meta')
-    .values({
-      run_id: runId,
-      model,
-      fitted_at: asOf,
-      status: 'succeeded',
-      model_spec: JSON.stringify({
-        ...spec,
-        linking: {
-          method: link.method,
-          anchors: link.anchors,
-          A: link.A,
-          B: link.B,
-          n_anchors: link.nAnchors,
-          dropped: link.dropped?.map((d) => d.itemId) ?? [],
-        },
-      }),
-      metrics: JSON.stringify(metrics),
-    })
-    .execute();
+  await insertRun(db, {
+    run_id: runId,
+    model,
+    fitted_at: asOf,
+    status: 'succeeded',
+    model_spec: JSON.stringify({
+      ...spec,
+      linking: {
+        method: link.method,
+        anchors: link.anchors,
+        A: link.A,
+        B: link.B,
+        n_anchors: link.nAnchors,
+        dropped: link.dropped?.map((d) => d.itemId) ?? [],
+      },
+    }),
+    metrics: JSON.stringify(metrics),
+  });
   const counts = new Map<string, { n: number; correct: number }>();
-  for (const r of responses.rows) {
+  for (const r of responses) {
     const c = counts.get(r.item_id) ?? { n: 0, correct: 0 };
     c.n++;
     if (r.correct) c.correct++;
@@ -235,10 +193,7 @@ export async function mirtCalibrate(
       }),
     };
   });
-  await sql`
-    INSERT INTO mirt_item_params (item_id, version, model, params, fitted_at)
-    SELECT *, ${asOf}::timestamptz FROM unnest(${items.map((i) => i.item_id)}::text[], ${items.map((i) => i.version)}::text[],
-      ${items.map((i) => i.model)}::text[], ${items.map((i) => i.params)}::jsonb[])`.execute(db);
+  await insertItemParams(db, asOf, items);
   const abilities = cal.abilities!;
   const perPerson = new Int32Array(data.nPersons);
   for (let p = 0; p < data.nPersons; p++) perPerson[p] = data.personPtr[p + 1]! - data.personPtr[p]!;
@@ -248,7 +203,7 @@ export async function mirtCalibrate(
     { userIds: data.personIds, theta: abilities.theta, se: abilities.se, nResponses: perPerson },
   );
   const health = await writeHealth(db, runId, data, cal, previous, fit.screened);
-  await writeDropped(db, runId, link.dropped ?? []);
+  await insertDroppedAnchors(db, runId, link.dropped ?? []);
   if (gauges) {
     gauges.irtItemsFlagged.set({ reason: 'drift' }, health.drifted);
     gauges.irtItemsFlagged.set({ reason: 'misfit' }, health.misfit);
@@ -265,7 +220,7 @@ export async function mirtCalibrate(
       ...(link.dropped?.length && { mirt_dropped_anchor: link.dropped.length }),
     },
     counts: {
-      responses: responses.rows.length,
+      responses: responses.length,
       itemsExcluded: data.excludedItems.length,
       iterations: cal.iterations,
     },
@@ -289,19 +244,13 @@ async function writeHealth(
   const fit = fitStatistics(data, calibrationFitModel(cal));
   let drift = new Map<string, ItemDrift>();
   if (previous && screened) {
-    const prev = await db
-      .selectFrom('mirt_item_params')
-      .select(['item_id', 'params'])
-      .where('version', '=', previous)
-      .execute();
-    const before: DriftItem[] = prev.map((r) => ({
-      itemId: r.item_id,
-      a: r.params.a,
-      b: r.params.b,
-      c: r.params.c,
-      ...((r.params as { cov?: DriftItem['cov'] }).cov && {
-        cov: (r.params as { cov?: DriftItem['cov'] }).cov,
-      }),
+    const prev = await runItemParams(db, previous);
+    const before: DriftItem[] = [...prev].map(([itemId, params]) => ({
+      itemId,
+      a: params.a,
+      b: params.b,
+      c: params.c,
+      ...((params as { cov?: DriftItem['cov'] }).cov && { cov: (params as { cov?: DriftItem['cov'] }).cov }),
     }));
     drift = new Map(itemDrift(before, screened.items).map((d) => [d.itemId, d]));
   }
@@ -310,24 +259,21 @@ async function writeHealth(
     0.05,
   );
   const m = fit.model;
-  await db
-    .insertInto('mirt_model_fit')
-    .values({
-      run_id: runId,
-      m2: m.M2,
-      m2_df: m.df,
-      m2_p: m.p,
-      rmsea: m.RMSEA,
-      rmsea_5: m.RMSEA_5,
-      rmsea_95: m.RMSEA_95,
-      srmsr: m.SRMSR,
-      tli: m.TLI,
-      cfi: m.CFI,
-      marginal_rxx: m.marginal_rxx,
-      empirical_rxx: m.empirical_rxx,
-      notes: JSON.stringify(fit.notes),
-    })
-    .execute();
+  await insertModelFit(db, {
+    run_id: runId,
+    m2: m.M2,
+    m2_df: m.df,
+    m2_p: m.p,
+    rmsea: m.RMSEA,
+    rmsea_5: m.RMSEA_5,
+    rmsea_95: m.RMSEA_95,
+    srmsr: m.SRMSR,
+    tli: m.TLI,
+    cfi: m.CFI,
+    marginal_rxx: m.marginal_rxx,
+    empirical_rxx: m.empirical_rxx,
+    notes: JSON.stringify(fit.notes),
+  });
   const rows = fit.items.map((it) => {
     const d = drift.get(it.itemId);
     return {
@@ -353,12 +299,7 @@ async function writeHealth(
       drift_flag: d ? d.flag : null,
     };
   });
-  // Batches keep each statement's parameter count well below PostgreSQL's 65,535.
-  for (let i = 0; i < rows.length; i += 1000)
-    await db
-      .insertInto('mirt_item_fit')
-      .values(rows.slice(i, i + 1000))
-      .execute();
+  await insertItemFits(db, rows);
   return {
     drifted: [...drift.values()].filter((d) => d.flag).length,
     misfit: misfit.filter(Boolean).length,

@@ -6,8 +6,8 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
 import type { MirtItemFitTable } from '../db/schema.js';
-import { unknownItems } from '../ingestion/repository.js';
 import { benjaminiHochberg } from '../irt/index.js';
+import { calibrationRun, itemParamHistory, itemTopic } from './repository.js';
 
 const Num = Type.Union([Type.Number(), Type.Null()]);
 const Int = Type.Union([Type.Integer(), Type.Null()]);
@@ -72,27 +72,6 @@ function fitOf(r: FitRow) {
   };
 }
 
-const fitColumns = [
-  'f.infit',
-  'f.outfit',
-  'f.infit_z',
-  'f.outfit_z',
-  'f.sx2',
-  'f.sx2_df',
-  'f.sx2_p',
-  'f.sx2_rmsea',
-  'f.previous_run',
-  'f.da',
-  'f.db',
-  'f.dc',
-  'f.lord_chi2',
-  'f.drift_df',
-  'f.drift_p',
-  'f.q_flag',
-  'f.area',
-  'f.drift_flag',
-] as const;
-
 export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { database }) => {
   app.get(
     '/items/:item_id/history',
@@ -135,23 +114,10 @@ export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     },
     async (request) => {
       const { item_id: itemId } = request.params;
-      if ((await unknownItems(database.db, [itemId])).length > 0) {
+      if ((await itemTopic(database.db, itemId)) === undefined) {
         throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
       }
-      const rows = await database.db
-        .selectFrom('mirt_item_params as p')
-        .innerJoin('mirt_fit_meta as m', (j) =>
-          j.onRef('m.run_id', '=', 'p.version').on('m.status', '=', 'succeeded'),
-        )
-        .leftJoin('mirt_item_fit as f', (j) =>
-          j.onRef('f.run_id', '=', 'p.version').onRef('f.item_id', '=', 'p.item_id'),
-        )
-        .select(['p.version', 'p.model', 'p.params', 'p.fitted_at', ...fitColumns])
-        .where('p.item_id', '=', itemId)
-        .orderBy('p.fitted_at', 'desc')
-        .orderBy('p.version', 'desc')
-        .limit(request.query.limit)
-        .execute();
+      const rows = await itemParamHistory(database.db, itemId, request.query.limit);
       return {
         item_id: itemId,
         history: rows.map((r) => ({
@@ -218,28 +184,9 @@ export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     },
     async (request) => {
       const { run_id: runId } = request.params;
-      const { db } = database;
-      const meta = await db
-        .selectFrom('mirt_fit_meta')
-        .selectAll()
-        .where('run_id', '=', runId)
-        .executeTakeFirst();
-      if (!meta) throw new ApiError(404, 'CALIBRATION_NOT_FOUND', `no calibration run ${runId}`);
-      const [m, dropped, items] = await Promise.all([
-        db.selectFrom('mirt_model_fit').selectAll().where('run_id', '=', runId).executeTakeFirst(),
-        db
-          .selectFrom('mirt_dropped_anchor')
-          .select(['item_id', 'db', 'z', 'round'])
-          .where('run_id', '=', runId)
-          .orderBy('item_id')
-          .execute(),
-        db
-          .selectFrom('mirt_item_fit')
-          .select(['item_id', 'sx2_p', 'drift_flag'])
-          .where('run_id', '=', runId)
-          .orderBy('item_id')
-          .execute(),
-      ]);
+      const run = await calibrationRun(database.db, runId);
+      if (!run) throw new ApiError(404, 'CALIBRATION_NOT_FOUND', `no calibration run ${runId}`);
+      const { meta, modelFit: m, dropped, items } = run;
       // Misfit: S-X² significant after Benjamini–Hochberg at 0.05, as the job's gauge counts it.
       const misfit = benjaminiHochberg(
         items.map((r) => r.sx2_p),
