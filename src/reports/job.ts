@@ -7,7 +7,6 @@
 // row without an object. A failing learner is recorded and the batch goes on.
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
 import type { JobContext, JobResult } from '../jobs/contract.js';
 import { utcToday } from '../jobs/dates.js';
@@ -16,6 +15,7 @@ import { computeWeeklyKpis } from '../kpis/service.js';
 import { buildViewModels, learnersWithoutKpis, reportLearners } from './build.js';
 import type { RenderedReport } from './render.js';
 import { createRenderPool } from './render-pool.js';
+import { recordReports, type StoredReport } from './repository.js';
 import {
   CONTENT_TYPES,
   createReportStore,
@@ -52,14 +52,6 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
 }
 
-interface StoredReport {
-  edition: string;
-  format: ReportFormat;
-  key: string;
-  bytes: number;
-  sha256: string;
-}
-
 /** Stores every edition's and format's object, then records them; returns the number of rows upserted. */
 async function storeReport(
   db: Db,
@@ -80,26 +72,12 @@ async function storeReport(
       sha256: createHash('sha256').update(bytes).digest('hex'),
     });
   }
-  return db.transaction().execute(async (trx) => {
-    const rows = await sql<{ id: string }>`
-      INSERT INTO report_artifacts (user_id, week_start, edition, format, url, storage_key, bytes, sha256, generated_at)
-      SELECT ${vm.learner.user_id}, ${vm.week.start}::date, e, f, '', k, b, h, ${new Date(vm.generated_at)}
-      FROM unnest(${stored.map((s) => s.edition)}::text[], ${stored.map((s) => s.format)}::text[],
-                  ${stored.map((s) => s.key)}::text[], ${stored.map((s) => s.bytes)}::int[],
-                  ${stored.map((s) => s.sha256)}::text[]) AS x(e, f, k, b, h)
-      ON CONFLICT (user_id, week_start, edition, format) DO UPDATE SET storage_key = excluded.storage_key,
-        bytes = excluded.bytes, sha256 = excluded.sha256, generated_at = excluded.generated_at
-      RETURNING id`.execute(trx);
-    // The URL names the row's id, known only once the row exists.
-    for (const { id } of rows.rows) {
-      await trx
-        .updateTable('report_artifacts')
-        .set({ url: downloadUrl(publicBaseUrl, id) })
-        .where('id', '=', id)
-        .execute();
-    }
-    return rows.rows.length;
-  });
+  return recordReports(
+    db,
+    { userId: vm.learner.user_id, weekStart: vm.week.start, generatedAt: new Date(vm.generated_at) },
+    stored,
+    (id) => downloadUrl(publicBaseUrl, id),
+  );
 }
 
 export async function generateWeeklyReports(

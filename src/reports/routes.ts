@@ -6,6 +6,7 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
 import { dateInput } from '../api/time-input.js';
+import { findReport, learnerReports } from './repository.js';
 import {
   CONTENT_TYPES,
   createReportStore,
@@ -69,24 +70,19 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       const principal = principalOfRequest(request);
       const userId = request.query.user_id ?? principal.sub;
       assertOwnOrScope(principal, userId, 'analysis:run');
-      let q = database.db
-        .selectFrom('report_artifacts')
-        .select(['id', 'user_id', 'week_start', 'edition', 'format', 'bytes', 'sha256', 'generated_at'])
-        .where('user_id', '=', userId)
-        .orderBy('week_start', 'desc')
-        .orderBy('edition')
-        .orderBy('format');
-      const weekStart = request.query.week_start;
-      if (weekStart)
-        q = q.where('week_start', '=', dateInput(weekStart, 'week_start', 'querystring', config));
+      const given = request.query.week_start;
+      const weekStart = given ? dateInput(given, 'week_start', 'querystring', config) : undefined;
       // A learner sees the learner's edition only.
       const teacher = hasScope(principal, 'analysis:run');
       if (request.query.edition === 'teacher' && !teacher) {
         throw new ApiError(403, 'INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
       }
       const edition = request.query.edition ?? (teacher ? undefined : 'learner');
-      if (edition) q = q.where('edition', '=', edition);
-      const rows = await q.limit(request.query.limit).execute();
+      const rows = await learnerReports(database.db, userId, {
+        ...(weekStart && { weekStart }),
+        ...(edition && { edition }),
+        limit: request.query.limit,
+      });
       return {
         reports: rows.map(
           (r): Static<typeof Report> => ({
@@ -111,11 +107,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       },
     },
     async (request, reply) => {
-      const row = await database.db
-        .selectFrom('report_artifacts')
-        .select(['user_id', 'week_start', 'edition', 'format', 'storage_key'])
-        .where('id', '=', request.params.id)
-        .executeTakeFirst();
+      const row = await findReport(database.db, request.params.id);
       if (!row) throw new ApiError(404, 'REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
       const principal = principalOfRequest(request);
       assertOwnOrScope(principal, row.user_id, 'analysis:run');
