@@ -41,12 +41,6 @@ const ThetaRow = Type.Object({
   fitted_at: Instant,
 });
 
-const STATUS: Record<ThetaUpdateError['code'], number> = {
-  NO_CALIBRATION: 409,
-  NO_RESPONSES: 404,
-  SESSION_NOT_FOUND: 404,
-};
-
 export const analysisIrtRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { config, database }) => {
   const updater = new ThetaUpdater(database);
 
@@ -90,7 +84,7 @@ export const analysisIrtRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
         };
       } catch (err) {
         if (err instanceof ThetaUpdateError) {
-          throw new ApiError(STATUS[err.code], err.code, err.message, err.details);
+          throw new ApiError(err.code, err.message, err.details);
         }
         throw err;
       }

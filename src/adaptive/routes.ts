@@ -39,7 +39,6 @@ export const catRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { dat
       const exposure = await readRunExposure(database.db, request.params.run_id);
       if (!exposure) {
         throw new ApiError(
-          404,
           'NO_EXPOSURE',
           `no adaptive session has been served from calibration run ${request.params.run_id}`,
         );

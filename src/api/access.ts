@@ -16,12 +16,12 @@ export function visibleCohorts(principal: Principal): 'all' | readonly string[] 
 export function assertCohortAccess(principal: Principal, cohortId: string): void {
   const visible = visibleCohorts(principal);
   if (visible === 'all' || visible.includes(cohortId)) return;
-  throw new ApiError(403, 'COHORT_FORBIDDEN', `this token may not see cohort ${cohortId}`);
+  throw new ApiError('COHORT_FORBIDDEN', `this token may not see cohort ${cohortId}`);
 }
 
 export async function assertLearnerAccess(db: Db, principal: Principal, userId: string): Promise<void> {
   if (principal.sub === userId) return;
   const visible = visibleCohorts(principal);
   if (visible === 'all' || (await inAnyCohort(db, userId, visible))) return;
-  throw new ApiError(403, 'NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
+  throw new ApiError('NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
 }

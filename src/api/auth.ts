@@ -53,7 +53,7 @@ export function hasScope(principal: Principal, scope: Scope): boolean {
 /** A learner may touch only its own data; `elevatedScope` (or admin) may touch anyone's. */
 export function assertOwnOrScope(principal: Principal, userId: string, elevatedScope: Scope): void {
   if (principal.sub === userId || hasScope(principal, elevatedScope)) return;
-  throw new ApiError(403, 'NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
+  throw new ApiError('NOT_YOUR_DATA', `this token may not access data of user ${userId}`);
 }
 
 /** Throws when no verification key is configured and auth is not disabled: the server must not start. */
@@ -90,7 +90,7 @@ function stringList(claim: unknown): string[] {
 
 function principalOf(payload: JWTPayload): Principal {
   if (typeof payload.sub !== 'string' || payload.sub === '') {
-    throw new ApiError(401, 'INVALID_TOKEN', 'the token has no sub claim');
+    throw new ApiError('INVALID_TOKEN', 'the token has no sub claim');
   }
   const scope = typeof payload.scope === 'string' ? payload.scope : '';
   const roles = stringList(payload.roles);
@@ -139,7 +139,7 @@ export function registerAuth(app: FastifyInstance, auth: AuthConfig, logger: Log
     if (request.principal) return request.principal;
     const token = bearer(request);
     if (!token) {
-      throw new ApiError(401, 'UNAUTHENTICATED', 'send a token as Authorization: Bearer <jwt>');
+      throw new ApiError('UNAUTHENTICATED', 'send a token as Authorization: Bearer <jwt>');
     }
     const getKey = await key;
     let payload: JWTPayload;
@@ -147,7 +147,7 @@ export function registerAuth(app: FastifyInstance, auth: AuthConfig, logger: Log
       payload = (await jwtVerify(token, getKey, options)).payload;
     } catch (err) {
       request.log.info({ reason: (err as { code?: string }).code }, 'token rejected');
-      throw new ApiError(401, 'INVALID_TOKEN', 'the token is invalid or expired');
+      throw new ApiError('INVALID_TOKEN', 'the token is invalid or expired');
     }
     request.principal = principalOf(payload);
     return request.principal;
@@ -159,7 +159,7 @@ export function requireScope(...anyOf: Scope[]) {
   const check = async (request: FastifyRequest): Promise<void> => {
     const principal = await request.server.authenticate(request);
     if (anyOf.length === 0 || anyOf.some((s) => hasScope(principal, s))) return;
-    throw new ApiError(403, 'INSUFFICIENT_SCOPE', `this route needs the scope ${anyOf.join(' or ')}`);
+    throw new ApiError('INSUFFICIENT_SCOPE', `this route needs the scope ${anyOf.join(' or ')}`);
   };
   // Read back by the API reference (scopesOf), so the documented scopes are the enforced ones.
   return Object.assign(check, { scopes: anyOf as readonly Scope[] });
@@ -197,7 +197,6 @@ export function requireInternalToken(auth: AuthConfig) {
     const presented = bearer(request) ?? (typeof header === 'string' ? header : undefined);
     if (!internalTokenMatches(auth.internalToken, presented)) {
       throw new ApiError(
-        401,
         'INVALID_TOKEN',
         'send R_IRT_INTERNAL_TOKEN as Authorization: Bearer or X-Internal-Token',
       );

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifySchema, RouteOptions } from 'fastify';
 import { scopesOf } from './auth.js';
+import { ERROR_CODES, type ErrorCode, TRANSPORT_CODES } from './error-codes.js';
 
 export const DOCS_PATH = '/docs';
 export const OPENAPI_PATH = `${DOCS_PATH}/openapi.json`;
@@ -76,45 +77,6 @@ export const DOCS_INIT_SCRIPT = `window.ui = SwaggerUIBundle({
   defaultModelsExpandDepth: 0,
 });
 `;
-
-/** Every error code a route may answer, with its status and when. */
-const ERRORS = {
-  INVALID_INPUT: [400, 'a field is missing, malformed or not allowed; details.fields names each'],
-  MALFORMED_JSON: [400, 'the body is not valid JSON'],
-  UNAUTHENTICATED: [401, 'no Authorization: Bearer token'],
-  INVALID_TOKEN: [401, 'the token is invalid or expired'],
-  INSUFFICIENT_SCOPE: [403, 'the token lacks the scope the route needs'],
-  NOT_YOUR_DATA: [403, 'another learner’s data without analysis:run'],
-  SESSION_NOT_FOUND: [404, 'no such session'],
-  ITEM_NOT_FOUND: [404, 'no such item'],
-  CALIBRATION_NOT_FOUND: [404, 'no such calibration run'],
-  COHORT_NOT_FOUND: [404, 'no such cohort'],
-  LEARNER_NOT_FOUND: [404, 'no such learner'],
-  COHORT_FORBIDDEN: [403, 'a cohort the teacher’s token does not list'],
-  NO_EXPOSURE: [404, 'no adaptive session was served from that calibration run'],
-  REPORT_NOT_FOUND: [404, 'no such report, or its file is gone'],
-  UNKNOWN_JOB: [404, 'no job of that name'],
-  NOT_FOUND: [404, 'no such job run'],
-  NO_RESPONSES: [404, 'the learner has no responses in the window'],
-  NO_ACTIVITY: [404, 'no activity to compute from'],
-  SESSION_EXISTS: [409, 'the session id belongs to another learner'],
-  SESSION_CLOSED: [409, 'the session is completed or abandoned'],
-  SESSION_ABANDONED: [409, 'the session was abandoned'],
-  ATTEMPT_CONFLICT: [
-    409,
-    'a client_attempt_id already recorded with other content; details.client_attempt_ids',
-  ],
-  ITEM_NOT_SERVED: [409, 'an adaptive session answered an item next-item did not serve; details.item_ids'],
-  NOT_ADAPTIVE: [409, 'next-item of a session not created with mode "adaptive"'],
-  NO_CALIBRATION: [409, 'no calibration has succeeded yet'],
-  PAYLOAD_TOO_LARGE: [413, 'the body is over the size limit'],
-  UNKNOWN_ITEMS: [422, 'attempts name items the bank does not have; details.item_ids lists them'],
-  WEEK_NOT_STARTED: [422, 'the week has not started yet'],
-  CALIBRATION_FAILED: [422, 'the data cannot be calibrated; the message says why'],
-  UNAVAILABLE: [503, 'the database does not answer; retry later'],
-} as const satisfies Record<string, readonly [number, string]>;
-
-type ErrorCode = keyof typeof ERRORS;
 
 interface RouteDoc {
   /** Errors beyond those every route of its kind has (input, authentication, scope, availability). */
@@ -206,7 +168,10 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
 
 /** The route documentation table, for the test that checks it against the registered routes. */
 export const documentedRoutes = () => Object.keys(ROUTE_DOCS);
-export const documentedErrorCodes = () => Object.keys(ERRORS) as ErrorCode[];
+export const documentedErrorCodes = () =>
+  (Object.keys(ERROR_CODES) as ErrorCode[]).filter(
+    (c) => !(TRANSPORT_CODES as readonly string[]).includes(c),
+  );
 
 type Schema = Record<string, unknown> & {
   hide?: boolean;
@@ -221,7 +186,7 @@ type Schema = Record<string, unknown> & {
 
 function errorResponse(codes: ErrorCode[]) {
   return {
-    description: codes.map((c) => `${c}: ${ERRORS[c][1]}`).join('; '),
+    description: codes.map((c) => `${c}: ${ERROR_CODES[c][1]}`).join('; '),
     type: 'object',
     required: ['error'],
     properties: {
@@ -235,7 +200,7 @@ function errorResponse(codes: ErrorCode[]) {
         },
       },
     },
-    examples: [{ error: { code: codes[0], message: ERRORS[codes[0]][1] } }],
+    examples: [{ error: { code: codes[0], message: ERROR_CODES[codes[0]][1] } }],
   };
 }
 
@@ -280,7 +245,7 @@ export function documentRoute({
   ];
   const byStatus = new Map<number, ErrorCode[]>();
   for (const c of new Set(codes)) {
-    const status = ERRORS[c][0];
+    const status = ERROR_CODES[c][0];
     byStatus.set(status, [...(byStatus.get(status) ?? []), c]);
   }
   const scopeLine = scopes

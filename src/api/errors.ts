@@ -4,16 +4,19 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isUnavailable } from '../db/unavailable.js';
+import { type ErrorCode, statusOf } from './error-codes.js';
 
+/** A refusal a client can act on: its status comes from the code's entry in the catalogue. */
 export class ApiError extends Error {
   override name = 'ApiError';
+  readonly status: number;
   constructor(
-    readonly status: number,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
     readonly details?: unknown,
   ) {
     super(message);
+    this.status = statusOf(code);
   }
 }
 
@@ -21,7 +24,7 @@ export interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
 }
 
-function body(code: string, message: string, details?: unknown): ErrorBody {
+function body(code: ErrorCode, message: string, details?: unknown): ErrorBody {
   return { error: details === undefined ? { code, message } : { code, message, details } };
 }
 
@@ -114,12 +117,13 @@ export function installErrorHandling(app: FastifyInstance): void {
  */
 export function clientErrorHandler(err: Error & { code?: string }, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
-  const [status, code, message] =
+  const [code, message]: [ErrorCode, string] =
     err.code === 'HPE_HEADER_OVERFLOW'
-      ? [431, 'HEADERS_TOO_LARGE', 'the request headers are larger than 16 KiB']
+      ? ['HEADERS_TOO_LARGE', 'the request headers are larger than 16 KiB']
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'REQUEST_TIMEOUT', 'the request did not arrive in time']
-        : [400, 'BAD_REQUEST', 'the request is not valid HTTP'];
+        ? ['REQUEST_TIMEOUT', 'the request did not arrive in time']
+        : ['BAD_REQUEST', 'the request is not valid HTTP'];
+  const status = statusOf(code);
   const text = JSON.stringify(body(code, message));
   if (socket.writable) {
     socket.end(

@@ -71,7 +71,7 @@ export function rejectNulls(allowed: (path: Path) => boolean = () => false) {
         const path = pathOf(node);
         if (path.length === 0 || allowed(path)) continue;
         const field = pathName(path);
-        throw new ApiError(400, 'INVALID_INPUT', `${field} must not be null`, {
+        throw new ApiError('INVALID_INPUT', `${field} must not be null`, {
           fields: [{ field, in: 'body', message: 'must not be null' }],
         });
       }

@@ -161,7 +161,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   );
   app.get(`${DOCS_ASSETS_PATH}/:file`, hidden, async (request, reply) => {
     const asset = docsAsset((request.params as { file: string }).file);
-    if (!asset) throw new ApiError(404, 'NOT_FOUND', 'no such documentation asset');
+    if (!asset) throw new ApiError('NOT_FOUND', 'no such documentation asset');
     // The file is the installed package's: it changes only with a new release of the server.
     return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
   });

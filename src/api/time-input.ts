@@ -19,7 +19,7 @@ export const inputBounds = (config: Config): TimeBounds => ({
 
 /** 400 INVALID_INPUT naming `field` in the documented shape. */
 export function invalidField(field: string, part: Part, message: string): ApiError {
-  return new ApiError(400, 'INVALID_INPUT', `${field} ${message}`, {
+  return new ApiError('INVALID_INPUT', `${field} ${message}`, {
     fields: [{ field, in: part, message }],
   });
 }

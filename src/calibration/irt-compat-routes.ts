@@ -37,7 +37,7 @@ function parseInstant(given: string, field: string): Date {
   const zoned = /(Z|[+-]\d{2}:\d{2})$/.test(value);
   const d = new Date(value.length === 10 ? `${value}T00:00:00Z` : zoned ? value : `${value}Z`);
   if (Number.isNaN(d.getTime())) {
-    throw new ApiError(400, 'INVALID_INPUT', `${field} is not a valid date or date-time`, {
+    throw new ApiError('INVALID_INPUT', `${field} is not a valid date or date-time`, {
       fields: [{ field, message: 'is not a valid date or date-time' }],
     });
   }
@@ -186,7 +186,7 @@ const CalibrateResult = Type.Object({
 });
 
 function tooLarge(what: string, count: number, limit: number): ApiError {
-  return new ApiError(413, 'PAYLOAD_TOO_LARGE', `${what}: ${count} is more than the limit of ${limit}`, {
+  return new ApiError('PAYLOAD_TOO_LARGE', `${what}: ${count} is more than the limit of ${limit}`, {
     count,
     limit,
   });
@@ -236,7 +236,7 @@ function gridOf(
 ) {
   const [lo, hi] = body.theta_lim ?? defaults.thetaLim;
   if (!(lo < hi)) {
-    throw new ApiError(400, 'INVALID_INPUT', 'theta_lim must be [low, high] with low < high', {
+    throw new ApiError('INVALID_INPUT', 'theta_lim must be [low, high] with low < high', {
       fields: [{ field: 'theta_lim', message: 'must be [low, high] with low < high' }],
     });
   }
@@ -251,25 +251,19 @@ function score(body: Static<typeof ScoreBody>): Static<typeof ScoreResult> {
   const { item_params: items, responses } = body;
   if (Array.isArray(items)) {
     if (!responses.every(Array.isArray)) {
-      throw new ApiError(
-        400,
-        'INVALID_INPUT',
-        'with positional item_params, responses must be rows of 0/1/null',
-        {
-          fields: [{ field: 'responses', message: 'must be an array of rows' }],
-        },
-      );
+      throw new ApiError('INVALID_INPUT', 'with positional item_params, responses must be rows of 0/1/null', {
+        fields: [{ field: 'responses', message: 'must be an array of rows' }],
+      });
     }
     try {
       return { status: 'ok', abilities: scorePositional(items, responses as (0 | 1 | null)[][], opts) };
     } catch (err) {
-      if (err instanceof RangeError) throw new ApiError(400, 'INVALID_INPUT', err.message);
+      if (err instanceof RangeError) throw new ApiError('INVALID_INPUT', err.message);
       throw err;
     }
   }
   if (responses.some(Array.isArray)) {
     throw new ApiError(
-      400,
       'INVALID_INPUT',
       'with item_params keyed by item id, responses must be [{item_id, is_correct}]',
       {
@@ -289,7 +283,7 @@ function score(body: Static<typeof ScoreBody>): Static<typeof ScoreResult> {
   }
   if (unknown.size > 0) {
     const list = [...unknown].slice(0, 20);
-    throw new ApiError(422, 'UNKNOWN_ITEMS', `responses name items without parameters: ${list.join(', ')}`, {
+    throw new ApiError('UNKNOWN_ITEMS', `responses name items without parameters: ${list.join(', ')}`, {
       item_ids: list,
     });
   }
@@ -336,12 +330,7 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
     duplicates_dropped: body.observations.length - winner.size,
   };
   if (data.nItems === 0 || data.nPersons === 0) {
-    throw new ApiError(
-      422,
-      'CALIBRATION_FAILED',
-      'no item has enough usable responses to calibrate',
-      excluded,
-    );
+    throw new ApiError('CALIBRATION_FAILED', 'no item has enough usable responses to calibrate', excluded);
   }
   const anchors = body.anchors ?? [];
   const fixed = anchors.filter((a) => a.fixed !== false);
@@ -359,7 +348,7 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
       linking,
     });
   } catch (err) {
-    if (err instanceof RangeError) throw new ApiError(422, 'CALIBRATION_FAILED', err.message, excluded);
+    if (err instanceof RangeError) throw new ApiError('CALIBRATION_FAILED', err.message, excluded);
     throw err;
   }
   const { calibration: cal, linking: link } = fit;
@@ -370,7 +359,6 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
     abilities.se.every(Number.isFinite);
   if (!finite) {
     throw new ApiError(
-      422,
       'CALIBRATION_FAILED',
       'the estimation did not reach finite estimates for these data',
       excluded,

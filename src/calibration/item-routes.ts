@@ -120,7 +120,7 @@ export const itemRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { da
     async (request) => {
       const { item_id: itemId } = request.params;
       const topicId = await itemTopic(database.db, itemId);
-      if (topicId === undefined) throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+      if (topicId === undefined) throw new ApiError('ITEM_NOT_FOUND', `no item ${itemId}`);
       const rows = await itemParamHistory(database.db, itemId, request.query.limit);
       return {
         item_id: itemId,

@@ -115,7 +115,7 @@ export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     async (request) => {
       const { item_id: itemId } = request.params;
       if ((await itemTopic(database.db, itemId)) === undefined) {
-        throw new ApiError(404, 'ITEM_NOT_FOUND', `no item ${itemId}`);
+        throw new ApiError('ITEM_NOT_FOUND', `no item ${itemId}`);
       }
       const rows = await itemParamHistory(database.db, itemId, request.query.limit);
       return {
@@ -185,7 +185,7 @@ export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
     async (request) => {
       const { run_id: runId } = request.params;
       const run = await calibrationRun(database.db, runId);
-      if (!run) throw new ApiError(404, 'CALIBRATION_NOT_FOUND', `no calibration run ${runId}`);
+      if (!run) throw new ApiError('CALIBRATION_NOT_FOUND', `no calibration run ${runId}`);
       const { meta, modelFit: m, dropped, items } = run;
       // Misfit: S-X² significant after Benjamini–Hochberg at 0.05, as the job's gauge counts it.
       const misfit = benjaminiHochberg(

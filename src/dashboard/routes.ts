@@ -117,7 +117,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       const { cohort_id: cohortId } = request.params;
       assertCohortAccess(principalOfRequest(request), cohortId);
       const name = await cohortName(db, cohortId);
-      if (name === undefined) throw new ApiError(404, 'COHORT_NOT_FOUND', `no cohort ${cohortId}`);
+      if (name === undefined) throw new ApiError('COHORT_NOT_FOUND', `no cohort ${cohortId}`);
       const { week, sort, order, filter, limit, offset } = request.query;
       const page = await cohortOverview(db, {
         cohortId,
@@ -153,7 +153,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
 
   const loadLearner = async (userId: string) => {
     const detail = await learnerDetail(db, userId, LEARNER_PAGE);
-    if (!detail) throw new ApiError(404, 'LEARNER_NOT_FOUND', `no learner ${userId}`);
+    if (!detail) throw new ApiError('LEARNER_NOT_FOUND', `no learner ${userId}`);
     return detail;
   };
 

@@ -202,7 +202,7 @@ function conflictsWithinBatch(sent: readonly SentAttempt[]): string[] {
 }
 
 const invalid = (field: string, message: string) =>
-  new ApiError(400, 'INVALID_INPUT', `${field} ${message}`, { fields: [{ field, in: 'body', message }] });
+  new ApiError('INVALID_INPUT', `${field} ${message}`, { fields: [{ field, in: 'body', message }] });
 
 /** The stored settings of a new session (defaults filled in), or null for a fixed one; 400 naming the field. */
 function adaptiveSettings(
@@ -231,17 +231,10 @@ function adaptiveSettings(
   };
 }
 
-const CAT_ERROR_STATUS = {
-  SESSION_NOT_FOUND: 404,
-  NOT_ADAPTIVE: 409,
-  SESSION_CLOSED: 409,
-  NO_CALIBRATION: 409,
-};
-
 /** The session, locked for the rest of the transaction, after the 404 and ownership checks. */
 async function lockSession(trx: Transaction<Schema>, sessionId: string, principal: Principal) {
   const session = await findSession(trx, sessionId, { forUpdate: true });
-  if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
+  if (!session) throw new ApiError('SESSION_NOT_FOUND', `no session ${sessionId}`);
   assertOwnOrScope(principal, session.user_id, 'analysis:run');
   return session;
 }
@@ -290,7 +283,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         const existing = await findSession(trx, sessionId);
         if (!existing) throw new Error(`session ${sessionId} neither inserted nor found`);
         if (existing.user_id !== userId) {
-          throw new ApiError(409, 'SESSION_EXISTS', `session ${sessionId} already exists`);
+          throw new ApiError('SESSION_EXISTS', `session ${sessionId} already exists`);
         }
         return { row: existing, created: false };
       });
@@ -314,7 +307,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const principal = principalOfRequest(request);
       const { session_id: sessionId } = request.params;
       const session = await findSession(database.db, sessionId);
-      if (!session) throw new ApiError(404, 'SESSION_NOT_FOUND', `no session ${sessionId}`);
+      if (!session) throw new ApiError('SESSION_NOT_FOUND', `no session ${sessionId}`);
       assertOwnOrScope(principal, session.user_id, 'analysis:run');
       return { ...toSession(session), attempts: await sessionAttemptCounts(database.db, sessionId) };
     },
@@ -356,14 +349,13 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         const session = await lockSession(trx, sessionId, principal);
         if (session.status !== 'open') {
           throw new ApiError(
-            409,
             'SESSION_CLOSED',
             `session ${sessionId} is ${session.status} and takes no more attempts`,
           );
         }
         const unknown = await unknownItems(trx, itemIds);
         if (unknown.length > 0) {
-          throw new ApiError(422, 'UNKNOWN_ITEMS', `unknown item ids: ${unknown.join(', ')}`, {
+          throw new ApiError('UNKNOWN_ITEMS', `unknown item ids: ${unknown.join(', ')}`, {
             item_ids: unknown,
           });
         }
@@ -371,7 +363,6 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
         if (conflicts.size > 0) {
           const ids = [...conflicts].sort();
           throw new ApiError(
-            409,
             'ATTEMPT_CONFLICT',
             `client_attempt_id ${ids.join(', ')} already recorded with other content`,
             { client_attempt_ids: ids },
@@ -381,7 +372,6 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
           const unserved = await unservedItems(trx, sessionId, itemIds);
           if (unserved.length > 0) {
             throw new ApiError(
-              409,
               'ITEM_NOT_SERVED',
               `items not served in adaptive session ${sessionId}: ${unserved.join(', ')}`,
               { item_ids: unserved },
@@ -447,8 +437,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
           se: step.se,
         };
       } catch (err) {
-        if (err instanceof CatSessionError)
-          throw new ApiError(CAT_ERROR_STATUS[err.code], err.code, err.message);
+        if (err instanceof CatSessionError) throw new ApiError(err.code, err.message);
         throw err;
       }
     },
@@ -472,7 +461,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, d
       const userId = await database.db.transaction().execute(async (trx) => {
         const session = await lockSession(trx, sessionId, principal);
         if (session.status === 'abandoned') {
-          throw new ApiError(409, 'SESSION_ABANDONED', `session ${sessionId} was abandoned`);
+          throw new ApiError('SESSION_ABANDONED', `session ${sessionId} was abandoned`);
         }
         if (session.status === 'open') {
           await completeSession(trx, sessionId);

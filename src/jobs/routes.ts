@@ -62,7 +62,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
     async (request, reply) => {
       const job = JOBS.find((j) => j.name === request.params.name);
       if (!job) {
-        throw new ApiError(404, 'UNKNOWN_JOB', `no job named ${request.params.name}`, {
+        throw new ApiError('UNKNOWN_JOB', `no job named ${request.params.name}`, {
           jobs: JOBS.map((j) => j.name),
         });
       }
@@ -77,7 +77,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
         days = runDays(body, job.defaultDate(new Date()), job.period);
         shard = jobShard(job, body.shard);
       } catch (err) {
-        throw new ApiError(400, 'INVALID_INPUT', (err as Error).message);
+        throw new ApiError('INVALID_INPUT', (err as Error).message);
       }
       const options = { dryRun: body.dry_run, shard, users: body.users, metrics };
       const runId = await new Promise<string>((resolve, reject) => {
@@ -149,7 +149,7 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
     },
     async (request) => {
       const row = await findRun(database.db, request.params.run_id);
-      if (!row) throw new ApiError(404, 'NOT_FOUND', `no job run ${request.params.run_id}`);
+      if (!row) throw new ApiError('NOT_FOUND', `no job run ${request.params.run_id}`);
       return toJobRun(row);
     },
   );

@@ -127,7 +127,6 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
       }
       if (weekStart > today) {
         throw new ApiError(
-          422,
           'WEEK_NOT_STARTED',
           `the week of ${weekStart} has not started yet (today is ${today})`,
         );
@@ -138,7 +137,6 @@ export const analysisMetricsRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async
         .execute((trx) => computeWeeklyKpis(trx, { asOf, config, userIds: [userId] }));
       if (rows.length === 0) {
         throw new ApiError(
-          404,
           'NO_ACTIVITY',
           `learner ${userId} has no attempt in the ${config.kpi.lookbackDays} days ending ${asOf}; ` +
             'KPIs exist only for learners active in that window',

@@ -75,7 +75,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       // A learner sees the learner's edition only.
       const teacher = hasScope(principal, 'analysis:run');
       if (request.query.edition === 'teacher' && !teacher) {
-        throw new ApiError(403, 'INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
+        throw new ApiError('INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
       }
       const edition = request.query.edition ?? (teacher ? undefined : 'learner');
       const rows = await learnerReports(database.db, userId, {
@@ -108,11 +108,11 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
     },
     async (request, reply) => {
       const row = await findReport(database.db, request.params.id);
-      if (!row) throw new ApiError(404, 'REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
+      if (!row) throw new ApiError('REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
       const principal = principalOfRequest(request);
       assertOwnOrScope(principal, row.user_id, 'analysis:run');
       if (row.edition === 'teacher' && !hasScope(principal, 'analysis:run')) {
-        throw new ApiError(403, 'INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
+        throw new ApiError('INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
       }
       if (store.presignedUrl) {
         return reply.redirect(await store.presignedUrl(row.storage_key, config.reports.urlTtlSeconds), 302);
@@ -132,7 +132,6 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       } catch (err) {
         if (err instanceof ReportNotFoundError) {
           throw new ApiError(
-            404,
             'REPORT_NOT_FOUND',
             `report ${request.params.id} is recorded but its file is missing`,
           );
