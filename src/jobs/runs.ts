@@ -1,8 +1,11 @@
 // The job_run table's one module: a run's row from start to outcome, the sweep of rows whose process
-// is gone, and the reads of runs (the API, `job list`). Its imports from db/ are types only, so
-// db/connection.ts can sweep the embedded database's left-over rows at open through it.
-import { sql } from 'kysely';
-import type { Db } from '../db/connection.js';
+// is gone, and the reads of runs (the API, `job list`). db/connection.ts sweeps the embedded
+// database's left-over rows at open through it, so it spells the Db type itself (Kysely over the
+// schema) instead of importing it from there: no circle.
+import { type Kysely, sql } from 'kysely';
+import type { Schema } from '../db/schema.js';
+
+type Db = Kysely<Schema>;
 
 /** What a run whose process is gone is marked with (at open on the embedded database, by the runner on PostgreSQL). */
 export const LOST_RUN_ERROR =
