@@ -107,6 +107,7 @@ const ERRORS = {
   ITEM_NOT_SERVED: [409, 'an adaptive session answered an item next-item did not serve; details.item_ids'],
   NOT_ADAPTIVE: [409, 'next-item of a session not created with mode "adaptive"'],
   NO_CALIBRATION: [409, 'no calibration has succeeded yet'],
+  NO_EXPOSURE_PARAMS: [409, 'an adaptive session uses Sympson–Hetter and no parameters were imported'],
   PAYLOAD_TOO_LARGE: [413, 'the body is over the size limit'],
   UNKNOWN_ITEMS: [422, 'attempts name items the bank does not have; details.item_ids lists them'],
   WEEK_NOT_STARTED: [422, 'the week has not started yet'],
@@ -165,9 +166,17 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/seedtest/items/:item_id/history': { errors: ['ITEM_NOT_FOUND'], params: { item_id: 'itm-0001' } },
   'GET /api/seedtest/calibrations/:run_id': { errors: ['CALIBRATION_NOT_FOUND'] },
   'GET /api/seedtest/sessions/:session_id/next-item': {
-    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_CLOSED', 'NOT_ADAPTIVE', 'NO_CALIBRATION'],
+    errors: [
+      'NOT_YOUR_DATA',
+      'SESSION_NOT_FOUND',
+      'SESSION_CLOSED',
+      'NOT_ADAPTIVE',
+      'NO_CALIBRATION',
+      'NO_EXPOSURE_PARAMS',
+    ],
   },
   'GET /api/seedtest/cat/exposure/:run_id': { errors: ['NO_EXPOSURE'] },
+  'PUT /api/seedtest/cat/sympson-hetter/:run_id': { errors: ['CALIBRATION_NOT_FOUND', 'UNKNOWN_ITEMS'] },
   'GET /api/seedtest/cohorts/:cohort_id/learners': {
     errors: ['COHORT_FORBIDDEN', 'COHORT_NOT_FOUND'],
     params: { cohort_id: 'c-001', sort: 'churn_risk' },

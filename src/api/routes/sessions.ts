@@ -70,8 +70,10 @@ const AdaptiveSettingsBody = Type.Object(
     ),
     exposure: Type.Optional(
       Type.String({
-        pattern: '^(none|randomesque:[1-9][0-9]?)$',
-        description: '"none" (default) or "randomesque:k" (uniform among the k best, k ≤ 99)',
+        pattern: '^(none|randomesque:[1-9][0-9]?|sympson-hetter)$',
+        description:
+          '"none" (default), "randomesque:k" (uniform among the k best, k ≤ 99) or "sympson-hetter" ' +
+          '(the parameters imported for the latest calibration run that has them)',
       }),
     ),
     kl_items: Type.Optional(
@@ -236,6 +238,7 @@ const CAT_ERROR_STATUS = {
   NOT_ADAPTIVE: 409,
   SESSION_CLOSED: 409,
   NO_CALIBRATION: 409,
+  NO_EXPOSURE_PARAMS: 409,
 };
 
 /** The session, locked for the rest of the transaction, after the 404 and ownership checks. */
