@@ -1,5 +1,5 @@
-// The adaptive sessions' tables (migration 0006): the only module that writes cat_served_item,
-// cat_exposure and cat_exposure_run, and the reads of the next-item path and the exposure records.
+// The adaptive sessions' tables (migrations 0006, 0008): the only module that writes cat_served_item,
+// cat_exposure, cat_exposure_run and cat_sh_param, and the reads of the next-item path and the exposure records.
 // Parameterised SQL only; the hot reads are named (prepared) statements.
 import type { Database, Db } from '../db/connection.js';
 
@@ -44,7 +44,8 @@ const SNAPSHOT_SQL = `
     f.run_id, f.quadpts, f.theta_lim, f.latent_mean, f.latent_variance,
     concat_ws(':', (SELECT count(*) FROM mirt_fit_meta WHERE status = 'succeeded'), f.run_id,
       f.fitted_at::text,
-      (SELECT md5(coalesce(string_agg(item_id, ',' ORDER BY item_id), '')) FROM item WHERE NOT active)) AS stamp,
+      (SELECT md5(coalesce(string_agg(item_id, ',' ORDER BY item_id), '')) FROM item WHERE NOT active),
+      (SELECT max(imported_at)::text FROM cat_sh_param)) AS stamp,
     sv.served_items, sv.served_topics, sv.served_theta, sv.served_se,
     an.answered, an.answered_correct,
     (SELECT array_agg(DISTINCT a.item_id) FROM attempt a
@@ -74,6 +75,10 @@ export interface CatBankRow {
   params: { a: number; b: number; c?: number };
   /** Inactive, flagged by drift in the run of its parameters, or excluded by the latest run. */
   unavailable: boolean;
+  /** Sympson–Hetter parameter from the latest run that has a set (null: not in it, or no set). */
+  sh_k: number | null;
+  /** That run (on every row; null when no run has a set). */
+  sh_run_id: string | null;
 }
 
 /** The current parameters of every item with its topic and whether it may be served. */
@@ -86,16 +91,61 @@ export async function readCatBank(database: Database): Promise<CatBankRow[]> {
        SELECT e->>'itemId' AS item_id FROM latest, jsonb_array_elements(
          CASE WHEN jsonb_typeof(model_spec->'excluded_items') = 'array' THEN model_spec->'excluded_items'
            ELSE '[]'::jsonb END) e
+     ), sh AS (
+       SELECT m.run_id FROM mirt_fit_meta m
+       WHERE EXISTS (SELECT 1 FROM cat_sh_param p WHERE p.run_id = m.run_id)
+       ORDER BY m.fitted_at DESC, m.run_id DESC LIMIT 1
      )
      SELECT c.item_id, i.topic_id, c.params,
        (NOT i.active OR coalesce(f.drift_flag, false)
-         OR EXISTS (SELECT 1 FROM excluded x WHERE x.item_id = c.item_id)) AS unavailable
+         OR EXISTS (SELECT 1 FROM excluded x WHERE x.item_id = c.item_id)) AS unavailable,
+       p.sh_k, (SELECT run_id FROM sh) AS sh_run_id
      FROM mirt_item_params_current c
      JOIN item i ON i.item_id = c.item_id
      LEFT JOIN mirt_item_fit f ON f.run_id = c.version AND f.item_id = c.item_id
+     LEFT JOIN cat_sh_param p ON p.run_id = (SELECT run_id FROM sh) AND p.item_id = c.item_id
      ORDER BY c.item_id`,
   );
   return rows;
+}
+
+/**
+ * Replaces the Sympson–Hetter parameters of a calibration run (the simulator's `item_id,sh_k`
+ * output), in one transaction; returns the item ids the bank does not know (then nothing is
+ * written) or null when the run does not exist.
+ */
+export async function importShParams(
+  database: Database,
+  runId: string,
+  params: ReadonlyArray<{ item_id: string; sh_k: number }>,
+): Promise<{ unknown: string[]; imported: number } | null> {
+  return database.db.transaction().execute(async (trx) => {
+    const run = await trx
+      .selectFrom('mirt_fit_meta')
+      .select('run_id')
+      .where('run_id', '=', runId)
+      .forUpdate()
+      .executeTakeFirst();
+    if (!run) return null;
+    const ids = [...new Set(params.map((p) => p.item_id))];
+    const known = new Set(
+      ids.length === 0
+        ? []
+        : (await trx.selectFrom('item').select('item_id').where('item_id', 'in', ids).execute()).map(
+            (r) => r.item_id,
+          ),
+    );
+    const unknown = ids.filter((id) => !known.has(id)).sort();
+    if (unknown.length > 0) return { unknown, imported: 0 };
+    await trx.deleteFrom('cat_sh_param').where('run_id', '=', runId).execute();
+    // Rows of 5,000 items × 3 parameters stay far below PostgreSQL's 65,535 bind parameters.
+    for (let i = 0; i < params.length; i += 5000)
+      await trx
+        .insertInto('cat_sh_param')
+        .values(params.slice(i, i + 5000).map((p) => ({ run_id: runId, item_id: p.item_id, sh_k: p.sh_k })))
+        .execute();
+    return { unknown: [], imported: params.length };
+  });
 }
 
 export interface ServedItem {

@@ -20,14 +20,19 @@ export interface AdaptiveSettings {
   se_target: number | null;
   /** Target share per topic id. */
   topics: Record<string, number> | null;
-  /** 'none' or 'randomesque:k'. */
+  /** 'none', 'randomesque:k' or 'sympson-hetter' (the imported parameters of the latest run with a set). */
   exposure: string;
   kl_items: number;
   /** Items the learner answered in other sessions within this many days are not served. */
   exclude_days: number;
 }
 
-export type CatErrorCode = 'SESSION_NOT_FOUND' | 'NOT_ADAPTIVE' | 'SESSION_CLOSED' | 'NO_CALIBRATION';
+export type CatErrorCode =
+  | 'SESSION_NOT_FOUND'
+  | 'NOT_ADAPTIVE'
+  | 'SESSION_CLOSED'
+  | 'NO_CALIBRATION'
+  | 'NO_EXPOSURE_PARAMS';
 
 /** A refusal the caller can act on (the API maps the code to its status). */
 export class CatSessionError extends Error {
@@ -56,6 +61,8 @@ export type NextItem =
 interface Bank {
   stamp: string;
   bank: CatBank;
+  /** Sympson–Hetter parameters in bank order (items outside the imported set: 1), or null. */
+  sh: Float64Array | null;
   engines: Map<string, CatEngine>;
 }
 
@@ -106,9 +113,9 @@ export class CatSessions {
     if (snap.run_id === null) {
       throw new CatSessionError('NO_CALIBRATION', 'no succeeded calibration exists yet: the bank is empty');
     }
-    const { bank, engines } = await this.#bank(snap);
-    const settings = snap.settings as unknown as AdaptiveSettings;
-    const engine = engineFor(bank, engines, settings);
+    const loaded = await this.#bank(snap);
+    const { bank } = loaded;
+    const engine = engineFor(loaded, snap.settings as unknown as AdaptiveSettings);
 
     // Served items the current bank no longer has (a recalibration mid-session dropped them) cannot
     // be scored: they are left out of θ (and cannot come back, the bank does not hold them).
@@ -176,14 +183,25 @@ export class CatSessions {
       })),
       { ...priorOf(snap), unavailable: rows.filter((r) => r.unavailable).map((r) => r.item_id) },
     );
-    return { stamp: snap.stamp, bank, engines: new Map() };
+    // Items the set does not name (new since the simulation) are never capped.
+    const sh = rows[0]?.sh_run_id ? Float64Array.from(rows, (r) => r.sh_k ?? 1) : null;
+    return { stamp: snap.stamp, bank, sh, engines: new Map() };
   }
 }
 
-function engineFor(bank: CatBank, engines: Map<string, CatEngine>, s: AdaptiveSettings): CatEngine {
+function engineFor({ bank, sh, engines }: Bank, s: AdaptiveSettings): CatEngine {
   const key = JSON.stringify(s);
   let engine = engines.get(key);
   if (engine) return engine;
+  let exposure = parseExposure(s.exposure) ?? { kind: 'none' };
+  if (s.exposure === 'sympson-hetter') {
+    if (!sh)
+      throw new CatSessionError(
+        'NO_EXPOSURE_PARAMS',
+        'no Sympson–Hetter parameters have been imported (PUT /cat/sympson-hetter/{run_id})',
+      );
+    exposure = { kind: 'sympson-hetter', k: sh };
+  }
   // Topics without a calibrated item cannot be served: they drop out of the balance (their share
   // is shared among the others) rather than failing every step.
   const topics = new Map(Object.entries(s.topics ?? {}).filter(([t]) => bank.topicIndex(t) !== undefined));
@@ -192,7 +210,7 @@ function engineFor(bank: CatBank, engines: Map<string, CatEngine>, s: AdaptiveSe
     minItems: s.min_items,
     seTarget: s.se_target ?? 0,
     klItems: s.kl_items,
-    exposure: parseExposure(s.exposure) ?? { kind: 'none' },
+    exposure,
     topics: [...topics.values()].some((x) => x > 0) ? topics : undefined,
   };
   engine = new CatEngine(bank, settings);

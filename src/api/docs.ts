@@ -127,9 +127,17 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
   'GET /api/seedtest/items/:item_id/history': { errors: ['ITEM_NOT_FOUND'], params: { item_id: 'itm-0001' } },
   'GET /api/seedtest/calibrations/:run_id': { errors: ['CALIBRATION_NOT_FOUND'] },
   'GET /api/seedtest/sessions/:session_id/next-item': {
-    errors: ['NOT_YOUR_DATA', 'SESSION_NOT_FOUND', 'SESSION_CLOSED', 'NOT_ADAPTIVE', 'NO_CALIBRATION'],
+    errors: [
+      'NOT_YOUR_DATA',
+      'SESSION_NOT_FOUND',
+      'SESSION_CLOSED',
+      'NOT_ADAPTIVE',
+      'NO_CALIBRATION',
+      'NO_EXPOSURE_PARAMS',
+    ],
   },
   'GET /api/seedtest/cat/exposure/:run_id': { errors: ['NO_EXPOSURE'] },
+  'PUT /api/seedtest/cat/sympson-hetter/:run_id': { errors: ['CALIBRATION_NOT_FOUND', 'UNKNOWN_ITEMS'] },
   'GET /api/seedtest/cohorts/:cohort_id/learners': {
     errors: ['COHORT_FORBIDDEN', 'COHORT_NOT_FOUND'],
     params: { cohort_id: 'c-001', sort: 'churn_risk' },

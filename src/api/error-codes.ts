@@ -30,8 +30,12 @@ export const ERROR_CODES = {
   ITEM_NOT_SERVED: [409, 'an adaptive session answered an item next-item did not serve; details.item_ids'],
   NOT_ADAPTIVE: [409, 'next-item of a session not created with mode "adaptive"'],
   NO_CALIBRATION: [409, 'no calibration has succeeded yet'],
+  NO_EXPOSURE_PARAMS: [409, 'an adaptive session uses Sympson–Hetter and no parameters were imported'],
   PAYLOAD_TOO_LARGE: [413, 'the body is over the size limit'],
-  UNKNOWN_ITEMS: [422, 'attempts name items the bank does not have; details.item_ids lists them'],
+  UNKNOWN_ITEMS: [
+    422,
+    'attempts or a Sympson–Hetter import name items the bank does not have; details.item_ids lists them',
+  ],
   WEEK_NOT_STARTED: [422, 'the week has not started yet'],
   CALIBRATION_FAILED: [422, 'the data cannot be calibrated; the message says why'],
   UNAVAILABLE: [503, 'the database does not answer; retry later'],

@@ -49,6 +49,8 @@ export class CatBank {
   readonly infoStep: number;
   readonly infoPoints: number;
   readonly #index = new Map<string, number>();
+  // infoOrder's tables per interval of the information table: [all items, by topic], built on use.
+  readonly #orders: [Int32Array | undefined, Int32Array | undefined][];
 
   constructor(items: readonly CatItem[], opts: CatBankOptions = {}) {
     this.n = items.length;
@@ -90,6 +92,34 @@ export class CatBank {
       const theta = this.infoLo + g * this.infoStep;
       for (let j = 0; j < this.n; j++) this.info[g * this.n + j] = itemInformation(this.params[j], theta);
     }
+    this.#orders = Array.from({ length: this.infoPoints - 1 }, () => [undefined, undefined]);
+  }
+
+  /**
+   * The bank's items by decreasing max(info at grid point g, info at g + 1), ties by ascending
+   * index: an upper bound of the interpolated information anywhere in [θ_g, θ_g+1], so a
+   * maximum-information scan in this order may stop at the first item whose bound is below the
+   * best found (engine.ts). `byTopic`: topic t's items only, at [topicPtr[t], topicPtr[t + 1]).
+   * Built on first use of an interval (~1 ms for 5,000 items; 20 kB each).
+   */
+  infoOrder(g: number, byTopic: boolean): Int32Array {
+    const slot = this.#orders[g];
+    const cached = slot[byTopic ? 1 : 0];
+    if (cached) return cached;
+    const bound = new Float64Array(this.n);
+    const row0 = g * this.n;
+    for (let j = 0; j < this.n; j++) bound[j] = Math.max(this.info[row0 + j], this.info[row0 + this.n + j]);
+    const cmp = (i: number, j: number) => bound[j] - bound[i] || i - j;
+    let order: Int32Array;
+    if (byTopic) {
+      order = this.topicItems.slice();
+      for (let t = 0; t < this.topics.length; t++)
+        order.subarray(this.topicPtr[t], this.topicPtr[t + 1]).sort(cmp);
+    } else {
+      order = Int32Array.from({ length: this.n }, (_, j) => j).sort(cmp);
+    }
+    slot[byTopic ? 1 : 0] = order;
+    return order;
   }
 
   /** Bank index of an item id, or undefined. */

@@ -88,15 +88,22 @@ export class CatEngine {
   /** Stratum of each item (ascending a), when a-stratified. */
   readonly stratumOf: Int32Array | null;
   private readonly mask: Uint8Array;
-  private readonly cand: Int32Array;
-  private readonly crit: Float64Array;
   private readonly counts: Float64Array;
   private readonly topicOrder: number[];
+  // The step's candidates, best first (a binary heap: larger criterion, then lower bank index).
+  private readonly heapItem: Int32Array;
+  private readonly heapValue: Float64Array;
+  private heapSize = 0;
+  // Maximum information: the candidates not yet in the heap, order[src .. srcEnd) of the bank's
+  // infoOrder for the step's interval, null for the other rules (their heap holds all candidates).
+  private order: Int32Array | null = null;
+  private src = 0;
+  private srcEnd = 0;
   private readonly top: Int32Array;
-  private readonly topValue: Float64Array;
   // The current step's criterion, set by prepare() and read by value().
   private rule: Rule = 'mfi';
   private theta = 0;
+  private g = 0;
   private row0 = 0;
   private row1 = 0;
   private w = 0;
@@ -159,13 +166,11 @@ export class CatEngine {
       this.stratumOf = s;
     }
     this.mask = new Uint8Array(bank.n);
-    this.cand = new Int32Array(bank.n);
-    this.crit = new Float64Array(bank.n);
     this.counts = new Float64Array(bank.topics.length);
     this.topicOrder = Array.from({ length: bank.topics.length }, (_, t) => t);
-    const k = this.exposure.kind === 'randomesque' ? this.exposure.k : 1;
-    this.top = new Int32Array(k);
-    this.topValue = new Float64Array(k);
+    this.heapItem = new Int32Array(bank.n);
+    this.heapValue = new Float64Array(bank.n);
+    this.top = new Int32Array(this.exposure.kind === 'randomesque' ? this.exposure.k : 1);
   }
 
   /** The next item for a session, or why it is over, with the current EAP θ and SE. */
@@ -187,9 +192,9 @@ export class CatEngine {
 
     const rule: Rule = this.stratumOf ? 'a-stratified' : n < this.klItems ? 'kl' : 'mfi';
     this.prepare(rule, theta, n);
-    const m = this.candidates(items, n);
-    if (m === 0) return { done: true, reason: 'no_items', theta: est.theta, se: est.se, nItems: n };
-    const j = this.choose(m, state.sessionId, n + 1, stats);
+    if (!this.candidates(items, n))
+      return { done: true, reason: 'no_items', theta: est.theta, se: est.se, nItems: n };
+    const j = this.choose(state.sessionId, n + 1, stats);
     return {
       done: false,
       item: j,
@@ -203,11 +208,11 @@ export class CatEngine {
   }
 
   /**
-   * Fills `cand` (ascending bank order) and their criterion values `crit` with the eligible items of the first topic in
-   * Kingsbury–Zara order that has any and, when a-stratified, of the first stratum in stage order
-   * that has any; returns their number.
+   * Sets up the step's candidates: the eligible items of the first topic in Kingsbury–Zara order
+   * that has any and, when a-stratified, of the first stratum in stage order that has any; false
+   * when there are none.
    */
-  private candidates(items: ArrayLike<number>, n: number): number {
+  private candidates(items: ArrayLike<number>, n: number): boolean {
     const { bank, shares, stratumOf } = this;
     const stage = stratumOf ? Math.min(this.strata - 1, Math.floor((n * this.strata) / this.maxItems)) : 0;
     const nStrata = stratumOf ? this.strata : 1;
@@ -221,30 +226,108 @@ export class CatEngine {
       const deficit = (t: number) => shares[t] * (n + 1) - counts[t];
       this.topicOrder.sort((s, t) => deficit(t) - deficit(s) || s - t);
     }
+    const { heapItem, heapValue } = this;
+    this.order = null;
     for (const t of topics) {
+      this.heapSize = 0;
+      if (this.rule === 'mfi') {
+        // Only as far down the information order as can still matter (see fill()).
+        this.order = bank.infoOrder(this.g, t >= 0);
+        this.src = t < 0 ? 0 : bank.topicPtr[t];
+        this.srcEnd = t < 0 ? bank.n : bank.topicPtr[t + 1];
+        this.fill();
+        if (this.heapSize > 0) return true;
+        continue;
+      }
       for (let i = 0; i < nStrata; i++) {
         // Stage order: the current stratum, then the higher ones, then the lower ones.
         const s = i < nStrata - stage ? stage + i : nStrata - 1 - i;
         let m = 0;
-        if (t < 0) {
-          for (let j = 0; j < bank.n; j++)
-            if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) {
-              this.cand[m] = j;
-              this.crit[m++] = this.value(j);
-            }
-        } else {
-          for (let o = bank.topicPtr[t]; o < bank.topicPtr[t + 1]; o++) {
-            const j = bank.topicItems[o];
-            if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) {
-              this.cand[m] = j;
-              this.crit[m++] = this.value(j);
-            }
+        const o0 = t < 0 ? 0 : bank.topicPtr[t];
+        const o1 = t < 0 ? bank.n : bank.topicPtr[t + 1];
+        for (let o = o0; o < o1; o++) {
+          const j = t < 0 ? o : bank.topicItems[o];
+          if (this.mask[j] && (!stratumOf || stratumOf[j] === s)) {
+            heapItem[m] = j;
+            heapValue[m++] = this.value(j);
           }
         }
-        if (m > 0) return m;
+        if (m > 0) {
+          this.heapSize = m;
+          for (let p = (m >> 1) - 1; p >= 0; p--) this.siftDown(p);
+          return true;
+        }
       }
     }
-    return 0;
+    return false;
+  }
+
+  /**
+   * Maximum information: moves candidates from the information order into the heap until the
+   * heap's best beats the next item's bound, which bounds every item after it: the heap's best is
+   * then the best of all. The slack covers the rounding of the interpolation (a few ulps), so an
+   * item tying the best is always scanned and the lower index wins as in a full scan.
+   */
+  private fill(): void {
+    const order = this.order;
+    if (!order) return;
+    const info = this.bank.info;
+    const { row0, row1, mask } = this;
+    while (this.src < this.srcEnd) {
+      const j = order[this.src];
+      const bound = Math.max(info[row0 + j], info[row1 + j]) * BOUND_SLACK;
+      if (this.heapSize > 0 && bound < this.heapValue[0]) return;
+      this.src++;
+      if (mask[j]) this.push(j, this.value(j));
+    }
+  }
+
+  /** The best remaining candidate (its bank index), removed; -1 when none is left. */
+  private pop(): number {
+    this.fill();
+    if (this.heapSize === 0) return -1;
+    const j = this.heapItem[0];
+    const last = --this.heapSize;
+    this.heapItem[0] = this.heapItem[last];
+    this.heapValue[0] = this.heapValue[last];
+    this.siftDown(0);
+    return j;
+  }
+
+  private push(j: number, v: number): void {
+    const { heapItem, heapValue } = this;
+    let i = this.heapSize++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!(v > heapValue[p] || (v === heapValue[p] && j < heapItem[p]))) break;
+      heapItem[i] = heapItem[p];
+      heapValue[i] = heapValue[p];
+      i = p;
+    }
+    heapItem[i] = j;
+    heapValue[i] = v;
+  }
+
+  private siftDown(i: number): void {
+    const { heapItem, heapValue, heapSize } = this;
+    const j = heapItem[i];
+    const v = heapValue[i];
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= heapSize) break;
+      const r = c + 1;
+      if (
+        r < heapSize &&
+        (heapValue[r] > heapValue[c] || (heapValue[r] === heapValue[c] && heapItem[r] < heapItem[c]))
+      )
+        c = r;
+      if (!(heapValue[c] > v || (heapValue[c] === v && heapItem[c] < j))) break;
+      heapItem[i] = heapItem[c];
+      heapValue[i] = heapValue[c];
+      i = c;
+    }
+    heapItem[i] = j;
+    heapValue[i] = v;
   }
 
   /** Sets up the step's criterion (value(j): larger is better). */
@@ -256,6 +339,7 @@ export class CatEngine {
       // Linear interpolation in the bank's information table (θ clamped to its range).
       const x = Math.min(bank.infoPoints - 1, Math.max(0, (theta - bank.infoLo) / bank.infoStep));
       const g = Math.min(bank.infoPoints - 2, Math.floor(x));
+      this.g = g;
       this.w = x - g;
       this.row0 = g * bank.n;
       this.row1 = this.row0 + bank.n;
@@ -306,63 +390,39 @@ export class CatEngine {
     return kl;
   }
 
-  /** Index into cand of the best remaining candidate (lowest bank index on ties); knocks it out. */
-  private takeBest(m: number): number {
-    const crit = this.crit;
-    let best = -1;
-    let bestValue = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < m; i++) {
-      if (crit[i] > bestValue) {
-        bestValue = crit[i];
-        best = i;
-      }
-    }
-    if (best < 0) return -1;
-    crit[best] = Number.NEGATIVE_INFINITY;
-    return best;
-  }
-
-  private choose(m: number, sessionId: string, position: number, stats?: SelectionStats): number {
-    const { cand, exposure } = this;
-    if (exposure.kind === 'none') return cand[this.takeBest(m)];
+  private choose(sessionId: string, position: number, stats?: SelectionStats): number {
+    const { exposure } = this;
+    if (exposure.kind === 'none') return this.pop();
     const h = hashId(sessionId);
     if (exposure.kind === 'randomesque') {
-      // The k best in one pass (insertion into a sorted list; ties keep the lower bank index first).
-      const k = Math.min(exposure.k, m);
-      const { top, topValue, crit } = this;
-      let filled = 0;
-      for (let i = 0; i < m; i++) {
-        const v = crit[i];
-        if (filled === k && !(v > topValue[k - 1])) continue;
-        let pos = filled < k ? filled++ : k - 1;
-        while (pos > 0 && topValue[pos - 1] < v) {
-          top[pos] = top[pos - 1];
-          topValue[pos] = topValue[pos - 1];
-          pos--;
-        }
-        top[pos] = i;
-        topValue[pos] = v;
+      // The k best (fewer when fewer are eligible), best first; ties keep the lower bank index first.
+      const { top } = this;
+      let k = 0;
+      while (k < top.length) {
+        const j = this.pop();
+        if (j < 0) break;
+        top[k++] = j;
       }
-      return cand[top[Math.floor(new Rng(mix(h, position)).next() * k)]];
+      return top[Math.floor(new Rng(mix(h, position)).next() * k)];
     }
     // Sympson–Hetter: items are offered in order of the criterion until one passes its lottery. An
     // item's lottery is drawn once per session (uniform from the session id and the item), so an
     // item refused once stays refused for the session, as in the original procedure, without any
     // state beyond the responses. When every eligible item is refused the best one is given.
-    let first = -1;
-    for (;;) {
-      const i = this.takeBest(m);
-      if (i < 0) return cand[first];
-      if (first < 0) first = i;
-      const j = cand[i];
+    const first = this.pop();
+    for (let j = first; j >= 0; j = this.pop()) {
       if (stats && stats.stamp[j] !== stats.session) {
         stats.stamp[j] = stats.session;
         stats.offered[j]++;
       }
       if (mix(h ^ SH_DOMAIN, j + 1) / 4294967296 < exposure.k[j]) return j;
     }
+    return first;
   }
 }
+
+/** Relative slack of the information bound over the interpolated value's rounding (fill()). */
+const BOUND_SLACK = 1 + 1e-12;
 
 /** Separates the item lotteries' stream from the positions' stream of one session. */
 const SH_DOMAIN = 0x5bd1e995;

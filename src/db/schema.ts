@@ -261,6 +261,14 @@ export interface CatExposureTable {
   served: number;
 }
 
+/** Sympson–Hetter parameters imported for a calibration run (migration 0008). */
+export interface CatShParamTable {
+  run_id: string;
+  item_id: string;
+  sh_k: number;
+  imported_at: TimestampDefault;
+}
+
 export interface SchemaMigrationsTable {
   version: string;
   name: string;
@@ -289,6 +297,7 @@ export interface Schema {
   cat_served_item: CatServedItemTable;
   cat_exposure_run: CatExposureRunTable;
   cat_exposure: CatExposureTable;
+  cat_sh_param: CatShParamTable;
   cohort: CohortTable;
   cohort_member: CohortMemberTable;
   schema_migrations: SchemaMigrationsTable;

@@ -70,8 +70,10 @@ const AdaptiveSettingsBody = Type.Object(
     ),
     exposure: Type.Optional(
       Type.String({
-        pattern: '^(none|randomesque:[1-9][0-9]?)$',
-        description: '"none" (default) or "randomesque:k" (uniform among the k best, k ≤ 99)',
+        pattern: '^(none|randomesque:[1-9][0-9]?|sympson-hetter)$',
+        description:
+          '"none" (default), "randomesque:k" (uniform among the k best, k ≤ 99) or "sympson-hetter" ' +
+          '(the parameters imported for the latest calibration run that has them)',
       }),
     ),
     kl_items: Type.Optional(

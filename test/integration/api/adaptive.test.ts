@@ -358,7 +358,10 @@ describe('adaptive sessions', () => {
       [{ mode: 'adaptive', settings: { max_items: 0 } }, 'settings.max_items'],
       [{ mode: 'adaptive', settings: { max_items: 5, min_items: 6 } }, 'settings.min_items'],
       [{ mode: 'adaptive', settings: { max_items: 5, se_target: 0 } }, 'settings.se_target'],
-      [{ mode: 'adaptive', settings: { max_items: 5, exposure: 'sympson-hetter' } }, 'settings.exposure'],
+      [
+        { mode: 'adaptive', settings: { max_items: 5, exposure: 'sympson-hetter:0.25' } },
+        'settings.exposure',
+      ],
       [{ mode: 'adaptive', settings: { max_items: 5, topics: { algebra: -1 } } }, 'settings.topics.algebra'],
       [{ mode: 'adaptive', settings: { max_items: 5, topics: { algebra: 0 } } }, 'settings.topics'],
       [{ mode: 'adaptive', settings: { max_items: 5, extra: 1 } }, 'settings.extra'],
@@ -370,6 +373,64 @@ describe('adaptive sessions', () => {
       assert.equal(res.json().error.code, 'INVALID_INPUT');
       assert.equal(res.json().error.details.fields[0].field, field, JSON.stringify(body));
     }
+  });
+
+  it('serves with the Sympson–Hetter parameters imported for the run, from the next request on', async () => {
+    const admin = bearer(await token('ops', 'analysis:run'));
+    const put = (runId: string, payload: object) =>
+      f.app.inject({
+        method: 'PUT',
+        url: `/api/seedtest/cat/sympson-hetter/${runId}`,
+        headers: admin,
+        payload,
+      });
+    const firstItem = async (id: string, user: string, exposure: string) => {
+      const headers = bearer(await token(user, 'exam:write'));
+      const created = await create(f.app, headers, {
+        session_id: id,
+        mode: 'adaptive',
+        settings: { max_items: 3, exposure },
+      });
+      assert.equal(created.statusCode, 201, created.body);
+      return nextItem(f.app, id, headers);
+    };
+    const plain = ((await firstItem('sh-plain', 'sh-u0', 'none')).json() as Step).item_id!;
+
+    const before = await firstItem('sh-0', 'sh-u1', 'sympson-hetter');
+    assert.equal(before.statusCode, 409, before.body);
+    assert.equal(before.json().error.code, 'NO_EXPOSURE_PARAMS');
+
+    assert.equal((await put('no-such-run', { items: [{ item_id: 'c4', sh_k: 0.5 }] })).statusCode, 404);
+    const unknown = await put(RUN, { items: [{ item_id: 'zz', sh_k: 0.5 }] });
+    assert.equal(unknown.statusCode, 422, unknown.body);
+    assert.deepEqual(unknown.json().error.details.item_ids, ['zz']);
+    for (const items of [
+      [{ item_id: 'c4', sh_k: 1.5 }],
+      [
+        { item_id: 'c4', sh_k: 1 },
+        { item_id: 'c4', sh_k: 0 },
+      ],
+    ])
+      assert.equal((await put(RUN, { items })).statusCode, 400, JSON.stringify(items));
+    assert.equal(
+      (await f.database.db.selectFrom('cat_sh_param').select('item_id').execute()).length,
+      0,
+      'refused imports write nothing',
+    );
+
+    // The maximum-information item refused at every lottery: never served; the rest of the bank is
+    // uncapped (not named), so the first item is the next best, as with that item excluded.
+    const ok = await put(RUN, { items: [{ item_id: plain, sh_k: 0 }] });
+    assert.equal(ok.statusCode, 200, ok.body);
+    assert.deepEqual(ok.json(), { run_id: RUN, items: 1 });
+    for (let i = 0; i < 5; i++) {
+      const res = await firstItem(`sh-1-${i}`, `sh-u2-${i}`, 'sympson-hetter');
+      assert.equal(res.statusCode, 200, res.body);
+      assert.notEqual((res.json() as Step).item_id, plain);
+    }
+    // A new import replaces the set and is used from the next request on (the bank's stamp).
+    assert.equal((await put(RUN, { items: [{ item_id: plain, sh_k: 1 }] })).statusCode, 200);
+    assert.equal(((await firstItem('sh-2', 'sh-u3', 'sympson-hetter')).json() as Step).item_id, plain);
   });
 
   // Last: it changes the bank for the file's fixture.

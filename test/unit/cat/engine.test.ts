@@ -41,6 +41,54 @@ describe('selection rules', () => {
     }
   });
 
+  test('maximum information stops scanning at the information bound yet serves what a full scan of the table serves (ties, topics, the k best)', () => {
+    // A 3PL bank with copies of items (exact ties) at scattered indices.
+    const items = platformBank(400, 21, '3PL');
+    for (let j = 0; j < 40; j++) items[(j * 97) % 400].params = { ...items[(j * 89 + 13) % 400].params };
+    const bank = new CatBank(items);
+    const topics = new Map(bank.topics.map((t, i) => [t, 1 + (i % 3)]));
+    // The reference: every eligible item's interpolated table value, sorted (value desc, index asc).
+    const ranked = (theta: number, eligible: (j: number) => boolean) => {
+      const x = Math.min(bank.infoPoints - 1, Math.max(0, (theta - bank.infoLo) / bank.infoStep));
+      const g = Math.min(bank.infoPoints - 2, Math.floor(x));
+      const w = x - g;
+      const value = (j: number) => {
+        const i0 = bank.info[g * bank.n + j];
+        return i0 + w * (bank.info[(g + 1) * bank.n + j] - i0);
+      };
+      const js: number[] = [];
+      for (let j = 0; j < bank.n; j++) if (eligible(j)) js.push(j);
+      return js.sort((i, j) => value(j) - value(i) || i - j);
+    };
+    const plain = new CatEngine(bank, { maxItems: 40 });
+    const balanced = new CatEngine(bank, { maxItems: 40, topics });
+    const rand = new CatEngine(bank, { maxItems: 40, exposure: { kind: 'randomesque', k: 5 } });
+    const rng = new Rng(5);
+    for (let s = 0; s < 60; s++) {
+      // Random answered sets and responses put θ̂ all over the grid, ends included.
+      const n = Math.floor(rng.next() * 40);
+      const answered = new Set<number>();
+      while (answered.size < n) answered.add(Math.floor(rng.next() * bank.n));
+      const state = {
+        sessionId: `b${s}`,
+        items: [...answered],
+        correct: [...answered].map(() => (rng.next() < (s % 3) / 2 ? 1 : 0)),
+      };
+      const theta = bank.scorer.eap(state.items, state.correct).theta;
+      const best = ranked(theta, (j) => !answered.has(j));
+      const a = plain.next(state);
+      assert.equal(!a.done && a.item, best[0], `state ${s}`);
+      const b = balanced.next(state);
+      assert.ok(!b.done);
+      assert.equal(
+        b.item,
+        ranked(theta, (j) => !answered.has(j) && bank.topics[bank.topicOf[j]] === b.topicId)[0],
+      );
+      const c = rand.next(state);
+      assert.ok(!c.done && best.slice(0, 5).includes(c.item), `state ${s}`);
+    }
+  });
+
   test('ties go to the lowest bank index', () => {
     const same = { a: 1.5, b: 0, c: 0 };
     const items: CatItem[] = [
