@@ -34,6 +34,7 @@ import {
   OPENAPI_PATH,
 } from './routes/docs.js';
 import { irtCompatRoutes } from './routes/irt-compat.js';
+import { itemBankRoutes } from './routes/item-bank.js';
 import { itemRoutes } from './routes/items.js';
 import { jobRoutes } from './routes/jobs.js';
 import { reportRoutes } from './routes/reports.js';
@@ -216,6 +217,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(catRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(itemBankRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);
