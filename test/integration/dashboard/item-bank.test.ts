@@ -76,6 +76,7 @@ async function seed(f: Fixture): Promise<void> {
         model: '2PL',
         status: 'failed',
         fitted_at: new Date('2026-11-15T23:00:00Z'),
+        model_spec: JSON.stringify({ n_items: 4, n_persons: 190 }),
         metrics: JSON.stringify({ error: 'linking refused: fewer than the minimum of 5 anchors' }),
       },
     ])
