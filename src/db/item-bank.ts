@@ -26,6 +26,8 @@ export async function bankRun(db: Db, runId?: string): Promise<BankRun | undefin
 export interface BankItem {
   item_id: string;
   topic_id: string;
+  /** The topic's name as registered. */
+  topic: string;
   active: boolean;
   a: number;
   b: number;
@@ -52,12 +54,13 @@ export interface Bank {
 export async function readBank(db: Db, runId: string): Promise<Bank> {
   const [items, sessions, size, topics] = await Promise.all([
     sql<BankItem>`
-      SELECT p.item_id, i.topic_id, i.active,
+      SELECT p.item_id, i.topic_id, t.name AS topic, i.active,
         (p.params->>'a')::float8 AS a, (p.params->>'b')::float8 AS b,
         coalesce((p.params->>'c')::float8, 0) AS c,
         f.infit, f.outfit, f.sx2_p, f.drift_flag, coalesce(e.served, 0) AS served
       FROM mirt_item_params p
       JOIN item i ON i.item_id = p.item_id
+      JOIN topic t ON t.topic_id = i.topic_id
       LEFT JOIN mirt_item_fit f ON f.run_id = p.version AND f.item_id = p.item_id
       LEFT JOIN cat_exposure e ON e.run_id = p.version AND e.item_id = p.item_id
       WHERE p.version = ${runId}

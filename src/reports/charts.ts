@@ -717,8 +717,9 @@ function itemScatter(
   const ib = m.itemBank;
   const all = groups.flatMap((g) => g.items);
   const aTop = Math.min(A_LIMIT, Math.max(2.5, Math.ceil(Math.max(0, ...all.map((i) => i.a)) * 2) / 2));
-  const [width, height] = [CHART_WIDTH, 340];
-  const margin = { left: 50, right: 16, top: 12, bottom: 40 };
+  const [width, height] = [CHART_WIDTH, 350];
+  // The top margin keeps the y axis's label clear of its highest tick.
+  const margin = { left: 50, right: 16, top: 26, bottom: 40 };
   const frame = plot({
     width,
     height,
@@ -836,7 +837,7 @@ function informationPanel(
     height,
     marginLeft: 50,
     marginRight: 16,
-    marginTop: 16,
+    marginTop: 26,
     marginBottom: 36,
     x: {
       domain: [curve[0]?.theta ?? -B_LIMIT, curve[curve.length - 1]?.theta ?? B_LIMIT],

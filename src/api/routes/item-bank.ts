@@ -56,6 +56,7 @@ const FLAGS_WORST_FIRST = [...FLAG_ORDER].reverse();
 const BankRow = Type.Object({
   item_id: Type.String(),
   topic_id: Type.String(),
+  topic: Type.String({ description: "the topic's name" }),
   a: Type.Number(),
   b: Type.Number(),
   c: Type.Number(),
@@ -194,6 +195,7 @@ export const itemBankRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
           (i): Static<typeof BankRow> => ({
             item_id: i.item_id,
             topic_id: i.topic_id,
+            topic: i.topic,
             a: i.a,
             b: i.b,
             c: i.c,

@@ -36,6 +36,7 @@ interface Bank {
   items: {
     item_id: string;
     topic_id: string;
+    topic: string;
     a: number;
     b: number;
     c: number;
@@ -160,6 +161,13 @@ async function describedChart(
   return figure;
 }
 
+/** The test information's peak, its θ and the standard error of θ there (1/√I). */
+const peak = (info: { max: number; theta: number }) => ({
+  max: number(info.max, 1),
+  theta: number(info.theta, 1),
+  se: number(1 / Math.sqrt(info.max)),
+});
+
 interface BankState {
   run: string | null;
   color: 'flag' | 'topic';
@@ -210,16 +218,7 @@ export async function itemBankPage(
     charts.charts.map((c) =>
       c.key === 'scatter'
         ? describedChart(t('scatter'), c, `${t('calibrated')} ${c.points}: ${flagged}.`)
-        : describedChart(
-            t('testInformation'),
-            c,
-            info
-              ? `${t('peakInformation')} ${number(info.max, 1)} ${t('atTheta', {
-                  theta: number(info.theta, 1),
-                  se: number(1 / Math.sqrt(info.max)),
-                })}.`
-              : '',
-          ),
+        : describedChart(t('testInformation'), c, info ? t('peakNote', peak(info)) : ''),
     ),
   );
   const filter = select(
@@ -268,15 +267,9 @@ export async function itemBankPage(
           f,
         ),
       ),
-      info &&
-        card(
-          t('peakInformation'),
-          number(info.max, 1),
-          t('atTheta', { theta: number(info.theta, 1), se: number(1 / Math.sqrt(info.max)) }),
-          'information',
-        ),
+      info && card(t('peakInformation'), number(info.max, 1), t('atTheta', peak(info)), 'information'),
     ),
-    h('div', { class: 'charts', id: 'charts' }, ...figures),
+    h('div', { class: 'charts wide', id: 'charts' }, ...figures),
     h('h2', { id: 'items-heading' }, t('items')),
     h('div', { class: 'controls' }, ...filter),
     bank.items.length === 0
@@ -287,7 +280,7 @@ export async function itemBankPage(
           h(
             'table',
             { id: 'items', 'aria-labelledby': 'items-heading' },
-            h('caption', {}, t('showing', { from, to, total: bank.total })),
+            h('caption', {}, t('itemsShowing', { from, to, total: bank.total })),
             h(
               'thead',
               {},
@@ -318,7 +311,7 @@ export async function itemBankPage(
                     { scope: 'row' },
                     h('a', { href: `#/items/${encodeURIComponent(i.item_id)}` }, i.item_id),
                   ),
-                  cell(i.topic_id, ''),
+                  h('td', { title: i.topic_id }, i.topic),
                   cell(num(i.a)),
                   cell(num(i.b)),
                   cell(num(i.c)),
@@ -366,11 +359,9 @@ function calibrationTable(runs: readonly Run[]): HTMLElement {
           head(t('items')),
           head(t('persons')),
           head(t('logLik')),
-          head(t('marginalRxx')),
-          head(t('empiricalRxx')),
+          head(t('reliability')),
           head(t('linking'), false),
           head(t('anchors')),
-          head(t('dropped')),
           head(t('drifted')),
         ),
       ),
@@ -393,11 +384,9 @@ function calibrationTable(runs: readonly Run[]): HTMLElement {
             cell(r.n_items === null ? none() : String(r.n_items)),
             cell(r.n_persons === null ? none() : String(r.n_persons)),
             cell(num(r.log_lik, 1)),
-            cell(num(r.marginal_rxx, 3)),
-            cell(num(r.empirical_rxx, 3)),
+            cell(r.marginal_rxx === null ? none() : `${num(r.marginal_rxx, 3)} / ${num(r.empirical_rxx, 3)}`),
             cell(linking(r), ''),
-            cell(r.linking?.anchors_used == null ? none() : String(r.linking.anchors_used)),
-            h('td', { class: 'num' }, dropped(r)),
+            h('td', { class: 'num' }, `${r.linking?.anchors_used ?? 0} / `, dropped(r)),
             cell(String(r.drift_flagged)),
           ),
         ),
@@ -471,7 +460,7 @@ export async function itemPage(paint: Paint, itemId: string): Promise<void> {
               t('exposureLimit', { rate: percent(d.max_exposure_rate) }),
             ),
           ),
-          h('div', { class: 'charts', id: 'charts' }, ...figures),
+          h('div', { class: 'charts wide', id: 'charts' }, ...figures),
         )
       : h('p', { class: 'muted' }, t('noRuns')),
     d.runs.length > 0 && h('h2', { id: 'item-runs-heading' }, t('runs')),
@@ -493,10 +482,8 @@ export async function itemPage(paint: Paint, itemId: string): Promise<void> {
               head('a'),
               head('b'),
               head('c'),
-              head(t('responses')),
-              head(t('pCorrect')),
-              head(t('infit')),
-              head(t('outfit')),
+              head(t('responsesCorrect')),
+              head(`${t('infit')} / ${t('outfit')}`),
               head('S-X² (df, p)'),
               head(t('drift')),
               head(t('lordChi2')),
@@ -516,10 +503,12 @@ export async function itemPage(paint: Paint, itemId: string): Promise<void> {
                 cell(withSe(r.params.a, r.se.a)),
                 cell(withSe(r.params.b, r.se.b)),
                 cell(num(r.params.c)),
-                cell(r.responses === null ? none() : String(r.responses)),
-                cell(r.p_correct === null ? none() : percent(r.p_correct)),
-                cell(num(r.fit?.infit)),
-                cell(num(r.fit?.outfit)),
+                cell(
+                  r.responses === null
+                    ? none()
+                    : `${r.responses}${r.p_correct === null ? '' : ` (${percent(r.p_correct)})`}`,
+                ),
+                cell(r.fit ? `${num(r.fit.infit)} / ${num(r.fit.outfit)}` : none()),
                 cell(
                   r.fit?.sx2 == null
                     ? none()
