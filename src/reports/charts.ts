@@ -960,12 +960,14 @@ export function itemHistoryChart(
       marginRight: 16,
       marginTop: 12,
       marginBottom: showDates ? 30 : 12,
+      // The dates are named once, under the lower panel.
       x: {
         type: 'utc',
         domain: [new Date(from - pad), new Date(to + pad)],
         label: null,
         ticks: 6,
-        tickFormat: (d: Date) => (showDates ? m.shortDate(d) : ''),
+        tickFormat: (d: Date) => m.shortDate(d),
+        ...(showDates ? {} : { axis: null }),
       },
       y: {
         domain: [lo - span * 0.15, hi + span * 0.15],

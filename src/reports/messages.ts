@@ -249,8 +249,8 @@ const ko: Messages = {
     probabilityAxis: '정답 확률',
     flags: {
       ok: '이상 없음',
-      drift: '모수 변화(drift)',
-      misfit: '부적합(S-X²)',
+      drift: '모수 변화',
+      misfit: '부적합',
       overexposed: '과다 노출',
       inactive: '비활성',
     },
@@ -411,7 +411,7 @@ const en: Messages = {
     flags: {
       ok: 'no flag',
       drift: 'drift',
-      misfit: 'misfit (S-X²)',
+      misfit: 'misfit',
       overexposed: 'over-exposed',
       inactive: 'inactive',
     },

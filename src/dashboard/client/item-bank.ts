@@ -259,11 +259,7 @@ export async function itemBankPage(
         card(
           catalogues[lang].itemFlags[f],
           String(bank.flag_counts[f]),
-          f === 'overexposed'
-            ? t('sessionsOnBank', { n: bank.sessions })
-            : f === 'misfit'
-              ? 'S-X², BH q = 0.05'
-              : undefined,
+          t(`${f}Note`, { rate: percent(bank.max_exposure_rate), n: bank.sessions }),
           f,
         ),
       ),
@@ -354,7 +350,6 @@ function calibrationTable(runs: readonly Run[]): HTMLElement {
           {},
           head(t('run'), false),
           head(t('fitted'), false),
-          head(t('model'), false),
           head(t('runStatus'), false),
           head(t('items')),
           head(t('persons')),
@@ -372,9 +367,8 @@ function calibrationTable(runs: readonly Run[]): HTMLElement {
           h(
             'tr',
             { 'data-run': r.run_id },
-            h('th', { scope: 'row' }, r.run_id),
+            h('th', { scope: 'row' }, r.run_id, h('div', { class: 'note' }, r.model)),
             cell(dateTime(r.fitted_at), ''),
-            cell(r.model, ''),
             h(
               'td',
               r.error ? { title: r.error } : {},
