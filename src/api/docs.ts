@@ -150,6 +150,20 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
     errors: ['NOT_YOUR_DATA', 'LEARNER_NOT_FOUND'],
     params: { user_id: 'u-00001' },
   },
+  'GET /api/seedtest/item-bank': { errors: ['CALIBRATION_NOT_FOUND'], params: { filter: 'flagged' } },
+  'GET /api/seedtest/item-bank/charts': {
+    errors: ['CALIBRATION_NOT_FOUND'],
+    params: { color: 'topic', locale: 'en' },
+  },
+  'GET /api/seedtest/item-bank/calibrations': { params: { limit: 10 } },
+  'GET /api/seedtest/item-bank/items/:item_id': {
+    errors: ['ITEM_NOT_FOUND'],
+    params: { item_id: 'itm-0001' },
+  },
+  'GET /api/seedtest/item-bank/items/:item_id/charts': {
+    errors: ['ITEM_NOT_FOUND'],
+    params: { item_id: 'itm-0001', locale: 'en' },
+  },
   'POST /api/seedtest/analysis/irt/update-theta': {
     errors: ['NOT_YOUR_DATA', 'NO_CALIBRATION', 'NO_RESPONSES', 'SESSION_NOT_FOUND'],
     body: { user_id: 'u-00001', session_id: 'u-00001-s001' },

@@ -13,6 +13,7 @@ import { irtCompatRoutes } from '../calibration/irt-compat-routes.js';
 import { itemRoutes } from '../calibration/item-routes.js';
 import { calibrationRoutes } from '../calibration/routes.js';
 import type { Config } from '../config.js';
+import { itemBankRoutes } from '../dashboard/item-bank-routes.js';
 import { dashboardPages } from '../dashboard/pages.js';
 import { dashboardRoutes } from '../dashboard/routes.js';
 import type { Database } from '../db/connection.js';
@@ -206,6 +207,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(calibrationRoutes, { prefix: API_PREFIX, ...deps });
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(catRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(itemBankRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);

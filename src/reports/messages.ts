@@ -89,6 +89,21 @@ export interface Messages {
   shortDate: (d: Date) => string;
   /** Axis ticks of the daily chart: weekday and day of month. */
   shortWeekday: (isoDate: string) => string;
+  /** The dashboard's item-bank charts (staff): axes, legends and the item flags' names. */
+  itemBank: {
+    difficultyAxis: string;
+    discriminationAxis: string;
+    testInformationAxis: string;
+    informationAxis: string;
+    probabilityAxis: string;
+    flags: Record<'ok' | 'drift' | 'misfit' | 'overexposed' | 'inactive', string>;
+    otherTopics: string;
+    /** Points beyond the axes, drawn at their edge. */
+    clipped: (n: number) => string;
+    bLine: (b: string) => string;
+    guessing: (c: string) => string;
+    seBars: string;
+  };
 }
 
 const ymd = (iso: string) => {
@@ -226,6 +241,25 @@ const ko: Messages = {
   shortWeekday: (iso) => {
     const { m, d, wd } = ymd(iso);
     return `${ko.charts.weekdays[wd]} ${m}/${d}`;
+  },
+  itemBank: {
+    difficultyAxis: '난이도 b',
+    discriminationAxis: '변별도 a',
+    testInformationAxis: '검사 정보량',
+    informationAxis: '문항 정보량',
+    probabilityAxis: '정답 확률',
+    flags: {
+      ok: '이상 없음',
+      drift: '모수 변화',
+      misfit: '부적합',
+      overexposed: '과다 노출',
+      inactive: '비활성',
+    },
+    otherTopics: '그 밖의 주제',
+    clipped: (n) => `축 밖의 문항 ${n}개는 가장자리에 그렸습니다`,
+    bLine: (b) => `b = ${b}`,
+    guessing: (c) => `추측 c = ${c}`,
+    seBars: '세로 막대: ±1 표준오차',
   },
 };
 
@@ -368,6 +402,25 @@ const en: Messages = {
   shortWeekday: (iso) => {
     const { d, wd } = ymd(iso);
     return `${en.charts.weekdays[wd]} ${d}`;
+  },
+  itemBank: {
+    difficultyAxis: 'Difficulty b',
+    discriminationAxis: 'Discrimination a',
+    testInformationAxis: 'Test information',
+    informationAxis: 'Item information',
+    probabilityAxis: 'P(correct)',
+    flags: {
+      ok: 'no flag',
+      drift: 'drift',
+      misfit: 'misfit',
+      overexposed: 'over-exposed',
+      inactive: 'inactive',
+    },
+    otherTopics: 'other topics',
+    clipped: (n) => `${plural(n, 'item', 'items')} beyond the axes drawn at the edge`,
+    bLine: (b) => `b = ${b}`,
+    guessing: (c) => `guessing c = ${c}`,
+    seBars: 'vertical bars: ±1 standard error',
   },
 };
 

@@ -3,6 +3,8 @@
 // from the JSON routes. Elements are built with the DOM API, never from HTML strings, and styled by
 // classes only (the Content-Security-Policy forbids inline styles and scripts).
 
+import { itemBankPage, itemPage, showItemBankLink } from './item-bank.js';
+
 type Locale = 'ko' | 'en';
 type Kpis = Record<'I_t' | 'E_t' | 'R_t' | 'A_t' | 'P' | 'S', number | null>;
 type Catalogue = Record<string, string> & {
@@ -10,6 +12,7 @@ type Catalogue = Record<string, string> & {
   kpiHelp: Record<keyof Kpis, string>;
   churnBands: Record<'low' | 'medium' | 'high', string>;
   statusNames: Record<string, string>;
+  itemFlags: Record<'ok' | 'drift' | 'misfit' | 'overexposed' | 'inactive', string>;
 };
 
 interface OverviewLearner {
@@ -53,7 +56,7 @@ const LANG_KEY = 'seedtest.lang';
 const PAGE_SIZE = 50;
 const KPI_ORDER = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
   }
@@ -62,17 +65,21 @@ class HttpError extends Error {
 const main = document.getElementById('main') as HTMLElement;
 const langSelect = document.getElementById('lang') as HTMLSelectElement;
 const signOut = document.getElementById('sign-out') as HTMLButtonElement;
-let catalogues: Record<Locale, Catalogue>;
-let lang: Locale = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
+export let catalogues: Record<Locale, Catalogue>;
+export let lang: Locale = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
 /** Blob URLs of the charts on screen, released when the page changes. */
 let chartUrls: string[] = [];
 
-const t = (key: string, vars: Record<string, string | number> = {}): string =>
+export const t = (key: string, vars: Record<string, string | number> = {}): string =>
   (catalogues[lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
 
-type Child = Node | string | null | undefined | false;
+export type Child = Node | string | null | undefined | false;
 
-function h(tag: string, attrs: Record<string, string | boolean> = {}, ...children: Child[]): HTMLElement {
+export function h(
+  tag: string,
+  attrs: Record<string, string | boolean> = {},
+  ...children: Child[]
+): HTMLElement {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === false) continue;
@@ -95,7 +102,7 @@ function takeTokenFromLink(): void {
 const token = () => sessionStorage.getItem(TOKEN_KEY);
 
 /** The token's subject and scopes, read for routing only (the server verifies the token). */
-function claims(): { sub: string; scopes: string[] } {
+export function claims(): { sub: string; scopes: string[] } {
   try {
     const part = (token() ?? '').split('.')[1] ?? '';
     const json = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))) as {
@@ -112,7 +119,7 @@ function claims(): { sub: string; scopes: string[] } {
 const isStaff = () =>
   claims().scopes.some((s) => s === 'cohort:view' || s === 'analysis:run' || s === 'admin');
 
-async function api<T>(path: string): Promise<T> {
+export async function api<T>(path: string): Promise<T> {
   const res = await fetch(`${API}${path}`, { headers: { authorization: `Bearer ${token()}` } });
   if (!res.ok) throw new HttpError(res.status);
   return (await res.json()) as T;
@@ -121,13 +128,13 @@ async function api<T>(path: string): Promise<T> {
 // ---- formatting (the viewer's language and time zone) -------------------------------------------
 
 // A true minus sign, as the report prints it: easier to read than a hyphen in a column of numbers.
-const number = (v: number, digits = 2) =>
+export const number = (v: number, digits = 2) =>
   new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits })
     .format(v)
     .replace('-', '−');
-const percent = (v: number) => new Intl.NumberFormat(lang, { style: 'percent' }).format(v);
+export const percent = (v: number) => new Intl.NumberFormat(lang, { style: 'percent' }).format(v);
 const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${number(Math.abs(v))}`;
-const dateTime = (iso: string) =>
+export const dateTime = (iso: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 /** "3 days ago": what a teacher scans a column for; the exact time is in the cell's title. */
 function ago(iso: string): string {
@@ -155,7 +162,12 @@ function band(b: OverviewLearner['churn_band'], s: number | null | undefined): H
 
 // ---- pages --------------------------------------------------------------------------------------
 
-function message(title: string, text: string, kind: 'info' | 'error' = 'info', id?: string): HTMLElement {
+export function message(
+  title: string,
+  text: string,
+  kind: 'info' | 'error' = 'info',
+  id?: string,
+): HTMLElement {
   return h(
     'div',
     { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', ...(id ? { id } : {}) },
@@ -172,9 +184,9 @@ function show(...children: Child[]): void {
 }
 
 /** Puts a page on screen unless a later navigation has started (responses can arrive out of order). */
-type Paint = (...children: Child[]) => void;
+export type Paint = (...children: Child[]) => void;
 
-function failure(paint: Paint, err: unknown): void {
+export function failure(paint: Paint, err: unknown): void {
   const status = err instanceof HttpError ? err.status : 0;
   if (status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -386,7 +398,7 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
   );
 }
 
-async function chartFigure(
+export async function chartFigure(
   title: string,
   chart: { points: number; svg: string },
   key: string,
@@ -538,9 +550,12 @@ async function route(): Promise<void> {
     paint(message(t('signInTitle'), t('signInText'), 'info', 'signin'));
     return;
   }
-  const [, page, id] = /^#\/(cohorts|learners)\/([^/]+)$/.exec(location.hash) ?? [];
+  const [, page, id] = /^#\/(cohorts|learners|items)\/([^/]+)$/.exec(location.hash) ?? [];
+  showItemBankLink();
   try {
-    if (page === 'cohorts' && id)
+    if (location.hash === '#/items') await itemBankPage(paint);
+    else if (page === 'items' && id) await itemPage(paint, decodeURIComponent(id));
+    else if (page === 'cohorts' && id)
       await cohortPage(paint, decodeURIComponent(id), {
         sort: 'risk',
         order: 'desc',

@@ -3,99 +3,25 @@
 // its sorting, a learner's charts, the language switch, the 403 page, and no console error, CSP
 // violation or failed request on the way. Skips, saying why, where Chromium is not installed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
-import { buildServer } from '../../../src/api/server.js';
-import { mintToken } from '../../../src/api/tokens.js';
-import { groupLearnersIntoCohorts } from '../../../src/cohorts/repository.js';
-import { loadPlatform } from '../../../src/demo/load.js';
-import { runDemoPipeline } from '../../../src/demo/pipeline.js';
-import { createLogger } from '../../../src/observability/logger.js';
-import { createMetrics } from '../../../src/observability/metrics.js';
-import { streamPlatform } from '../../../src/synthetic/platform.js';
-import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
-import { AUDIENCE, ISSUER, SECRET, testConfig } from '../api/setup.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
-const FIRST_MONDAY = '2026-11-02';
-const WEEKS = 4;
-const TODAY = '2026-11-26';
-
-const skip = existsSync(CHROMIUM)
-  ? false
-  : `no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium to run the browser tests`;
+import type { Page } from 'playwright-core';
+import { type DashboardBrowser, skip, startDashboardBrowser } from './browser-setup.js';
 
 describe('the dashboard in Chromium', { skip }, () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
+  let env: DashboardBrowser;
+  let database: DashboardBrowser['database'];
   let base: string;
-  let dataDir: string;
   /** Every problem the browser reports, as text; the 403 step's own 403 is expected and removed. */
-  const problems: string[] = [];
-  const requested: string[] = [];
-
-  const mint = (sub: string, scope: string, cohorts?: string[]) =>
-    mintToken({ secret: SECRET, sub, scope, ttl: '1h', issuer: ISSUER, audience: AUDIENCE, cohorts });
+  let problems: string[];
+  let requested: string[];
+  let mint: DashboardBrowser['mint'];
+  let open: DashboardBrowser['open'];
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'seedtest-dash-'));
-    const config = testConfig({ DATA_DIR: dataDir, REPORT_FORMATS: 'html' });
-    database = await createTestDatabase();
-    // 40 learners: class c-001 has 30, c-002 the other 10.
-    const platform = streamPlatform({
-      seed: 7,
-      learners: 40,
-      weeks: WEEKS,
-      items: 60,
-      start: new Date(`${FIRST_MONDAY}T00:00:00Z`),
-    });
-    await loadPlatform(database.db, platform, () => {}, new Date(`${TODAY}T12:00:00Z`));
-    await groupLearnersIntoCohorts(database.db, 30);
-    await runDemoPipeline(database.db, config, {
-      firstMonday: FIRST_MONDAY,
-      weeks: WEEKS,
-      today: TODAY,
-      log: () => {},
-    });
-    app = buildServer({ config, database, logger: createLogger('silent', false), metrics: createMetrics() });
-    base = await app.listen({ port: 0, host: '127.0.0.1' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+    env = await startDashboardBrowser();
+    ({ database, base, problems, requested, mint, open } = env);
   });
-  after(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.close();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-
-  async function open(link: string, locale: 'ko' | 'en' = 'ko'): Promise<Page> {
-    const context = await browser.newContext({ locale, timezoneId: 'Asia/Seoul' });
-    const page = await context.newPage();
-    page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`console ${m.type()}: ${m.text()}`);
-    });
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
-    page.on('request', (r) => requested.push(r.url()));
-    page.on('response', (r) => {
-      if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-    });
-    await page.goto(link);
-    return page;
-  }
+  after(() => env?.close());
 
   const riskValues = (page: Page) =>
     page.$$eval('#learners tbody tr td:nth-child(2) .band', (els) =>
