@@ -36,6 +36,7 @@ import {
 import { irtCompatRoutes } from './routes/irt-compat.js';
 import { itemRoutes } from './routes/items.js';
 import { jobRoutes } from './routes/jobs.js';
+import { pipelineRoutes } from './routes/pipeline.js';
 import { reportRoutes } from './routes/reports.js';
 import { sessionRoutes } from './routes/sessions.js';
 
@@ -217,6 +218,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(reportRoutes, { prefix: API_PREFIX, ...deps });
   app.register(catRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(pipelineRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);
   return app;

@@ -1,9 +1,9 @@
 // The dashboard's files, read once when the server starts: the page shell and stylesheet
-// (static/), the page script (client/app.ts, compiled by `npm run build` into dist/; when the
+// (static/), the page's modules (client/*.ts, compiled by `npm run build` into dist/; when the
 // server runs from the sources, as in tests and `npm run seedtest`, compiled here in memory by
 // TypeScript's transpiler, a dev dependency that the built package never loads) and the messages.
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { dashboardMessages } from './messages.js';
@@ -15,29 +15,43 @@ export interface Asset {
   body: string;
 }
 
-async function clientScript(): Promise<string> {
-  const built = join(HERE, 'client', 'app.js');
-  if (existsSync(built)) return readFile(built, 'utf8');
-  const ts = (await import('typescript')).default;
-  const source = await readFile(join(HERE, 'client', 'app.ts'), 'utf8');
-  return ts.transpileModule(source, {
-    compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
-  }).outputText;
+/** The page's modules (app.js and the page modules it imports), by file name. */
+async function clientModules(): Promise<Map<string, string>> {
+  const dir = join(HERE, 'client');
+  const built = existsSync(join(dir, 'app.js'));
+  const names = (await readdir(dir)).filter((f) => f.endsWith(built ? '.js' : '.ts'));
+  const ts = built ? undefined : (await import('typescript')).default;
+  const modules = new Map<string, string>();
+  for (const name of names) {
+    const source = await readFile(join(dir, name), 'utf8');
+    modules.set(
+      name.replace(/\.ts$/, '.js'),
+      ts
+        ? ts.transpileModule(source, {
+            compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022 },
+          }).outputText
+        : source,
+    );
+  }
+  return modules;
 }
 
 /** The files under /dashboard/, by name. */
 export async function loadDashboardAssets(): Promise<Map<string, Asset>> {
-  const [html, css, icon, js] = await Promise.all([
+  const [html, css, icon, scripts] = await Promise.all([
     readFile(join(HERE, 'static', 'index.html'), 'utf8'),
     readFile(join(HERE, 'static', 'dashboard.css'), 'utf8'),
     readFile(join(HERE, 'static', 'favicon.svg'), 'utf8'),
-    clientScript(),
+    clientModules(),
   ]);
   return new Map([
     ['', { type: 'text/html; charset=utf-8', body: html }],
     ['dashboard.css', { type: 'text/css; charset=utf-8', body: css }],
     ['favicon.svg', { type: 'image/svg+xml', body: icon }],
-    ['app.js', { type: 'text/javascript; charset=utf-8', body: js }],
+    ...[...scripts].map(([name, body]): [string, Asset] => [
+      name,
+      { type: 'text/javascript; charset=utf-8', body },
+    ]),
     ['i18n.json', { type: 'application/json; charset=utf-8', body: JSON.stringify(dashboardMessages()) }],
   ]);
 }

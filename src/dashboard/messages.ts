@@ -115,12 +115,104 @@ const own = {
   },
 } satisfies Record<Locale, unknown>;
 
+/** The pipeline page's words (operators). */
+const pipeline = {
+  ko: {
+    pipeline: '파이프라인',
+    pipelineSub: '작업 일정과 실행 기록, θ 갱신 대기열. 실행은 관리자만 할 수 있습니다.',
+    pipelineSubAdmin: '작업 일정과 실행 기록, θ 갱신 대기열. 시험 실행은 결과를 저장하지 않습니다.',
+    jobsCaption: '작업 (일정은 UTC, 시각은 이 기기의 시간대)',
+    job: '작업',
+    schedule: '일정 (cron)',
+    nextRun: '다음 실행',
+    lastRun: '마지막 실행',
+    duration: '소요 시간',
+    rows: '기록한 행',
+    failures: '실패',
+    failures7d: '7일간 {n}회',
+    noFailures: '없음',
+    actions: '실행',
+    dryRun: '시험 실행',
+    runNow: '실행',
+    confirmRun: '{job} 작업을 실제로 실행할까요? 결과가 저장됩니다.',
+    starting: '{job} 시작하는 중…',
+    started: '{job} 실행 #{id}을 시작했습니다.',
+    startedDry: '{job} 시험 실행 #{id}을 시작했습니다.',
+    startFailed: '{job}을 시작하지 못했습니다',
+    run_running: '실행 중',
+    run_succeeded: '성공',
+    run_partial: '일부 실패',
+    run_failed: '실패',
+    thetaQueue: 'θ 갱신 대기열',
+    queueNotStarted:
+      '이 데이터베이스에서 아직 대기열이 시작되지 않았습니다 (seedtest serve 또는 seedtest worker가 시작합니다).',
+    queueDepth: '대기 중',
+    queueActive: '처리 중',
+    queueLatency: '지연 (중앙값, 1시간)',
+    queueLatency95: '지연 (p95, 1시간)',
+    queueLatencyHelp: '세션 완료부터 θ 기록까지',
+    queueCompleted: '완료 (1시간)',
+    queueOldest: '가장 오래 기다린 작업',
+    queueFailed: '최종 실패 (24시간)',
+    recentRuns: '최근 실행',
+    runsCaption: '최근 {n}건, 최신순',
+    runId: '번호',
+    message: '메시지',
+  },
+  en: {
+    pipeline: 'Pipeline',
+    pipelineSub: 'Job schedules and runs, and the θ update queue. Only admins can start runs.',
+    pipelineSubAdmin:
+      'Job schedules and runs, and the θ update queue. A dry run computes everything and saves nothing.',
+    jobsCaption: 'Jobs (schedules in UTC, times in your time zone)',
+    job: 'Job',
+    schedule: 'Schedule (cron)',
+    nextRun: 'Next run',
+    lastRun: 'Last run',
+    duration: 'Duration',
+    rows: 'Rows written',
+    failures: 'Failures',
+    failures7d: '{n} in 7 days',
+    noFailures: 'none',
+    actions: 'Run',
+    dryRun: 'Dry run',
+    runNow: 'Run',
+    confirmRun: 'Really run {job}? Its results will be saved.',
+    starting: 'Starting {job}…',
+    started: 'Started {job}, run #{id}.',
+    startedDry: 'Started a dry run of {job}, run #{id}.',
+    startFailed: 'Could not start {job}',
+    run_running: 'running',
+    run_succeeded: 'succeeded',
+    run_partial: 'partly failed',
+    run_failed: 'failed',
+    thetaQueue: 'θ update queue',
+    queueNotStarted:
+      'The queue has not been started on this database yet (seedtest serve or seedtest worker starts it).',
+    queueDepth: 'Waiting',
+    queueActive: 'In progress',
+    queueLatency: 'Latency (median, 1 h)',
+    queueLatency95: 'Latency (p95, 1 h)',
+    queueLatencyHelp: 'from the session completion to the θ write',
+    queueCompleted: 'Completed (1 h)',
+    queueOldest: 'Oldest waiting',
+    queueFailed: 'Failed for good (24 h)',
+    recentRuns: 'Recent runs',
+    runsCaption: 'The latest {n}, newest first',
+    runId: 'No.',
+    message: 'Message',
+  },
+} satisfies Record<Locale, Record<string, string>>;
+
 /** Both catalogues, as the page reads them. */
 export function dashboardMessages() {
   return Object.fromEntries(
     LOCALES.map((l) => {
       const m = messages(l);
-      return [l, { ...own[l], kpiLabels: m.kpiLabels, kpiHelp: m.kpiHelp, churnBands: m.churnBands }];
+      return [
+        l,
+        { ...own[l], ...pipeline[l], kpiLabels: m.kpiLabels, kpiHelp: m.kpiHelp, churnBands: m.churnBands },
+      ];
     }),
   );
 }

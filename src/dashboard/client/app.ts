@@ -3,6 +3,8 @@
 // from the JSON routes. Elements are built with the DOM API, never from HTML strings, and styled by
 // classes only (the Content-Security-Policy forbids inline styles and scripts).
 
+import { pipelinePage } from './pipeline.js';
+
 type Locale = 'ko' | 'en';
 type Kpis = Record<'I_t' | 'E_t' | 'R_t' | 'A_t' | 'P' | 'S', number | null>;
 type Catalogue = Record<string, string> & {
@@ -53,7 +55,7 @@ const LANG_KEY = 'seedtest.lang';
 const PAGE_SIZE = 50;
 const KPI_ORDER = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
 
-class HttpError extends Error {
+export class HttpError extends Error {
   constructor(readonly status: number) {
     super(`HTTP ${status}`);
   }
@@ -62,17 +64,22 @@ class HttpError extends Error {
 const main = document.getElementById('main') as HTMLElement;
 const langSelect = document.getElementById('lang') as HTMLSelectElement;
 const signOut = document.getElementById('sign-out') as HTMLButtonElement;
-let catalogues: Record<Locale, Catalogue>;
-let lang: Locale = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
+const pipelineLink = document.getElementById('nav-pipeline') as HTMLAnchorElement;
+export let catalogues: Record<Locale, Catalogue>;
+export let lang: Locale = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
 /** Blob URLs of the charts on screen, released when the page changes. */
 let chartUrls: string[] = [];
 
-const t = (key: string, vars: Record<string, string | number> = {}): string =>
+export const t = (key: string, vars: Record<string, string | number> = {}): string =>
   (catalogues[lang][key] ?? key).replace(/\{(\w+)\}/g, (_, k: string) => String(vars[k] ?? ''));
 
-type Child = Node | string | null | undefined | false;
+export type Child = Node | string | null | undefined | false;
 
-function h(tag: string, attrs: Record<string, string | boolean> = {}, ...children: Child[]): HTMLElement {
+export function h(
+  tag: string,
+  attrs: Record<string, string | boolean> = {},
+  ...children: Child[]
+): HTMLElement {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
     if (v === false) continue;
@@ -92,10 +99,10 @@ function takeTokenFromLink(): void {
   history.replaceState(null, '', `${location.pathname}#/`);
 }
 
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+export const token = () => sessionStorage.getItem(TOKEN_KEY);
 
 /** The token's subject and scopes, read for routing only (the server verifies the token). */
-function claims(): { sub: string; scopes: string[] } {
+export function claims(): { sub: string; scopes: string[] } {
   try {
     const part = (token() ?? '').split('.')[1] ?? '';
     const json = JSON.parse(atob(part.replace(/-/g, '+').replace(/_/g, '/'))) as {
@@ -108,12 +115,22 @@ function claims(): { sub: string; scopes: string[] } {
   }
 }
 
+/** Operators (analysis:run, admin) see the pipeline page; admins may start runs on it. */
+export const isOperator = () => claims().scopes.some((s) => s === 'analysis:run' || s === 'admin');
+
 /** Teachers, analysts and admins have the cohort pages; a learner only her own page. */
 const isStaff = () =>
   claims().scopes.some((s) => s === 'cohort:view' || s === 'analysis:run' || s === 'admin');
 
-async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`${API}${path}`, { headers: { authorization: `Bearer ${token()}` } });
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`${API}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${token()}`,
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
   if (!res.ok) throw new HttpError(res.status);
   return (await res.json()) as T;
 }
@@ -121,16 +138,16 @@ async function api<T>(path: string): Promise<T> {
 // ---- formatting (the viewer's language and time zone) -------------------------------------------
 
 // A true minus sign, as the report prints it: easier to read than a hyphen in a column of numbers.
-const number = (v: number, digits = 2) =>
+export const number = (v: number, digits = 2) =>
   new Intl.NumberFormat(lang, { minimumFractionDigits: digits, maximumFractionDigits: digits })
     .format(v)
     .replace('-', '−');
 const percent = (v: number) => new Intl.NumberFormat(lang, { style: 'percent' }).format(v);
 const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${number(Math.abs(v))}`;
-const dateTime = (iso: string) =>
+export const dateTime = (iso: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 /** "3 days ago": what a teacher scans a column for; the exact time is in the cell's title. */
-function ago(iso: string): string {
+export function ago(iso: string): string {
   const days = Math.round((Date.now() - Date.parse(iso)) / 86_400_000);
   const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
   return Math.abs(days) < 1
@@ -155,7 +172,12 @@ function band(b: OverviewLearner['churn_band'], s: number | null | undefined): H
 
 // ---- pages --------------------------------------------------------------------------------------
 
-function message(title: string, text: string, kind: 'info' | 'error' = 'info', id?: string): HTMLElement {
+export function message(
+  title: string,
+  text: string,
+  kind: 'info' | 'error' = 'info',
+  id?: string,
+): HTMLElement {
   return h(
     'div',
     { class: `message ${kind}`, role: kind === 'error' ? 'alert' : 'status', ...(id ? { id } : {}) },
@@ -172,9 +194,9 @@ function show(...children: Child[]): void {
 }
 
 /** Puts a page on screen unless a later navigation has started (responses can arrive out of order). */
-type Paint = (...children: Child[]) => void;
+export type Paint = (...children: Child[]) => void;
 
-function failure(paint: Paint, err: unknown): void {
+export function failure(paint: Paint, err: unknown): void {
   const status = err instanceof HttpError ? err.status : 0;
   if (status === 401) {
     sessionStorage.removeItem(TOKEN_KEY);
@@ -539,8 +561,10 @@ async function route(): Promise<void> {
     return;
   }
   const [, page, id] = /^#\/(cohorts|learners)\/([^/]+)$/.exec(location.hash) ?? [];
+  pipelineLink.hidden = !isOperator();
   try {
-    if (page === 'cohorts' && id)
+    if (location.hash === '#/pipeline') await pipelinePage(paint);
+    else if (page === 'cohorts' && id)
       await cohortPage(paint, decodeURIComponent(id), {
         sort: 'risk',
         order: 'desc',

@@ -3,7 +3,8 @@
 // its sorting, a learner's charts, the language switch, the 403 page, and no console error, CSP
 // violation or failed request on the way. Skips, saying why, where Chromium is not installed.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +33,9 @@ const ARGS = [
 const FIRST_MONDAY = '2026-11-02';
 const WEEKS = 4;
 const TODAY = '2026-11-26';
+
+// axe-core, injected into each page it scans (the evaluation goes around the page's CSP).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const skip = existsSync(CHROMIUM)
   ? false
@@ -95,6 +99,30 @@ describe('the dashboard in Chromium', { skip }, () => {
     });
     await page.goto(link);
     return page;
+  }
+
+  /** Runs axe-core on the page as it stands; fails on any serious or critical violation. */
+  async function scan(page: Page, label: string): Promise<void> {
+    await page.evaluate(AXE);
+    const violations = await page.evaluate(async () => {
+      const r = await (
+        window as unknown as {
+          axe: {
+            run(): Promise<{
+              violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+            }>;
+          };
+        }
+      ).axe.run();
+      return r.violations.map((v) => ({
+        id: v.id,
+        impact: v.impact,
+        help: v.help,
+        targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+      }));
+    });
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad, [], `${label}: ${JSON.stringify(bad, null, 1)}`);
   }
 
   const riskValues = (page: Page) =>
