@@ -20,6 +20,7 @@ import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
 import { catRoutes } from './routes/cat.js';
+import { cohortExtraRoutes } from './routes/cohort-extras.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { dashboardPages } from './routes/dashboard-pages.js';
 import {
@@ -219,6 +220,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(catRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
   app.register(pipelineRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(cohortExtraRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);
   return app;

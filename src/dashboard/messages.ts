@@ -204,6 +204,36 @@ const pipeline = {
   },
 } satisfies Record<Locale, Record<string, string>>;
 
+/** The class page's distributions, topic filter and export; the learner page's heat maps. */
+const extras = {
+  ko: {
+    topic: '단원',
+    allTopics: '모든 단원',
+    exportCsv: 'CSV 내려받기',
+    distributions: '이번 주 지표 분포',
+    distributionCount: '학습자 {n}명',
+    distributionMissing: '데이터 부족 {n}명',
+    noDistributions: '이번 주 지표가 있는 학습자가 없습니다.',
+    topicsByWeek: '단원별 주간 정확도와 향상도',
+    heatAccuracy: '단원별 정확도 (주별)',
+    heatImprovement: '단원별 향상도 (주별, −1~1)',
+    noTopics: '단원별 기록이 아직 없습니다.',
+  },
+  en: {
+    topic: 'Topic',
+    allTopics: 'All topics',
+    exportCsv: 'Download CSV',
+    distributions: "This week's KPI distributions",
+    distributionCount: '{n} learners',
+    distributionMissing: '{n} without enough data',
+    noDistributions: 'No learner has KPIs this week.',
+    topicsByWeek: 'Accuracy and improvement by topic and week',
+    heatAccuracy: 'Accuracy by topic (weekly)',
+    heatImprovement: 'Improvement by topic (weekly, −1 to 1)',
+    noTopics: 'No topic records yet.',
+  },
+} satisfies Record<Locale, Record<string, string>>;
+
 /** Both catalogues, as the page reads them. */
 export function dashboardMessages() {
   return Object.fromEntries(
@@ -211,7 +241,14 @@ export function dashboardMessages() {
       const m = messages(l);
       return [
         l,
-        { ...own[l], ...pipeline[l], kpiLabels: m.kpiLabels, kpiHelp: m.kpiHelp, churnBands: m.churnBands },
+        {
+          ...own[l],
+          ...pipeline[l],
+          ...extras[l],
+          kpiLabels: m.kpiLabels,
+          kpiHelp: m.kpiHelp,
+          churnBands: m.churnBands,
+        },
       ];
     }),
   );

@@ -108,6 +108,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
                 description: `at_risk: S ≥ ${CHURN_HIGH} (the high band); inactive: an open inactivity alert`,
               },
             ),
+            topic: Type.Optional(Id('only learners who practised this topic in the week')),
             ...Paging,
           },
           { additionalProperties: false },
@@ -127,10 +128,11 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       assertCohortAccess(principalOfRequest(request), cohortId);
       const name = await cohortName(db, cohortId);
       if (name === undefined) throw new ApiError(404, 'COHORT_NOT_FOUND', `no cohort ${cohortId}`);
-      const { week, sort, order, filter, limit, offset } = request.query;
+      const { week, sort, order, filter, topic, limit, offset } = request.query;
       const page = await cohortOverview(db, {
         cohortId,
         week,
+        topic,
         sort,
         order,
         filter,

@@ -8,6 +8,7 @@ import {
   type ReportFormat,
   ReportNotFoundError,
 } from '../../reports/storage.js';
+import { assertLearnerAccess } from '../access.js';
 import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
@@ -104,10 +105,11 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
   app.get(
     '/reports/:id/download',
     {
-      preHandler: requireScope('reports:view', 'analysis:run'),
+      preHandler: requireScope('reports:view', 'cohort:view', 'analysis:run'),
       schema: {
         tags: ['reports'],
-        summary: 'The report file (filesystem storage) or a 302 to a presigned URL (S3)',
+        summary:
+          "The report file (filesystem storage) or a 302 to a presigned URL (S3); a teacher (cohort:view) may fetch her cohorts' learners' editions",
         security,
         params: DownloadParams,
       },
@@ -120,7 +122,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
         .executeTakeFirst();
       if (!row) throw new ApiError(404, 'REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
       const principal = principalOfRequest(request);
-      assertOwnOrScope(principal, row.user_id, 'analysis:run');
+      await assertLearnerAccess(database.db, principal, row.user_id);
       if (row.edition === 'teacher' && !hasScope(principal, 'analysis:run')) {
         throw new ApiError(403, 'INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
       }

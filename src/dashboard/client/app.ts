@@ -3,6 +3,13 @@
 // from the JSON routes. Elements are built with the DOM API, never from HTML strings, and styled by
 // classes only (the Content-Security-Policy forbids inline styles and scripts).
 
+import {
+  cohortDistributions,
+  csvButton,
+  distributionSection,
+  heatmapSection,
+  topicFilter,
+} from './cohort-extras.js';
 import { pipelinePage } from './pipeline.js';
 
 type Locale = 'ko' | 'en';
@@ -49,7 +56,7 @@ interface LearnerPage {
   alerts: { detected_on: string; days_inactive: number }[];
 }
 
-const API = '/api/seedtest';
+export const API = '/api/seedtest';
 const TOKEN_KEY = 'seedtest.token';
 const LANG_KEY = 'seedtest.lang';
 const PAGE_SIZE = 50;
@@ -248,6 +255,7 @@ interface CohortState {
   sort: string;
   order: 'asc' | 'desc';
   filter: string;
+  topic: string;
   offset: number;
 }
 
@@ -264,18 +272,27 @@ const SORTABLE: { key: string; label: () => string; num: boolean; help?: () => s
   { key: 'theta_change', label: () => t('thetaChange'), num: true },
 ];
 
+/** The table's sort and filters (shared by the page and its CSV export). */
+const tableQuery = (s: CohortState): Record<string, string> => ({
+  sort: s.sort,
+  order: s.order,
+  filter: s.filter,
+  ...(s.topic ? { topic: s.topic } : {}),
+});
+
 function cohortQuery(s: CohortState): string {
   return new URLSearchParams({
-    sort: s.sort,
-    order: s.order,
-    filter: s.filter,
+    ...tableQuery(s),
     limit: String(PAGE_SIZE),
     offset: String(s.offset),
   }).toString();
 }
 
 async function cohortPage(paint: Paint, cohortId: string, state: CohortState): Promise<void> {
-  const data = await api<Overview>(`/cohorts/${encodeURIComponent(cohortId)}/learners?${cohortQuery(state)}`);
+  const [data, dist] = await Promise.all([
+    api<Overview>(`/cohorts/${encodeURIComponent(cohortId)}/learners?${cohortQuery(state)}`),
+    cohortDistributions(cohortId, state.topic),
+  ]);
   const rerender = (next: Partial<CohortState>) =>
     void cohortPage(paint, cohortId, { ...state, ...next }).catch((err: unknown) => failure(paint, err));
   const headerCell = (col: (typeof SORTABLE)[number]) => {
@@ -370,7 +387,14 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
   paint(
     h('h1', {}, data.cohort.name),
     h('p', { class: 'sub' }, data.week_start ? `${t('weekOf')} ${day(data.week_start)}` : t('noWeek')),
-    h('div', { class: 'controls' }, h('label', { for: 'filter' }, t('filter')), filter),
+    h(
+      'div',
+      { class: 'controls' },
+      h('label', { for: 'filter' }, t('filter')),
+      filter,
+      ...topicFilter(dist, state.topic, (topic) => rerender({ topic, offset: 0 })),
+      csvButton(cohortId, tableQuery(state), paint),
+    ),
     h(
       'div',
       { class: 'table-wrap' },
@@ -405,10 +429,11 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
       ),
     ),
     data.total > PAGE_SIZE && h('div', { class: 'pager' }, prev, next),
+    await distributionSection(dist),
   );
 }
 
-async function chartFigure(
+export async function chartFigure(
   title: string,
   chart: { points: number; svg: string },
   key: string,
@@ -437,11 +462,12 @@ async function downloadReport(id: string, name: string): Promise<void> {
 
 async function learnerPage(paint: Paint, userId: string): Promise<void> {
   const path = `/learners/${encodeURIComponent(userId)}`;
-  const [d, charts] = await Promise.all([
+  const [d, charts, heatmaps] = await Promise.all([
     api<LearnerPage>(`${path}/overview`),
     api<{ charts: { key: 'kpi_trend' | 'theta'; points: number; svg: string }[] }>(
       `${path}/charts?locale=${lang}`,
     ),
+    heatmapSection(userId),
   ]);
   const latest = d.kpi_weeks[d.kpi_weeks.length - 1];
   const cards = KPI_ORDER.map((k) =>
@@ -491,6 +517,7 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
     h('h2', {}, t('thisWeek')),
     h('div', { class: 'cards' }, ...cards),
     h('div', { class: 'charts', id: 'charts' }, ...figures),
+    heatmaps,
     h('h2', {}, t('sessions')),
     d.sessions.length === 0
       ? h('p', { class: 'muted' }, t('noSessions'))
@@ -569,6 +596,7 @@ async function route(): Promise<void> {
         sort: 'risk',
         order: 'desc',
         filter: 'all',
+        topic: '',
         offset: 0,
       });
     else if (page === 'learners' && id) await learnerPage(paint, decodeURIComponent(id));

@@ -106,7 +106,7 @@ describe('the dashboard in Chromium', { skip }, () => {
     await page.evaluate(AXE);
     const violations = await page.evaluate(async () => {
       const r = await (
-        window as unknown as {
+        globalThis as unknown as {
           axe: {
             run(): Promise<{
               violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
@@ -263,7 +263,7 @@ describe('the dashboard in Chromium', { skip }, () => {
     const row = '#runs tbody tr[data-dry-run="true"]:has(th:text-is("compute-daily-kpis"))';
     await page.waitForSelector(`${row}[data-status="succeeded"]`, { timeout: 30_000 });
     // The focus stayed on the button through the refreshes.
-    assert.equal(await page.evaluate(() => document.activeElement?.id), 'dry-compute-daily-kpis');
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'dry-compute-daily-kpis');
     const after = await database.db
       .selectFrom('job_run')
       .select(['run_id', 'job', 'params', 'status'])
