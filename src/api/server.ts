@@ -20,6 +20,7 @@ import { analysisIrtRoutes } from './routes/analysis-irt.js';
 import { analysisMetricsRoutes } from './routes/analysis-metrics.js';
 import { calibrationRoutes } from './routes/calibrations.js';
 import { catRoutes } from './routes/cat.js';
+import { cohortAdminRoutes } from './routes/cohort-admin.js';
 import { cohortExtraRoutes } from './routes/cohort-extras.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { dashboardPages } from './routes/dashboard-pages.js';
@@ -221,6 +222,7 @@ export function buildServer(options: ServerOptions): FastifyInstance {
   app.register(dashboardRoutes, { prefix: API_PREFIX, ...deps });
   app.register(pipelineRoutes, { prefix: API_PREFIX, ...deps });
   app.register(cohortExtraRoutes, { prefix: API_PREFIX, ...deps });
+  app.register(cohortAdminRoutes, { prefix: API_PREFIX, ...deps });
   app.register(dashboardPages);
   app.register(irtCompatRoutes, deps);
   return app;
