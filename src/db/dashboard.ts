@@ -194,7 +194,13 @@ export interface LearnerDetail {
     attempts: number;
     correct: number;
   }[];
-  reports: { id: string; week_start: string; format: 'html' | 'pdf'; generated_at: Date }[];
+  reports: {
+    id: string;
+    week_start: string;
+    edition: 'learner' | 'teacher';
+    format: 'html' | 'pdf';
+    generated_at: Date;
+  }[];
   alerts: { detected_on: string; last_active_at: Date; days_inactive: number; churn_risk: number | null }[];
 }
 
@@ -202,7 +208,14 @@ export interface LearnerDetail {
 export async function learnerDetail(
   db: Db,
   userId: string,
-  opts: { weeks: number; thetaPoints: number; sessions: number; reports: number },
+  opts: {
+    weeks: number;
+    thetaPoints: number;
+    sessions: number;
+    reports: number;
+    /** The report editions the viewer may open (the teacher's needs analysis:run). */
+    editions: readonly ('learner' | 'teacher')[];
+  },
 ): Promise<LearnerDetail | undefined> {
   const learner = await db
     .selectFrom('learner')
@@ -243,9 +256,11 @@ export async function learnerDetail(
       ORDER BY s.started_at DESC`.execute(db),
     db
       .selectFrom('report_artifacts')
-      .select(['id', 'week_start', 'format', 'generated_at'])
+      .select(['id', 'week_start', 'edition', 'format', 'generated_at'])
       .where('user_id', '=', userId)
+      .where('edition', 'in', [...opts.editions])
       .orderBy('week_start', 'desc')
+      .orderBy('edition')
       .orderBy('format')
       .limit(opts.reports)
       .execute(),

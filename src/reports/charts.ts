@@ -624,10 +624,10 @@ export function kpiDistributionChart(key: KpiKey, counts: readonly number[], m: 
   const top = Math.max(1, ...counts);
   return plot({
     width: 300,
-    height: 150,
+    height: 158,
     marginLeft: 34,
     marginRight: 14,
-    marginTop: 16,
+    marginTop: 24,
     marginBottom: 30,
     x: {
       domain: [lo, hi],
@@ -675,7 +675,11 @@ export function topicWeekHeatmap(
   );
   if (data.length === 0) return null;
   const topics = [...new Map(cells.map((c) => [c.topic_id, truncate(c.topic, 160)])).entries()];
-  const weeks = [...new Set(cells.map((c) => c.week_start))].sort();
+  // Every week from the first to the last, so a week without practice shows as an empty column.
+  const seen = cells.map((c) => Date.parse(`${c.week_start}T00:00:00Z`));
+  const weeks: string[] = [];
+  for (let t = Math.min(...seen); t <= Math.max(...seen); t += 7 * 86_400_000)
+    weeks.push(new Date(t).toISOString().slice(0, 10));
   const labels = new Map(topics);
   const dark = (v: number) => (metric === 'accuracy' ? v >= 0.6 : Math.abs(v) >= 0.5);
   return plot({

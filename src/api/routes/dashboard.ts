@@ -14,7 +14,7 @@ import { kpiTrendChart, thetaHistoryChart } from '../../reports/charts.js';
 import { messages } from '../../reports/messages.js';
 import { CHURN_HIGH, churnBand, LOCALES } from '../../reports/view-model.js';
 import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../access.js';
-import { principalOfRequest, requireScope } from '../auth.js';
+import { hasScope, type Principal, principalOfRequest, requireScope } from '../auth.js';
 import { ApiError } from '../errors.js';
 import type { RouteDeps } from '../server.js';
 import { Id } from './sessions.js';
@@ -162,8 +162,11 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
   );
 
-  const loadLearner = async (userId: string) => {
-    const detail = await learnerDetail(db, userId, LEARNER_PAGE);
+  const loadLearner = async (userId: string, principal: Principal) => {
+    const editions = hasScope(principal, 'analysis:run')
+      ? (['learner', 'teacher'] as const)
+      : (['learner'] as const);
+    const detail = await learnerDetail(db, userId, { ...LEARNER_PAGE, editions });
     if (!detail) throw new ApiError(404, 'LEARNER_NOT_FOUND', `no learner ${userId}`);
     return detail;
   };
@@ -210,6 +213,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
               Type.Object({
                 id: Type.String(),
                 week_start: Type.String(),
+                edition: Type.Union([Type.Literal('learner'), Type.Literal('teacher')], {
+                  description: "the teacher's edition is listed to analysis:run only",
+                }),
                 format: Type.String(),
                 generated_at: Time,
               }),
@@ -228,8 +234,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
     async (request) => {
       const { user_id: userId } = request.params;
-      await assertLearnerAccess(db, principalOfRequest(request), userId);
-      const d = await loadLearner(userId);
+      const principal = principalOfRequest(request);
+      await assertLearnerAccess(db, principal, userId);
+      const d = await loadLearner(userId, principal);
       const iso = (t: Date) => t.toISOString();
       return {
         ...d,
@@ -279,8 +286,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
     async (request) => {
       const { user_id: userId } = request.params;
-      await assertLearnerAccess(db, principalOfRequest(request), userId);
-      const d = await loadLearner(userId);
+      const principal = principalOfRequest(request);
+      await assertLearnerAccess(db, principal, userId);
+      const d = await loadLearner(userId, principal);
       const m = messages(request.query.locale);
       const charts = [];
       if (d.kpi_weeks.length > 0) {

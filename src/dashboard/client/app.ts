@@ -52,7 +52,13 @@ interface LearnerPage {
     attempts: number;
     correct: number;
   }[];
-  reports: { id: string; week_start: string; format: string; generated_at: string }[];
+  reports: {
+    id: string;
+    week_start: string;
+    edition: 'learner' | 'teacher';
+    format: string;
+    generated_at: string;
+  }[];
   alerts: { detected_on: string; days_inactive: number }[];
 }
 
@@ -487,11 +493,22 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
     button.addEventListener(
       'click',
       () =>
-        void downloadReport(r.id, `report-${d.learner.user_id}-${r.week_start}.${r.format}`).catch(
-          (err: unknown) => failure(paint, err),
-        ),
+        void downloadReport(
+          r.id,
+          `report-${d.learner.user_id}-${r.week_start}-${r.edition}.${r.format}`,
+        ).catch((err: unknown) => failure(paint, err)),
     );
-    return h('li', {}, h('span', {}, `${t('weekOf')} ${day(r.week_start)}`), button);
+    return h(
+      'li',
+      {},
+      h(
+        'span',
+        {},
+        `${t('weekOf')} ${day(r.week_start)}`,
+        r.edition === 'teacher' ? ` · ${t('teacherEdition')}` : '',
+      ),
+      button,
+    );
   });
   paint(
     cohort && isStaff()

@@ -64,7 +64,16 @@ export async function distributionSection(d: Distributions): Promise<HTMLElement
   const figures = await Promise.all(
     d.charts.map(async (c) => {
       const name = catalogues[lang].kpiLabels[c.key as 'S'];
-      const fig = await chartFigure(name, c, c.key);
+      // Empty axes say less than a sentence: a KPI nobody has this week gets the sentence.
+      const fig =
+        c.points > 0
+          ? await chartFigure(name, c, c.key)
+          : h(
+              'figure',
+              { 'data-chart': c.key },
+              h('figcaption', {}, name),
+              h('p', { class: 'muted' }, t('noDistribution')),
+            );
       fig.append(
         h(
           'p',

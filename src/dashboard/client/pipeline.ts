@@ -85,7 +85,7 @@ function jobRows(d: Pipeline, admin: boolean, start: (job: string, dry: boolean)
       real.addEventListener('click', () => {
         if (confirm(t('confirmRun', { job: j.name }))) start(j.name, false);
       });
-      actions.push(h('td', { class: 'actions' }, dry, real));
+      actions.push(h('td', {}, h('div', { class: 'actions' }, dry, real)));
     }
     const fail = j.last_failure;
     return h(
@@ -126,8 +126,8 @@ function runRows(runs: Run[]): HTMLElement[] {
     h(
       'tr',
       { 'data-run': r.run_id, 'data-status': r.status, 'data-dry-run': String(r.dry_run) },
-      h('td', { class: 'num' }, r.run_id),
       h('th', { scope: 'row' }, r.job),
+      h('td', { class: 'num' }, r.run_id),
       h('td', {}, status(r)),
       h('td', {}, when(r.started_at)),
       h('td', { class: 'num' }, duration(r.duration_ms)),
@@ -207,7 +207,7 @@ export async function pipelinePage(paint: Paint): Promise<void> {
       body: { dry_run: dryRun },
     }).then(
       (r) => {
-        notice.textContent = t(dryRun ? 'startedDry' : 'started', { job, id: r.run_id });
+        notice.textContent = t(dryRun ? 'runStartedDry' : 'runStarted', { job, id: r.run_id });
         void refresh();
       },
       (err: unknown) => {
@@ -257,9 +257,9 @@ export async function pipelinePage(paint: Paint): Promise<void> {
     table(
       'runs',
       t('runsCaption', { n: d.runs.length }),
-      [t('runId'), t('job'), t('status'), t('started'), t('duration'), t('rows'), t('message')],
+      [t('job'), t('runId'), t('status'), t('started'), t('duration'), t('rows'), t('message')],
       runRows(d.runs),
-      [0, 4, 5],
+      [1, 4, 5],
     ),
   );
   schedule(d);
