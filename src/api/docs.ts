@@ -140,8 +140,25 @@ const ROUTE_DOCS: Record<string, RouteDoc> = {
   'PUT /api/seedtest/cat/sympson-hetter/:run_id': { errors: ['CALIBRATION_NOT_FOUND', 'UNKNOWN_ITEMS'] },
   'GET /api/seedtest/cohorts/:cohort_id/learners': {
     errors: ['COHORT_FORBIDDEN', 'COHORT_NOT_FOUND'],
-    params: { cohort_id: 'c-001', sort: 'churn_risk' },
+    params: { cohort_id: 'c-001', sort: 'risk' },
   },
+  'GET /api/seedtest/cohorts/:cohort_id/distributions': {
+    errors: ['COHORT_FORBIDDEN', 'COHORT_NOT_FOUND'],
+    params: { cohort_id: 'c-001', locale: 'en' },
+  },
+  'GET /api/seedtest/cohorts/:cohort_id/learners.csv': {
+    errors: ['COHORT_FORBIDDEN', 'COHORT_NOT_FOUND'],
+    params: { cohort_id: 'c-001', sort: 'risk', locale: 'ko' },
+  },
+  'PUT /api/seedtest/cohorts/:cohort_id': {
+    params: { cohort_id: 'c-031' },
+    body: { name: 'Class 31', members: ['u-00901', 'u-00902'] },
+  },
+  'GET /api/seedtest/learners/:user_id/topics': {
+    errors: ['NOT_YOUR_DATA', 'LEARNER_NOT_FOUND'],
+    params: { user_id: 'u-00001' },
+  },
+  'GET /api/seedtest/pipeline': { params: { runs: 20 } },
   'GET /api/seedtest/learners/:user_id/overview': {
     errors: ['NOT_YOUR_DATA', 'LEARNER_NOT_FOUND'],
     params: { user_id: 'u-00001' },

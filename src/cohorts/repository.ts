@@ -1,5 +1,5 @@
-// The one writer of cohort and cohort_member: roster imports (`seedtest import --format cohorts`)
-// and the demo's classes. Reads for the dashboard live in dashboard/reads.ts.
+// The one writer of cohort and cohort_member: roster imports (`seedtest import --format cohorts`),
+// the admin route (PUT /cohorts/{id}) and the demo's classes. Reads for the dashboard live in dashboard/reads.ts.
 import { sql } from 'kysely';
 import type { Db } from '../db/connection.js';
 import type { ParsedCohorts } from '../ingestion/parse.js';
@@ -14,23 +14,29 @@ export async function replaceCohorts(
   db: Db,
   parsed: ParsedCohorts,
 ): Promise<{ cohorts: number; members: number; learners: number }> {
-  return db.transaction().execute(async (trx) => {
-    const learners = await upsertLearners(
-      trx,
-      [...new Set(parsed.members.map((m) => m.user_id))].map((user_id) => ({ user_id })),
-    );
-    const ids = parsed.cohorts.map((c) => c.cohort_id);
-    await sql`
-      INSERT INTO cohort (cohort_id, name)
-      SELECT * FROM unnest(${ids}::text[], ${parsed.cohorts.map((c) => c.name)}::text[])
-      ON CONFLICT (cohort_id) DO UPDATE SET name = excluded.name`.execute(trx);
-    await trx.deleteFrom('cohort_member').where('cohort_id', 'in', ids).execute();
-    await sql`
-      INSERT INTO cohort_member (cohort_id, user_id)
-      SELECT * FROM unnest(${parsed.members.map((m) => m.cohort_id)}::text[],
-        ${parsed.members.map((m) => m.user_id)}::text[])`.execute(trx);
-    return { cohorts: ids.length, members: parsed.members.length, learners };
-  });
+  return db.transaction().execute((trx) => writeRosters(trx, parsed));
+}
+
+/** replaceCohorts' writes, inside the caller's transaction. */
+export async function writeRosters(
+  trx: Db,
+  parsed: ParsedCohorts,
+): Promise<{ cohorts: number; members: number; learners: number }> {
+  const learners = await upsertLearners(
+    trx,
+    [...new Set(parsed.members.map((m) => m.user_id))].map((user_id) => ({ user_id })),
+  );
+  const ids = parsed.cohorts.map((c) => c.cohort_id);
+  await sql`
+    INSERT INTO cohort (cohort_id, name)
+    SELECT * FROM unnest(${ids}::text[], ${parsed.cohorts.map((c) => c.name)}::text[])
+    ON CONFLICT (cohort_id) DO UPDATE SET name = excluded.name`.execute(trx);
+  await trx.deleteFrom('cohort_member').where('cohort_id', 'in', ids).execute();
+  await sql`
+    INSERT INTO cohort_member (cohort_id, user_id)
+    SELECT * FROM unnest(${parsed.members.map((m) => m.cohort_id)}::text[],
+      ${parsed.members.map((m) => m.user_id)}::text[])`.execute(trx);
+  return { cohorts: ids.length, members: parsed.members.length, learners };
 }
 
 /**
@@ -53,4 +59,13 @@ export async function groupLearnersIntoCohorts(db: Db, size: number): Promise<nu
     const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM cohort`.execute(trx);
     return r.rows[0]?.n ?? 0;
   });
+}
+
+/** Creates the cohort or renames it, leaving its members as they are; whether it was created. */
+export async function upsertCohort(db: Db, cohortId: string, name: string): Promise<{ created: boolean }> {
+  const r = await sql<{ created: boolean }>`
+    INSERT INTO cohort (cohort_id, name) VALUES (${cohortId}, ${name})
+    ON CONFLICT (cohort_id) DO UPDATE SET name = excluded.name
+    RETURNING (xmax = 0) AS created`.execute(db);
+  return { created: r.rows[0]!.created };
 }

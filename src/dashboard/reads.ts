@@ -98,6 +98,8 @@ export interface OverviewQuery {
   sort: SortKey;
   order: 'asc' | 'desc';
   filter: Filter;
+  /** Only learners who practised this topic in the week (features_topic_daily). */
+  topic?: string;
   /** S at or above this is "at risk" (the report's high band). */
   atRiskFrom: number;
   limit: number;
@@ -110,14 +112,30 @@ export interface OverviewQuery {
  * probe (weekly_kpi's key, mirt_ability and attempt by user and time, the open-alert index), so the
  * cost grows with the cohort, not with the platform.
  */
+/** The week asked for, else the cohort's latest week with KPIs (a scalar SQL expression). */
+export function cohortWeek(cohortId: string, week: string | undefined): RawBuilder<string | null> {
+  return week
+    ? sql`${week}::date`
+    : sql`(SELECT max(k.week_start) FROM weekly_kpi k JOIN cohort_member m ON m.user_id = k.user_id
+           WHERE m.cohort_id = ${cohortId})`;
+}
+
+/**
+ * A condition on `m.user_id` in a query over cohort_member m and the week wk: true for everyone,
+ * or for those who practised the topic that week (one probe of features_topic_daily's key each).
+ */
+export function practisedTopic(topic: string | undefined): RawBuilder<boolean> {
+  return topic === undefined
+    ? sql`true`
+    : sql`EXISTS (SELECT 1 FROM features_topic_daily f WHERE f.user_id = m.user_id
+        AND f.topic_id = ${topic} AND f.date >= wk.week_start AND f.date < wk.week_start + 7)`;
+}
+
 export async function cohortOverview(
   db: Db,
   q: OverviewQuery,
 ): Promise<{ week_start: string | null; total: number; rows: OverviewRow[] }> {
-  const week = q.week
-    ? sql`${q.week}::date`
-    : sql`(SELECT max(k.week_start) FROM weekly_kpi k JOIN cohort_member m ON m.user_id = k.user_id
-           WHERE m.cohort_id = ${q.cohortId})`;
+  const week = cohortWeek(q.cohortId, q.week);
   const where =
     q.filter === 'at_risk'
       ? sql`WHERE s >= ${q.atRiskFrom}`
@@ -150,7 +168,7 @@ export async function cohortOverview(
       LEFT JOIN LATERAL (
         SELECT count(*)::int AS open_alerts, max(i.days_inactive)::int AS days_inactive
         FROM inactivity_alert i WHERE i.user_id = m.user_id AND i.resolved_at IS NULL) al ON true
-      WHERE m.cohort_id = ${q.cohortId}
+      WHERE m.cohort_id = ${q.cohortId} AND ${practisedTopic(q.topic)}
     ) x ${where}
     ORDER BY ${SORT_SQL[q.sort]} ${direction} NULLS LAST, user_id
     LIMIT ${q.limit} OFFSET ${q.offset}`.execute(db);
@@ -176,7 +194,13 @@ export interface LearnerDetail {
     attempts: number;
     correct: number;
   }[];
-  reports: { id: string; week_start: string; format: 'html' | 'pdf'; generated_at: Date }[];
+  reports: {
+    id: string;
+    week_start: string;
+    edition: 'learner' | 'teacher';
+    format: 'html' | 'pdf';
+    generated_at: Date;
+  }[];
   alerts: { detected_on: string; last_active_at: Date; days_inactive: number; churn_risk: number | null }[];
 }
 
@@ -184,7 +208,14 @@ export interface LearnerDetail {
 export async function learnerDetail(
   db: Db,
   userId: string,
-  opts: { weeks: number; thetaPoints: number; sessions: number; reports: number },
+  opts: {
+    weeks: number;
+    thetaPoints: number;
+    sessions: number;
+    reports: number;
+    /** The report editions the viewer may open (the teacher's needs analysis:run). */
+    editions: readonly ('learner' | 'teacher')[];
+  },
 ): Promise<LearnerDetail | undefined> {
   const learner = await db
     .selectFrom('learner')
@@ -225,9 +256,11 @@ export async function learnerDetail(
       ORDER BY s.started_at DESC`.execute(db),
     db
       .selectFrom('report_artifacts')
-      .select(['id', 'week_start', 'format', 'generated_at'])
+      .select(['id', 'week_start', 'edition', 'format', 'generated_at'])
       .where('user_id', '=', userId)
+      .where('edition', 'in', [...opts.editions])
       .orderBy('week_start', 'desc')
+      .orderBy('edition')
       .orderBy('format')
       .limit(opts.reports)
       .execute(),

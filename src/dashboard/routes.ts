@@ -3,7 +3,7 @@
 // report's chart module. Validate → authorise (api/access.ts) → dashboard/reads.ts → map.
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../api/access.js';
-import { principalOfRequest, requireScope } from '../api/auth.js';
+import { hasScope, type Principal, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, Instant, BEARER as security } from '../api/schemas.js';
@@ -99,6 +99,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
                 description: `at_risk: S ≥ ${CHURN_HIGH} (the high band); inactive: an open inactivity alert`,
               },
             ),
+            topic: Type.Optional(Id('only learners who practised this topic in the week')),
             ...Paging,
           },
           { additionalProperties: false },
@@ -118,10 +119,11 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       assertCohortAccess(principalOfRequest(request), cohortId);
       const name = await cohortName(db, cohortId);
       if (name === undefined) throw new ApiError('COHORT_NOT_FOUND', `no cohort ${cohortId}`);
-      const { week, sort, order, filter, limit, offset } = request.query;
+      const { week, sort, order, filter, topic, limit, offset } = request.query;
       const page = await cohortOverview(db, {
         cohortId,
         week,
+        topic,
         sort,
         order,
         filter,
@@ -151,8 +153,11 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
   );
 
-  const loadLearner = async (userId: string) => {
-    const detail = await learnerDetail(db, userId, LEARNER_PAGE);
+  const loadLearner = async (userId: string, principal: Principal) => {
+    const editions = hasScope(principal, 'analysis:run')
+      ? (['learner', 'teacher'] as const)
+      : (['learner'] as const);
+    const detail = await learnerDetail(db, userId, { ...LEARNER_PAGE, editions });
     if (!detail) throw new ApiError('LEARNER_NOT_FOUND', `no learner ${userId}`);
     return detail;
   };
@@ -199,6 +204,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
               Type.Object({
                 id: Type.String(),
                 week_start: Type.String(),
+                edition: Type.Union([Type.Literal('learner'), Type.Literal('teacher')], {
+                  description: "the teacher's edition is listed to analysis:run only",
+                }),
                 format: Type.String(),
                 generated_at: Instant,
               }),
@@ -217,8 +225,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
     async (request) => {
       const { user_id: userId } = request.params;
-      await assertLearnerAccess(db, principalOfRequest(request), userId);
-      const d = await loadLearner(userId);
+      const principal = principalOfRequest(request);
+      await assertLearnerAccess(db, principal, userId);
+      const d = await loadLearner(userId, principal);
       const iso = (t: Date) => t.toISOString();
       return {
         ...d,
@@ -268,8 +277,9 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
     },
     async (request) => {
       const { user_id: userId } = request.params;
-      await assertLearnerAccess(db, principalOfRequest(request), userId);
-      const d = await loadLearner(userId);
+      const principal = principalOfRequest(request);
+      await assertLearnerAccess(db, principal, userId);
+      const d = await loadLearner(userId, principal);
       const m = messages(request.query.locale);
       const charts = [];
       if (d.kpi_weeks.length > 0) {

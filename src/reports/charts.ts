@@ -991,3 +991,112 @@ export function itemHistoryChart(
     20,
   );
 }
+
+/** The bins of a cohort's KPI distribution: 10 of equal width over the KPI's domain. */
+export const DISTRIBUTION_BINS = 10;
+export const kpiDomain = (key: KpiKey): [number, number] => (key === 'I_t' ? [-1, 1] : [0, 1]);
+
+/**
+ * A cohort's distribution of one KPI (the dashboard): learners per bin, as bars over the KPI's
+ * domain. Small: six of them stand side by side on a page.
+ */
+export function kpiDistributionChart(key: KpiKey, counts: readonly number[], m: Messages): Chart {
+  const [lo, hi] = kpiDomain(key);
+  const width = (hi - lo) / counts.length;
+  const data = counts.map((n, i) => ({ x1: lo + i * width, x2: lo + (i + 1) * width, n }));
+  const top = Math.max(1, ...counts);
+  return plot({
+    width: 300,
+    height: 158,
+    marginLeft: 34,
+    marginRight: 14,
+    marginTop: 24,
+    marginBottom: 30,
+    x: {
+      domain: [lo, hi],
+      label: null,
+      ticks: 5,
+      tickFormat: (v: number) => (key === 'I_t' ? formatNumber(v, 1, true) : formatPercent(v)),
+    },
+    y: {
+      domain: [0, top],
+      label: m.charts.learnersAxis,
+      labelArrow: 'none',
+      grid: true,
+      ticks: Math.min(4, top),
+      tickFormat: (v: number) => (Number.isInteger(v) ? String(v) : ''),
+    },
+    marks: [
+      Plot.rectY(data, { x1: 'x1', x2: 'x2', y: 'n', fill: DARK, inset: 1 }),
+      Plot.ruleY([0], { stroke: INK }),
+    ],
+  });
+}
+
+export interface TopicWeekCell {
+  topic_id: string;
+  topic: string;
+  week_start: string;
+  /** Correct over attempted in the week; null without attempts. */
+  accuracy: number | null;
+  /** The mean of the days' improvement figures in the week ([−1, 1]); null when none was computed. */
+  improvement: number | null;
+}
+
+/**
+ * A learner's topics × weeks as a heat map of accuracy or improvement (the dashboard). Each cell
+ * prints its value, so the map reads without colour; darker is higher (accuracy) or further from
+ * zero (improvement, blue above and red below).
+ */
+export function topicWeekHeatmap(
+  cells: readonly TopicWeekCell[],
+  metric: 'accuracy' | 'improvement',
+  m: Messages,
+): Chart | null {
+  const data = cells.flatMap((c) =>
+    c[metric] === null ? [] : [{ ...c, value: c[metric]!, label: truncate(c.topic, 160) }],
+  );
+  if (data.length === 0) return null;
+  const topics = [...new Map(cells.map((c) => [c.topic_id, truncate(c.topic, 160)])).entries()];
+  // Every week from the first to the last, so a week without practice shows as an empty column.
+  const seen = cells.map((c) => Date.parse(`${c.week_start}T00:00:00Z`));
+  const weeks: string[] = [];
+  for (let t = Math.min(...seen); t <= Math.max(...seen); t += 7 * 86_400_000)
+    weeks.push(new Date(t).toISOString().slice(0, 10));
+  const labels = new Map(topics);
+  const dark = (v: number) => (metric === 'accuracy' ? v >= 0.6 : Math.abs(v) >= 0.5);
+  return plot({
+    width: CHART_WIDTH,
+    height: 40 + 26 * topics.length,
+    marginLeft: Math.ceil(Math.max(...topics.map(([, l]) => textWidth(l)))) + 12,
+    marginTop: 28,
+    marginBottom: 8,
+    x: {
+      domain: weeks,
+      axis: 'top',
+      label: null,
+      tickFormat: (w: string) => m.shortDate(new Date(`${w}T00:00:00Z`)),
+    },
+    y: { domain: topics.map(([id]) => id), label: null, tickFormat: (id: string) => labels.get(id) ?? id },
+    color:
+      metric === 'accuracy'
+        ? { type: 'linear', domain: [0, 1], range: [PALE, DARK] }
+        : { type: 'linear', domain: [-1, 0, 1], range: ['#b03a2e', '#f7f7f7', DARK] },
+    marks: [
+      Plot.cell(data, { x: 'week_start', y: 'topic_id', fill: 'value', inset: 1 }),
+      // Light text on dark cells, dark text on light ones.
+      ...[true, false].map((onDark) =>
+        Plot.text(
+          data.filter((d) => dark(d.value) === onDark),
+          {
+            x: 'week_start',
+            y: 'topic_id',
+            text: (d: (typeof data)[number]) =>
+              metric === 'accuracy' ? formatPercent(d.value) : formatNumber(d.value, 2, true),
+            fill: onDark ? 'white' : INK,
+          },
+        ),
+      ),
+    ],
+  });
+}

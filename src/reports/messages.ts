@@ -52,6 +52,8 @@ export interface Messages {
     thetaLine: (theta: string) => string;
     fitZone: string;
     weekdays: readonly string[];
+    /** The count axis of a cohort's KPI distribution (the dashboard). */
+    learnersAxis: string;
     thetaCaption: string;
     scoreCaption: string;
     dailyCaption: string;
@@ -171,6 +173,7 @@ const ko: Messages = {
     thetaLine: (theta) => `현재 θ = ${theta}`,
     fitZone: '적합 구간 θ±1',
     weekdays: ['일', '월', '화', '수', '목', '금', '토'],
+    learnersAxis: '학습자 수',
     thetaCaption: '실선과 점: 능력 추정치 θ · 음영과 세로 막대: ±1 표준오차 · 점선: 목표 τ',
     scoreCaption: '선과 점: 그날의 점수 · 음영과 세로 막대: 점수의 오차 범위 · 점선: 목표 점수',
     dailyCaption: '연한 테두리 막대: 시도한 문항 · 진한 안쪽 막대: 맞힌 문항 · 숫자: 정답/시도',
@@ -327,6 +330,7 @@ const en: Messages = {
     thetaLine: (theta) => `Current θ = ${theta}`,
     fitZone: 'Fit zone θ±1',
     weekdays: ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'],
+    learnersAxis: 'Learners',
     thetaCaption:
       'Line and points: ability estimates θ · shading and vertical bars: ±1 standard error · dashed: goal τ',
     scoreCaption:

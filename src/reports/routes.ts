@@ -1,6 +1,7 @@
 // Report routes: list a learner's stored reports, and download one (streamed from the filesystem
 // store, or a redirect to a presigned URL when the reports live in S3; buckets stay private).
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
+import { assertLearnerAccess } from '../api/access.js';
 import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
@@ -98,10 +99,11 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
   app.get(
     '/reports/:id/download',
     {
-      preHandler: requireScope('reports:view', 'analysis:run'),
+      preHandler: requireScope('reports:view', 'cohort:view', 'analysis:run'),
       schema: {
         tags: ['reports'],
-        summary: 'The report file (filesystem storage) or a 302 to a presigned URL (S3)',
+        summary:
+          "The report file (filesystem storage) or a 302 to a presigned URL (S3); a teacher (cohort:view) may fetch her cohorts' learners' editions",
         security,
         params: DownloadParams,
       },
@@ -110,7 +112,7 @@ export const reportRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { 
       const row = await findReport(database.db, request.params.id);
       if (!row) throw new ApiError('REPORT_NOT_FOUND', `no report with id ${request.params.id}`);
       const principal = principalOfRequest(request);
-      assertOwnOrScope(principal, row.user_id, 'analysis:run');
+      await assertLearnerAccess(database.db, principal, row.user_id);
       if (row.edition === 'teacher' && !hasScope(principal, 'analysis:run')) {
         throw new ApiError('INSUFFICIENT_SCOPE', "the teacher's edition needs analysis:run");
       }

@@ -3,7 +3,15 @@
 // from the JSON routes. Elements are built with the DOM API, never from HTML strings, and styled by
 // classes only (the Content-Security-Policy forbids inline styles and scripts).
 
+import {
+  cohortDistributions,
+  csvButton,
+  distributionSection,
+  heatmapSection,
+  topicFilter,
+} from './cohort-extras.js';
 import { itemBankPage, itemPage, showItemBankLink } from './item-bank.js';
+import { pipelinePage } from './pipeline.js';
 
 type Locale = 'ko' | 'en';
 type Kpis = Record<'I_t' | 'E_t' | 'R_t' | 'A_t' | 'P' | 'S', number | null>;
@@ -46,11 +54,17 @@ interface LearnerPage {
     attempts: number;
     correct: number;
   }[];
-  reports: { id: string; week_start: string; format: string; generated_at: string }[];
+  reports: {
+    id: string;
+    week_start: string;
+    edition: 'learner' | 'teacher';
+    format: string;
+    generated_at: string;
+  }[];
   alerts: { detected_on: string; days_inactive: number }[];
 }
 
-const API = '/api/seedtest';
+export const API = '/api/seedtest';
 const TOKEN_KEY = 'seedtest.token';
 const LANG_KEY = 'seedtest.lang';
 const PAGE_SIZE = 50;
@@ -65,6 +79,7 @@ export class HttpError extends Error {
 const main = document.getElementById('main') as HTMLElement;
 const langSelect = document.getElementById('lang') as HTMLSelectElement;
 const signOut = document.getElementById('sign-out') as HTMLButtonElement;
+const pipelineLink = document.getElementById('nav-pipeline') as HTMLAnchorElement;
 export let catalogues: Record<Locale, Catalogue>;
 export let lang: Locale = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
 /** Blob URLs of the charts on screen, released when the page changes. */
@@ -99,7 +114,7 @@ function takeTokenFromLink(): void {
   history.replaceState(null, '', `${location.pathname}#/`);
 }
 
-const token = () => sessionStorage.getItem(TOKEN_KEY);
+export const token = () => sessionStorage.getItem(TOKEN_KEY);
 
 /** The token's subject and scopes, read for routing only (the server verifies the token). */
 export function claims(): { sub: string; scopes: string[] } {
@@ -115,12 +130,22 @@ export function claims(): { sub: string; scopes: string[] } {
   }
 }
 
+/** Operators (analysis:run, admin) see the pipeline page; admins may start runs on it. */
+export const isOperator = () => claims().scopes.some((s) => s === 'analysis:run' || s === 'admin');
+
 /** Teachers, analysts and admins have the cohort pages; a learner only her own page. */
 const isStaff = () =>
   claims().scopes.some((s) => s === 'cohort:view' || s === 'analysis:run' || s === 'admin');
 
-export async function api<T>(path: string): Promise<T> {
-  const res = await fetch(`${API}${path}`, { headers: { authorization: `Bearer ${token()}` } });
+export async function api<T>(path: string, init: { method?: string; body?: unknown } = {}): Promise<T> {
+  const res = await fetch(`${API}${path}`, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${token()}`,
+      ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
   if (!res.ok) throw new HttpError(res.status);
   return (await res.json()) as T;
 }
@@ -137,7 +162,7 @@ const signed = (v: number) => `${v > 0 ? '+' : v < 0 ? '−' : ''}${number(Math.
 export const dateTime = (iso: string) =>
   new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
 /** "3 days ago": what a teacher scans a column for; the exact time is in the cell's title. */
-function ago(iso: string): string {
+export function ago(iso: string): string {
   const days = Math.round((Date.now() - Date.parse(iso)) / 86_400_000);
   const rtf = new Intl.RelativeTimeFormat(lang, { numeric: 'auto' });
   return Math.abs(days) < 1
@@ -238,6 +263,7 @@ interface CohortState {
   sort: string;
   order: 'asc' | 'desc';
   filter: string;
+  topic: string;
   offset: number;
 }
 
@@ -254,18 +280,27 @@ const SORTABLE: { key: string; label: () => string; num: boolean; help?: () => s
   { key: 'theta_change', label: () => t('thetaChange'), num: true },
 ];
 
+/** The table's sort and filters (shared by the page and its CSV export). */
+const tableQuery = (s: CohortState): Record<string, string> => ({
+  sort: s.sort,
+  order: s.order,
+  filter: s.filter,
+  ...(s.topic ? { topic: s.topic } : {}),
+});
+
 function cohortQuery(s: CohortState): string {
   return new URLSearchParams({
-    sort: s.sort,
-    order: s.order,
-    filter: s.filter,
+    ...tableQuery(s),
     limit: String(PAGE_SIZE),
     offset: String(s.offset),
   }).toString();
 }
 
 async function cohortPage(paint: Paint, cohortId: string, state: CohortState): Promise<void> {
-  const data = await api<Overview>(`/cohorts/${encodeURIComponent(cohortId)}/learners?${cohortQuery(state)}`);
+  const [data, dist] = await Promise.all([
+    api<Overview>(`/cohorts/${encodeURIComponent(cohortId)}/learners?${cohortQuery(state)}`),
+    cohortDistributions(cohortId, state.topic),
+  ]);
   const rerender = (next: Partial<CohortState>) =>
     void cohortPage(paint, cohortId, { ...state, ...next }).catch((err: unknown) => failure(paint, err));
   const headerCell = (col: (typeof SORTABLE)[number]) => {
@@ -360,7 +395,14 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
   paint(
     h('h1', {}, data.cohort.name),
     h('p', { class: 'sub' }, data.week_start ? `${t('weekOf')} ${day(data.week_start)}` : t('noWeek')),
-    h('div', { class: 'controls' }, h('label', { for: 'filter' }, t('filter')), filter),
+    h(
+      'div',
+      { class: 'controls' },
+      h('label', { for: 'filter' }, t('filter')),
+      filter,
+      ...topicFilter(dist, state.topic, (topic) => rerender({ topic, offset: 0 })),
+      csvButton(cohortId, tableQuery(state), paint),
+    ),
     h(
       'div',
       { class: 'table-wrap' },
@@ -395,6 +437,7 @@ async function cohortPage(paint: Paint, cohortId: string, state: CohortState): P
       ),
     ),
     data.total > PAGE_SIZE && h('div', { class: 'pager' }, prev, next),
+    await distributionSection(dist),
   );
 }
 
@@ -427,11 +470,12 @@ async function downloadReport(id: string, name: string): Promise<void> {
 
 async function learnerPage(paint: Paint, userId: string): Promise<void> {
   const path = `/learners/${encodeURIComponent(userId)}`;
-  const [d, charts] = await Promise.all([
+  const [d, charts, heatmaps] = await Promise.all([
     api<LearnerPage>(`${path}/overview`),
     api<{ charts: { key: 'kpi_trend' | 'theta'; points: number; svg: string }[] }>(
       `${path}/charts?locale=${lang}`,
     ),
+    heatmapSection(userId),
   ]);
   const latest = d.kpi_weeks[d.kpi_weeks.length - 1];
   const cards = KPI_ORDER.map((k) =>
@@ -451,11 +495,22 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
     button.addEventListener(
       'click',
       () =>
-        void downloadReport(r.id, `report-${d.learner.user_id}-${r.week_start}.${r.format}`).catch(
-          (err: unknown) => failure(paint, err),
-        ),
+        void downloadReport(
+          r.id,
+          `report-${d.learner.user_id}-${r.week_start}-${r.edition}.${r.format}`,
+        ).catch((err: unknown) => failure(paint, err)),
     );
-    return h('li', {}, h('span', {}, `${t('weekOf')} ${day(r.week_start)}`), button);
+    return h(
+      'li',
+      {},
+      h(
+        'span',
+        {},
+        `${t('weekOf')} ${day(r.week_start)}`,
+        r.edition === 'teacher' ? ` · ${t('teacherEdition')}` : '',
+      ),
+      button,
+    );
   });
   paint(
     cohort && isStaff()
@@ -481,6 +536,7 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
     h('h2', {}, t('thisWeek')),
     h('div', { class: 'cards' }, ...cards),
     h('div', { class: 'charts', id: 'charts' }, ...figures),
+    heatmaps,
     h('h2', {}, t('sessions')),
     d.sessions.length === 0
       ? h('p', { class: 'muted' }, t('noSessions'))
@@ -552,14 +608,17 @@ async function route(): Promise<void> {
   }
   const [, page, id] = /^#\/(cohorts|learners|items)\/([^/]+)$/.exec(location.hash) ?? [];
   showItemBankLink();
+  pipelineLink.hidden = !isOperator();
   try {
-    if (location.hash === '#/items') await itemBankPage(paint);
+    if (location.hash === '#/pipeline') await pipelinePage(paint);
+    else if (location.hash === '#/items') await itemBankPage(paint);
     else if (page === 'items' && id) await itemPage(paint, decodeURIComponent(id));
     else if (page === 'cohorts' && id)
       await cohortPage(paint, decodeURIComponent(id), {
         sort: 'risk',
         order: 'desc',
         filter: 'all',
+        topic: '',
         offset: 0,
       });
     else if (page === 'learners' && id) await learnerPage(paint, decodeURIComponent(id));

@@ -2,7 +2,9 @@
 // against a real server on a real database filled by the demo's loader and pipeline (40 learners in
 // classes c-001 of 30 and c-002 of 10, 60 items, 4 weeks), and pages that record every problem the
 // browser reports. Tests skip, saying why, where Chromium is not installed.
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -30,6 +32,33 @@ const ARGS = [
 const FIRST_MONDAY = '2026-11-02';
 const WEEKS = 4;
 const TODAY = '2026-11-26';
+
+// axe-core, injected into each page it scans (the evaluation goes around the page's CSP).
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** Runs axe-core on the page as it stands; fails on any serious or critical violation. */
+export async function scan(page: Page, label: string): Promise<void> {
+  await page.evaluate(AXE);
+  const violations = await page.evaluate(async () => {
+    const r = await (
+      globalThis as unknown as {
+        axe: {
+          run(): Promise<{
+            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+          }>;
+        };
+      }
+    ).axe.run();
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      targets: v.nodes.slice(0, 3).map((n) => n.target.join(' ')),
+    }));
+  });
+  const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(bad, [], `${label}: ${JSON.stringify(bad, null, 1)}`);
+}
 
 /** The describe blocks' skip option: a reason when Chromium is missing. */
 export const skip = existsSync(CHROMIUM)

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type DashboardBrowser, skip, startDashboardBrowser } from './browser-setup.js';
+import { type DashboardBrowser, scan, skip, startDashboardBrowser } from './browser-setup.js';
 
 describe('the dashboard in Chromium', { skip }, () => {
   let env: DashboardBrowser;
@@ -57,6 +57,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       [...asc].sort((a, b) => a - b),
     );
     assert.notDeepEqual(asc, desc);
+    await scan(page, 'the class page');
     await page.context().close();
   });
 
@@ -85,6 +86,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       ['kpi_trend', 'theta'],
     );
     for (const c of charts) assert.ok(c.points > 0 && c.alt.length > 0, JSON.stringify(c));
+    await scan(page, "a learner's page (Korean)");
 
     await page.selectOption('#lang', 'en');
     await page.waitForSelector('html[lang="en"]');
@@ -105,6 +107,7 @@ describe('the dashboard in Chromium', { skip }, () => {
     await page.goto(`${base}/dashboard/#/learners/${other.user_id}`);
     await page.waitForSelector('#forbidden');
     assert.equal(await page.textContent('#forbidden h1'), 'You cannot see this page');
+    await scan(page, 'the 403 page');
     await page.click('#forbidden a[href="#/"]');
     await page.waitForSelector('#learners tbody tr');
     await page.context().close();
@@ -124,6 +127,54 @@ describe('the dashboard in Chromium', { skip }, () => {
       .executeTakeFirstOrThrow();
     assert.equal(await page.textContent('h1'), me.display_name ?? 'u-00001');
     assert.ok((await page.$$('#sessions tbody tr')).length > 0);
+    await scan(page, "a learner's own page (English)");
+    await page.context().close();
+  });
+
+  it('asks for the link when there is no token', async () => {
+    const page = await open(`${base}/dashboard/`);
+    await page.waitForSelector('#signin');
+    await scan(page, 'the sign-in page');
+    await page.context().close();
+  });
+
+  it('shows an operator the pipeline; an admin starts a dry run and sees it in the list', async () => {
+    const viewer = await open(`${base}/dashboard/#token=${await mint('op-1', 'analysis:run')}`, 'en');
+    await viewer.waitForSelector('#nav-pipeline:not([hidden])');
+    await viewer.click('#nav-pipeline');
+    await viewer.waitForSelector('#jobs tbody tr');
+    assert.equal((await viewer.$$('#jobs tbody tr')).length, 5);
+    assert.equal((await viewer.$$('#jobs button')).length, 0, 'runs are started by admins only');
+    await scan(viewer, 'the pipeline page (analyst)');
+    await viewer.context().close();
+
+    const before = await database.db.selectFrom('job_run').select('run_id').execute();
+    const page = await open(`${base}/dashboard/#token=${await mint('op-2', 'admin')}`, 'en');
+    await page.waitForSelector('#nav-pipeline:not([hidden])');
+    await page.goto(`${base}/dashboard/#/pipeline`);
+    await page.waitForSelector('#jobs tbody tr');
+    await page.selectOption('#lang', 'en');
+    await page.waitForSelector('html[lang="en"] #jobs tbody tr');
+    await scan(page, 'the pipeline page (admin)');
+    await page.click('#dry-compute-daily-kpis');
+    await page.waitForSelector('#run-notice:has-text("dry run")');
+    const row = '#runs tbody tr[data-dry-run="true"]:has(th:text-is("compute-daily-kpis"))';
+    await page.waitForSelector(`${row}[data-status="succeeded"]`, { timeout: 30_000 });
+    // The focus stayed on the button through the refreshes.
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'dry-compute-daily-kpis');
+    const after = await database.db
+      .selectFrom('job_run')
+      .select(['run_id', 'job', 'params', 'status'])
+      .where('run_id', 'not in', before.length ? before.map((r) => r.run_id) : ['0'])
+      .execute();
+    assert.equal(after.length, 1);
+    assert.equal(after[0]!.job, 'compute-daily-kpis');
+    assert.equal((after[0]!.params as { dry_run?: boolean }).dry_run, true);
+    assert.equal(
+      await page.getAttribute(`${row}`, 'data-run'),
+      after[0]!.run_id,
+      'the list shows the run the button started',
+    );
     await page.context().close();
   });
 
