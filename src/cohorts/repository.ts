@@ -69,3 +69,16 @@ export async function upsertCohort(db: Db, cohortId: string, name: string): Prom
     RETURNING (xmax = 0) AS created`.execute(db);
   return { created: r.rows[0]!.created };
 }
+
+/** Whether the learner belongs to one of the cohorts (a teacher's access to a learner's page). */
+export async function inAnyCohort(db: Db, userId: string, cohortIds: readonly string[]): Promise<boolean> {
+  if (cohortIds.length === 0) return false;
+  const row = await db
+    .selectFrom('cohort_member')
+    .select('cohort_id')
+    .where('user_id', '=', userId)
+    .where('cohort_id', 'in', [...cohortIds])
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}

@@ -3,11 +3,11 @@
 // drawn by the report's chart module.
 import { Readable } from 'node:stream';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
-import { assertCohortAccess, assertLearnerAccess } from '../api/access.js';
 import { principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
+import { assertCohortAccess, assertLearnerAccess } from '../cohorts/access.js';
 import { KPI_KEYS } from '../kpis/kpis.js';
 import { DISTRIBUTION_BINS, kpiDistributionChart, kpiDomain, topicWeekHeatmap } from '../reports/charts.js';
 import { type Messages, messages } from '../reports/messages.js';

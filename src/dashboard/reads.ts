@@ -50,19 +50,6 @@ export async function cohortName(db: Db, cohortId: string): Promise<string | und
   return row?.name;
 }
 
-/** Whether the learner belongs to one of the cohorts (a teacher's access to a learner's page). */
-export async function inAnyCohort(db: Db, userId: string, cohortIds: readonly string[]): Promise<boolean> {
-  if (cohortIds.length === 0) return false;
-  const row = await db
-    .selectFrom('cohort_member')
-    .select('cohort_id')
-    .where('user_id', '=', userId)
-    .where('cohort_id', 'in', [...cohortIds])
-    .limit(1)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 export const SORT_KEYS = ['risk', 'p', 'theta', 'theta_change', 'last_active', 'name', 'alerts'] as const;
 export type SortKey = (typeof SORT_KEYS)[number];
 export const FILTERS = ['all', 'at_risk', 'inactive'] as const;

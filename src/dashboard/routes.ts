@@ -1,12 +1,12 @@
 // The dashboard's JSON routes (docs/dashboard.md): cohorts, a cohort's learners with this week's
 // figures (sorted, filtered and paged in SQL), and a learner's page with its charts, drawn by the
-// report's chart module. Validate → authorise (api/access.ts) → dashboard/reads.ts → map.
+// report's chart module. Validate → authorise (cohorts/access.ts) → dashboard/reads.ts → map.
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../api/access.js';
 import { hasScope, type Principal, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, Instant, BEARER as security } from '../api/schemas.js';
+import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../cohorts/access.js';
 import { kpiTrendChart, thetaHistoryChart } from '../reports/charts.js';
 import { messages } from '../reports/messages.js';
 import { CHURN_HIGH, churnBand, LOCALES } from '../reports/view-model.js';

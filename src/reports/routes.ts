@@ -1,12 +1,12 @@
 // Report routes: list a learner's stored reports, and download one (streamed from the filesystem
 // store, or a redirect to a presigned URL when the reports live in S3; buckets stay private).
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
-import { assertLearnerAccess } from '../api/access.js';
 import { assertOwnOrScope, hasScope, principalOfRequest, requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
 import { dateInput } from '../api/time-input.js';
+import { assertLearnerAccess } from '../cohorts/access.js';
 import { findReport, learnerReports } from './repository.js';
 import {
   CONTENT_TYPES,

@@ -2,10 +2,10 @@
 // admins see everything, a teacher (`cohort:view`) the cohorts of her token's `cohorts` claim and
 // their members, a learner her own page.
 
-import { inAnyCohort } from '../dashboard/reads.js';
+import { hasScope, type Principal } from '../api/auth.js';
+import { ApiError } from '../api/errors.js';
 import type { Db } from '../db/connection.js';
-import { hasScope, type Principal } from './auth.js';
-import { ApiError } from './errors.js';
+import { inAnyCohort } from './repository.js';
 
 /** The cohorts the principal may see: all of them, or those listed. */
 export function visibleCohorts(principal: Principal): 'all' | readonly string[] {
