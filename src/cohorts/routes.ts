@@ -1,5 +1,5 @@
 // The admin route for cohorts (docs/api.md → Dashboard): create or rename a cohort, and replace its
-// members, through db/cohorts.ts (the one writer of the roster tables), like a roster import of
+// members, through cohorts/repository.ts (the one writer of the roster tables), like a roster import of
 // one cohort.
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../api/auth.js';

@@ -1,5 +1,5 @@
 // More dashboard routes (docs/dashboard.md): a cohort's KPI distributions and topics, its table as
-// CSV, and a learner's topics-by-week heat maps. Same access rules as routes/dashboard.ts; charts
+// CSV, and a learner's topics-by-week heat maps. Same access rules as routes.ts; charts
 // drawn by the report's chart module.
 import { Readable } from 'node:stream';
 import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typebox';

@@ -1,6 +1,6 @@
 // The dashboard's item-bank routes (staff: analysis:run or admin; docs/dashboard.md → Item bank): a
 // calibration run's bank with each item's flags (paged), its scatter and test information as SVG, the
-// calibration history, and one item's runs and curves. Reads through db/item-bank.ts; flags and
+// calibration history, and one item's runs and curves. Reads through item-bank-reads.ts; flags and
 // curves are computed here from the rows of one run, charts drawn by the report's chart module.
 import { type FastifyPluginAsyncTypebox, type Static, Type } from '@fastify/type-provider-typebox';
 import { requireScope } from '../api/auth.js';

@@ -1,5 +1,5 @@
 // The dashboard's page and files under /dashboard/ (hidden from the OpenAPI document: they are not
-// API). The data come from the JSON routes of routes/dashboard.ts, with the token the page holds.
+// API). The data come from the JSON routes of routes.ts, with the token the page holds.
 import type { FastifyPluginAsync } from 'fastify';
 import { DASHBOARD_CSP, loadDashboardAssets } from './assets.js';
 
