@@ -54,3 +54,16 @@ export async function insertOnlineTheta(database: Database, row: OnlineTheta): P
   );
   return rows[0]!.fitted_at;
 }
+
+/** A learner's θ rows, newest first (calibration and online), from `since` on when given. */
+export function thetaHistory(db: Db, userId: string, opts: { since?: Date; limit: number }) {
+  let q = db
+    .selectFrom('mirt_ability')
+    .select(['theta', 'se', 'model', 'version', 'source', 'session_id', 'n_responses', 'fitted_at'])
+    .where('user_id', '=', userId)
+    .orderBy('fitted_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(opts.limit);
+  if (opts.since !== undefined) q = q.where('fitted_at', '>=', opts.since);
+  return q.execute();
+}

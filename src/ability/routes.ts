@@ -5,6 +5,7 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, Instant, ModelName, rejectNulls, BEARER as security } from '../api/schemas.js';
 import { dateOrInstantInput } from '../api/time-input.js';
+import { thetaHistory } from './repository.js';
 import { ThetaUpdateError, ThetaUpdater } from './updater.js';
 
 const UpdateBody = Type.Object(
@@ -119,17 +120,9 @@ export const analysisIrtRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
       const principal = principalOfRequest(request);
       const { user_id: userId = principal.sub, since, limit } = request.query;
       assertOwnOrScope(principal, userId, 'analysis:run');
-      let q = database.db
-        .selectFrom('mirt_ability')
-        .select(['theta', 'se', 'model', 'version', 'source', 'session_id', 'n_responses', 'fitted_at'])
-        .where('user_id', '=', userId)
-        .orderBy('fitted_at', 'desc')
-        .orderBy('id', 'desc')
-        .limit(limit);
-      if (since !== undefined) {
-        q = q.where('fitted_at', '>=', dateOrInstantInput(since, 'since', 'querystring', config));
-      }
-      const rows = await q.execute();
+      const from =
+        since === undefined ? undefined : dateOrInstantInput(since, 'since', 'querystring', config);
+      const rows = await thetaHistory(database.db, userId, { ...(from && { since: from }), limit });
       return {
         user_id: userId,
         history: rows.map((r) => ({ ...r, fitted_at: r.fitted_at.toISOString() })),

@@ -82,3 +82,12 @@ export async function inAnyCohort(db: Db, userId: string, cohortIds: readonly st
     .executeTakeFirst();
   return row !== undefined;
 }
+
+export async function memberCount(db: Db, cohortId: string): Promise<number> {
+  const n = await db
+    .selectFrom('cohort_member')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .where('cohort_id', '=', cohortId)
+    .executeTakeFirstOrThrow();
+  return Number(n.n);
+}

@@ -5,7 +5,7 @@ import { type FastifyPluginAsyncTypebox, Type } from '@fastify/type-provider-typ
 import { requireScope } from '../api/auth.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id } from '../api/schemas.js';
-import { upsertCohort, writeRosters } from './repository.js';
+import { memberCount, upsertCohort, writeRosters } from './repository.js';
 
 /** The most members one request may name (a school year, not the platform). */
 const MAX_MEMBERS = 10_000;
@@ -64,16 +64,12 @@ export const cohortAdminRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
           });
           learnersCreated = r.learners;
         }
-        const n = await trx
-          .selectFrom('cohort_member')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .where('cohort_id', '=', cohortId)
-          .executeTakeFirstOrThrow();
+        const members = await memberCount(trx, cohortId);
         return {
           cohort_id: cohortId,
           name,
           created,
-          members: Number(n.n),
+          members,
           learners_created: learnersCreated,
         };
       });

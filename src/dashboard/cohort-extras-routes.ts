@@ -8,6 +8,7 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
 import { assertCohortAccess, assertLearnerAccess } from '../cohorts/access.js';
+import { learnerExists } from '../ingestion/repository.js';
 import { KPI_KEYS } from '../kpis/kpis.js';
 import { DISTRIBUTION_BINS, kpiDistributionChart, kpiDomain, topicWeekHeatmap } from '../reports/charts.js';
 import { type Messages, messages } from '../reports/messages.js';
@@ -241,12 +242,7 @@ export const cohortExtraRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
       const { user_id: userId } = request.params;
       await assertLearnerAccess(db, principalOfRequest(request), userId);
       const { locale } = request.query;
-      const known = await db
-        .selectFrom('learner')
-        .select('user_id')
-        .where('user_id', '=', userId)
-        .executeTakeFirst();
-      if (!known) throw new ApiError('LEARNER_NOT_FOUND', `no learner ${userId}`);
+      if (!(await learnerExists(db, userId))) throw new ApiError('LEARNER_NOT_FOUND', `no learner ${userId}`);
       const cells = await topicWeeks(db, userId, HEATMAP_WEEKS, locale);
       const m = messages(locale);
       return {

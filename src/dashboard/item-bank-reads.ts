@@ -208,3 +208,12 @@ export async function itemPage(db: Db, itemId: string, limit: number): Promise<I
     runs: runs.rows.map((r) => (r.sessions !== null && r.served === null ? { ...r, served: 0 } : r)),
   };
 }
+
+/** How many items the bank has. */
+export async function bankSize(db: Db): Promise<number> {
+  const r = await db
+    .selectFrom('item')
+    .select((eb) => eb.fn.countAll<string>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(r.n);
+}

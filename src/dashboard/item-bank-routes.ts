@@ -19,7 +19,7 @@ import {
 } from '../reports/charts.js';
 import { messages } from '../reports/messages.js';
 import { LOCALES } from '../reports/view-model.js';
-import { type Bank, bankRun, calibrationHistory, itemPage, readBank } from './item-bank-reads.js';
+import { type Bank, bankRun, bankSize, calibrationHistory, itemPage, readBank } from './item-bank-reads.js';
 
 const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 const Num = Nullable(Type.Number());
@@ -151,13 +151,10 @@ export const itemBankRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       const run = await runOf(runId);
       const empty = { drift: 0, misfit: 0, overexposed: 0, inactive: 0 };
       if (!run) {
-        const bankSize = await db
-          .selectFrom('item')
-          .select((eb) => eb.fn.countAll<string>().as('n'))
-          .executeTakeFirstOrThrow();
+        const size = await bankSize(db);
         return {
           run: null,
-          bank_size: Number(bankSize.n),
+          bank_size: size,
           calibrated: 0,
           sessions: 0,
           max_exposure_rate: maxRate,

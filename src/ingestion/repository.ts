@@ -330,3 +330,8 @@ export async function completeSession(db: Db, sessionId: string): Promise<void> 
     .where('session_id', '=', sessionId)
     .execute();
 }
+
+export async function learnerExists(db: Db, userId: string): Promise<boolean> {
+  const r = await db.selectFrom('learner').select('user_id').where('user_id', '=', userId).executeTakeFirst();
+  return r !== undefined;
+}

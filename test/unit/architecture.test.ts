@@ -41,3 +41,10 @@ test('each table has exactly one module that writes it', () => {
     assert.equal(files.length, 1, `${table} is written by ${files.length ? files.join(', ') : 'no module'}`);
   }
 });
+
+test('route files run no SQL: they call a repository or a service', () => {
+  const routes = sources.filter((s) => /\/(routes|[\w-]+-routes)\.ts$/.test(s.file));
+  assert.ok(routes.length >= 12, `found ${routes.length} route files`);
+  const query = /\.(selectFrom|insertInto|updateTable|deleteFrom)\(|\bsql`|\.query\(/;
+  for (const { file, text } of routes) assert.doesNotMatch(text, query, `${file} runs SQL`);
+});
