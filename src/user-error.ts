@@ -2,3 +2,8 @@
 // already running): `seedtest` prints their message as one line, without a stack trace. A module of
 // its own, importing nothing, so the CLI recognises them without loading the modules that throw them.
 export class UserError extends Error {}
+
+// A domain error for input that breaks a contract (a bad model name, an out-of-range option, a
+// malformed response): the CLI prints it as one line, the API answers 400/422. Anything else that
+// escapes is a bug and a 500.
+export class InvalidInputError extends UserError {}

@@ -3,6 +3,7 @@
 // a Fisher-information table on a fine θ grid for maximum-information selection). Pure.
 
 import { type ItemParams, itemInformation, OnlineScorer, type ScoreOptions } from '../irt/index.js';
+import { InvalidInputError } from '../user-error.js';
 
 export interface CatItem {
   itemId: string;
@@ -57,7 +58,7 @@ export class CatBank {
     this.itemIds = items.map((it) => it.itemId);
     this.params = items.map((it) => ({ a: it.params.a, b: it.params.b, c: it.params.c }));
     items.forEach((it, j) => {
-      if (this.#index.has(it.itemId)) throw new RangeError(`duplicate item id ${it.itemId}`);
+      if (this.#index.has(it.itemId)) throw new InvalidInputError(`duplicate item id ${it.itemId}`);
       this.#index.set(it.itemId, j);
     });
     const topicIndex = new Map<string, number>();

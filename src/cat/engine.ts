@@ -9,6 +9,7 @@
 // a-stratified mode) → exposure control (none: argmax; randomesque; Sympson–Hetter).
 
 import { probability, Rng } from '../irt/index.js';
+import { InvalidInputError } from '../user-error.js';
 import type { CatBank } from './bank.js';
 
 export type Exposure =
@@ -115,14 +116,15 @@ export class CatEngine {
     settings: CatSettings,
   ) {
     const int = (x: number, min: number, what: string) => {
-      if (!(Number.isInteger(x) && x >= min)) throw new RangeError(`${what} must be an integer >= ${min}`);
+      if (!(Number.isInteger(x) && x >= min))
+        throw new InvalidInputError(`${what} must be an integer >= ${min}`);
       return x;
     };
     this.maxItems = int(settings.maxItems, 1, 'maxItems');
     this.minItems = int(settings.minItems ?? 1, 0, 'minItems');
-    if (this.minItems > this.maxItems) throw new RangeError('minItems must be at most maxItems');
+    if (this.minItems > this.maxItems) throw new InvalidInputError('minItems must be at most maxItems');
     this.seTarget = settings.seTarget ?? 0;
-    if (!(this.seTarget >= 0)) throw new RangeError('seTarget must be >= 0');
+    if (!(this.seTarget >= 0)) throw new InvalidInputError('seTarget must be >= 0');
     this.klItems = int(settings.klItems ?? 0, 0, 'klItems');
     this.strata = int(settings.aStrata ?? 0, 0, 'aStrata');
     this.exposure = settings.exposure ?? { kind: 'none' };
@@ -130,26 +132,26 @@ export class CatEngine {
     if (this.exposure.kind === 'sympson-hetter') {
       const k = this.exposure.k;
       if (k.length !== bank.n)
-        throw new RangeError(`Sympson–Hetter parameters: ${k.length} for ${bank.n} items`);
+        throw new InvalidInputError(`Sympson–Hetter parameters: ${k.length} for ${bank.n} items`);
       for (const x of k)
-        if (!(x >= 0 && x <= 1)) throw new RangeError('Sympson–Hetter parameters must be in [0, 1]');
+        if (!(x >= 0 && x <= 1)) throw new InvalidInputError('Sympson–Hetter parameters must be in [0, 1]');
     }
     this.startTheta = settings.startTheta;
     if (this.startTheta !== undefined && !Number.isFinite(this.startTheta))
-      throw new RangeError('startTheta must be finite');
+      throw new InvalidInputError('startTheta must be finite');
     this.shares = null;
     if (settings.topics && settings.topics.size > 0) {
       const shares = new Float64Array(bank.topics.length);
       let sum = 0;
       for (const [topic, share] of settings.topics) {
         const t = bank.topicIndex(topic);
-        if (t === undefined) throw new RangeError(`topic ${topic} has no item in the bank`);
+        if (t === undefined) throw new InvalidInputError(`topic ${topic} has no item in the bank`);
         if (!(share >= 0 && Number.isFinite(share)))
-          throw new RangeError(`share of topic ${topic} must be >= 0`);
+          throw new InvalidInputError(`share of topic ${topic} must be >= 0`);
         shares[t] = share;
         sum += share;
       }
-      if (!(sum > 0)) throw new RangeError('topic shares must not all be 0');
+      if (!(sum > 0)) throw new InvalidInputError('topic shares must not all be 0');
       for (let t = 0; t < shares.length; t++) shares[t] /= sum;
       this.shares = shares;
     }

@@ -4,6 +4,7 @@
 // Sympson–Hetter exposure parameters by the authors' iteration. Pure and seeded.
 
 import { probability, Rng } from '../irt/index.js';
+import { InvalidInputError } from '../user-error.js';
 import type { CatBank } from './bank.js';
 import { CatEngine, type CatSettings, type NextStep, type StopReason } from './engine.js';
 
@@ -56,7 +57,7 @@ export interface CatSimulation {
 export function simulateCat(engine: CatEngine, opts: CatSimulationOptions): CatSimulation {
   const { bank } = engine;
   const N = opts.nSimulees;
-  if (!(Number.isInteger(N) && N >= 2)) throw new RangeError('nSimulees must be an integer >= 2');
+  if (!(Number.isInteger(N) && N >= 2)) throw new InvalidInputError('nSimulees must be an integer >= 2');
   const dist = opts.theta ?? { kind: 'normal', mean: 0, sd: 1 };
   const rng = new Rng(opts.seed);
   const seen = new Float64Array(bank.n);
@@ -222,7 +223,7 @@ export function calibrateSympsonHetter(
   opts: SympsonHetterOptions,
 ): SympsonHetterCalibration {
   const r = opts.target;
-  if (!(r > 0 && r <= 1)) throw new RangeError('target exposure must be in (0, 1]');
+  if (!(r > 0 && r <= 1)) throw new InvalidInputError('target exposure must be in (0, 1]');
   const aim = Math.max(r / 2, r - 2 * Math.sqrt((r * (1 - r)) / opts.nSimulees));
   const k = new Float64Array(bank.n).fill(1);
   const maxIterations = opts.maxIterations ?? 30;

@@ -17,6 +17,7 @@ import {
   toYaml,
 } from '../deploy/k8s.js';
 import { findJob, JOBS } from '../jobs/registry.js';
+import { InvalidInputError } from '../user-error.js';
 import { VERSION } from '../version.js';
 
 export const defaultImage = () => `${DEFAULT_IMAGE_REPOSITORY}:${VERSION}`;
@@ -181,6 +182,6 @@ export function registerK8sCommand(program: Command): void {
 function positiveInt(value: string, what: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1)
-    throw new RangeError(`${what} must be a positive integer, got "${value}"`);
+    throw new InvalidInputError(`${what} must be a positive integer, got "${value}"`);
   return n;
 }

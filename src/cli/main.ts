@@ -5,7 +5,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError, launchedByNpm, loadConfig } from '../config.js';
 import { isUnavailable } from '../db/unavailable.js';
-import { UserError } from '../user-error.js';
+import { InvalidInputError, UserError } from '../user-error.js';
 import { VERSION } from '../version.js';
 import { terminateWithParent } from './parent.js';
 
@@ -146,7 +146,7 @@ try {
   if (err instanceof CommanderError) {
     // The parser has printed its message (or the help, exit code 0).
     process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else if (err instanceof RangeError) {
+  } else if (err instanceof InvalidInputError || err instanceof RangeError) {
     // An invalid argument or option value.
     console.error(`seedtest: ${(err as Error).message}`);
     process.exitCode = 2;

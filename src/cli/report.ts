@@ -5,6 +5,7 @@ import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
 import { isoWeekStart, parseDay } from '../jobs/dates.js';
+import { InvalidInputError } from '../user-error.js';
 import { withDatabase } from './database.js';
 
 export function registerReportCommand(program: Command): void {
@@ -27,11 +28,11 @@ export function registerReportCommand(program: Command): void {
       }) => {
         const format = o.format ?? (o.out.toLowerCase().endsWith('.pdf') ? 'pdf' : 'html');
         if (format !== 'html' && format !== 'pdf')
-          throw new RangeError(`--format must be html or pdf, got "${format}"`);
+          throw new InvalidInputError(`--format must be html or pdf, got "${format}"`);
         if (o.locale !== undefined && o.locale !== 'ko' && o.locale !== 'en')
-          throw new RangeError(`--locale must be ko or en, got "${o.locale}"`);
+          throw new InvalidInputError(`--locale must be ko or en, got "${o.locale}"`);
         if (o.edition !== 'learner' && o.edition !== 'teacher')
-          throw new RangeError(`--edition must be learner or teacher, got "${o.edition}"`);
+          throw new InvalidInputError(`--edition must be learner or teacher, got "${o.edition}"`);
         const { locale, edition } = o;
         const weekStart = isoWeekStart(parseDay(o.week, '--week'));
         const config = loadConfig();
@@ -49,7 +50,7 @@ export function registerReportCommand(program: Command): void {
             })
           ).get(o.user),
         );
-        if (!vm) throw new RangeError(`no learner "${o.user}" in the database`);
+        if (!vm) throw new InvalidInputError(`no learner "${o.user}" in the database`);
         const bytes = await renderReport(vm, format, edition);
         await writeFile(o.out, bytes);
         const what = vm.flags.empty_week

@@ -31,7 +31,7 @@ import type { IVolume } from 'kubernetes-models/v1/Volume';
 import type { IVolumeMount } from 'kubernetes-models/v1/VolumeMount';
 import { stringify } from 'yaml';
 import { DEFAULT_WORKER_METRICS_PORT } from '../config.js';
-import { UserError } from '../user-error.js';
+import { InvalidInputError, UserError } from '../user-error.js';
 import { cronPeriodSeconds } from './cron.js';
 import { dashboardsConfigMap } from './grafana.js';
 
@@ -579,7 +579,7 @@ export interface IndexedJobOptions {
 export function indexedJob(o: IndexedJobOptions): IJob {
   const ns = o.namespace ?? DEFAULT_NAMESPACE;
   checkJobName(o.job.name);
-  if (o.job.unshardable) throw new RangeError(`${o.job.name} cannot be sharded: ${o.job.unshardable}`);
+  if (o.job.unshardable) throw new InvalidInputError(`${o.job.name} cannot be sharded: ${o.job.unshardable}`);
   const image = checkImage(o.image);
   if (!Number.isInteger(o.shards) || o.shards < 1 || o.shards > 1024) {
     throw new ManifestError(`shards must be an integer from 1 to 1024, got ${o.shards}`);

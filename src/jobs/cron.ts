@@ -1,6 +1,8 @@
 // Five-field cron expressions (minute hour day-of-month month day-of-week), evaluated in UTC: the
 // schedules of the job registry. Supports `*`, numbers, lists, ranges and steps; day-of-week 0 or 7
 // is Sunday; when both day fields are restricted a day matches either (the classic cron rule).
+import { InvalidInputError } from '../user-error.js';
+
 const FIELDS = [
   { name: 'minute', min: 0, max: 59 },
   { name: 'hour', min: 0, max: 23 },
@@ -22,7 +24,7 @@ export interface Cron {
 
 function parseField(text: string, field: (typeof FIELDS)[number], expression: string): Set<number> {
   const values = new Set<number>();
-  const bad = (why: string) => new RangeError(`cron "${expression}": ${field.name} "${text}" ${why}`);
+  const bad = (why: string) => new InvalidInputError(`cron "${expression}": ${field.name} "${text}" ${why}`);
   for (const part of text.split(',')) {
     const m = /^(\*|(\d+)(?:-(\d+))?)(?:\/(\d+))?$/.exec(part);
     if (!m) throw bad('is not a number, range, list or step');
@@ -40,7 +42,7 @@ function parseField(text: string, field: (typeof FIELDS)[number], expression: st
 export function parseCron(expression: string): Cron {
   const parts = expression.trim().split(/\s+/);
   if (parts.length !== 5) {
-    throw new RangeError(
+    throw new InvalidInputError(
       `cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week)`,
     );
   }
@@ -93,5 +95,5 @@ export function nextFireTime(cron: Cron, after: Date): Date {
   for (; t <= horizon.getTime(); t += MINUTE_MS) {
     if (matches(cron, new Date(t))) return new Date(t);
   }
-  throw new RangeError(`cron "${cron.expression}" never fires`);
+  throw new InvalidInputError(`cron "${cron.expression}" never fires`);
 }

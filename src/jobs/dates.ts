@@ -1,4 +1,6 @@
 // UTC calendar arithmetic on 'YYYY-MM-DD' strings, the form dates take everywhere in the project.
+import { InvalidInputError } from '../user-error.js';
+
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 /** The instant the UTC day starts (a bound to compare timestamptz columns with, in any session time zone). */
@@ -9,7 +11,7 @@ export function dayStart(day: string): Date {
 export function parseDay(value: string, what: string): string {
   const d = dayStart(value);
   if (!DATE.test(value) || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== value) {
-    throw new RangeError(`${what} must be a date YYYY-MM-DD, got "${value}"`);
+    throw new InvalidInputError(`${what} must be a date YYYY-MM-DD, got "${value}"`);
   }
   return value;
 }
@@ -47,16 +49,16 @@ export function runDays(
 ): string[] {
   const align = period === 'week' ? isoWeekStart : (d: string) => d;
   if (o.from || o.to) {
-    if (!o.from || !o.to) throw new RangeError('from and to go together');
+    if (!o.from || !o.to) throw new InvalidInputError('from and to go together');
     const from = align(parseDay(o.from, 'from'));
     const to = align(parseDay(o.to, 'to'));
     const step = period === 'week' ? 7 : 1;
     const span = dayStart(to).getTime() - dayStart(from).getTime();
-    if (span < 0) throw new RangeError(`from ${from} is after to ${to}`);
+    if (span < 0) throw new InvalidInputError(`from ${from} is after to ${to}`);
     const n = span / (step * DAY_MS) + 1;
     if (n > MAX_RUN_UNITS) {
       const unit = period === 'week' ? 'weeks' : 'days';
-      throw new RangeError(
+      throw new InvalidInputError(
         `a backfill covers at most ${MAX_RUN_UNITS} ${unit}; ${o.from}..${o.to} spans ${n} ${unit}`,
       );
     }

@@ -5,6 +5,7 @@ import { mirtCalibrate } from '../calibration/job.js';
 import { aggregateFeaturesDaily } from '../features/job.js';
 import { detectInactivity } from '../inactivity/job.js';
 import { computeDailyKpis } from '../kpis/job.js';
+import { InvalidInputError } from '../user-error.js';
 import type { JobDefinition } from './contract.js';
 import { addDays, isoWeekStart, utcToday } from './dates.js';
 import { parseShard, type Shard, WHOLE } from './shard.js';
@@ -73,17 +74,18 @@ export const JOBS: readonly JobDefinition[] = [
   },
 ];
 
-/** `--shard i/n` for this job: RangeError when the text is not a shard or the job does not shard. */
+/** `--shard i/n` for this job: InvalidInputError when the text is not a shard or the job does not shard. */
 export function jobShard(job: JobDefinition, text: string | undefined): Shard {
   const shard = text === undefined ? WHOLE : parseShard(text);
   if (shard.count > 1 && job.unshardable) {
-    throw new RangeError(`${job.name} cannot be sharded: ${job.unshardable}`);
+    throw new InvalidInputError(`${job.name} cannot be sharded: ${job.unshardable}`);
   }
   return shard;
 }
 
 export function findJob(name: string): JobDefinition {
   const job = JOBS.find((j) => j.name === name);
-  if (!job) throw new RangeError(`unknown job "${name}"; known jobs: ${JOBS.map((j) => j.name).join(', ')}`);
+  if (!job)
+    throw new InvalidInputError(`unknown job "${name}"; known jobs: ${JOBS.map((j) => j.name).join(', ')}`);
   return job;
 }

@@ -6,6 +6,7 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { DayInput, Id, BEARER as security } from '../api/schemas.js';
 import { dateInput } from '../api/time-input.js';
+import { InvalidInputError } from '../user-error.js';
 import { runDays } from './dates.js';
 import { JOBS, jobShard } from './registry.js';
 import { runJob } from './runner.js';
@@ -77,7 +78,8 @@ export const jobRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, { con
         days = runDays(body, job.defaultDate(new Date()), job.period);
         shard = jobShard(job, body.shard);
       } catch (err) {
-        throw new ApiError('INVALID_INPUT', (err as Error).message);
+        if (err instanceof InvalidInputError) throw new ApiError('INVALID_INPUT', err.message);
+        throw err;
       }
       const options = { dryRun: body.dry_run, shard, users: body.users, metrics };
       const runId = await new Promise<string>((resolve, reject) => {

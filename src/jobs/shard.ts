@@ -1,6 +1,7 @@
 // `--shard i/n`: a batch job over learners takes the learners whose id hashes to i modulo n, so an
 // Indexed Job (JOB_COMPLETION_INDEX = i, 0-based) can split the work across pods.
 import { type RawBuilder, sql } from 'kysely';
+import { InvalidInputError } from '../user-error.js';
 
 export interface Shard {
   /** 0-based, like a Kubernetes Indexed Job's completion index. */
@@ -15,7 +16,7 @@ export function parseShard(text: string): Shard {
   const index = m ? Number(m[1]) : Number.NaN;
   const count = m ? Number(m[2]) : Number.NaN;
   if (!m || count < 1 || count > 1024 || index >= count) {
-    throw new RangeError(`shard must be i/n with 0 <= i < n <= 1024 (e.g. 0/4), got "${text}"`);
+    throw new InvalidInputError(`shard must be i/n with 0 <= i < n <= 1024 (e.g. 0/4), got "${text}"`);
   }
   return { index, count };
 }

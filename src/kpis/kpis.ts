@@ -2,6 +2,7 @@
 // clock. Each function applies its own windows to the attempts it is given, so an input may hold
 // more than a KPI needs. A KPI whose data condition fails is null, never 0.
 import { normalCdf } from '../irt/distributions.js';
+import { InvalidInputError } from '../user-error.js';
 
 /** The six weekly KPIs of spec/kpis.md, in their order of presentation: the one definition of the set. */
 export const KPI_KEYS = ['I_t', 'E_t', 'R_t', 'A_t', 'P', 'S'] as const;
@@ -94,7 +95,9 @@ const clampSigned = (x: number) => Math.min(1, Math.max(-1, x));
 /** as_of(w) = min(w + 6, today): a past week as of its Sunday, the current week as of today. */
 export function kpiAsOf(weekStart: string, today: string): string {
   if (weekStart > today) {
-    throw new RangeError(`week ${weekStart} has not started yet (today is ${today}); KPIs exist up to today`);
+    throw new InvalidInputError(
+      `week ${weekStart} has not started yet (today is ${today}); KPIs exist up to today`,
+    );
   }
   const sunday = dayText(dayStart(weekStart) + 6 * DAY_MS);
   return sunday < today ? sunday : today;

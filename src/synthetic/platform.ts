@@ -1,6 +1,7 @@
 // The synthetic platform: a deterministic, seeded, pure generator of topics, an item bank with known
 // true IRT parameters, learners whose true ability grows week by week, and their sessions and
 // attempts. No I/O: callers insert the rows. See docs/synthetic.md for the model and its parameters.
+import { InvalidInputError } from '../user-error.js';
 
 const SECOND_MS = 1_000;
 const MINUTE_MS = 60_000;
@@ -145,7 +146,7 @@ export function probabilityCorrect(item: ItemParams, theta: number): number {
 export function trueThetaAt(truth: LearnerTruth, start: Date, at: Date): number {
   const week = Math.floor((at.getTime() - start.getTime()) / WEEK_MS);
   if (week < 0 || week >= truth.thetaByWeek.length) {
-    throw new RangeError(`${at.toISOString()} is outside the generated weeks`);
+    throw new InvalidInputError(`${at.toISOString()} is outside the generated weeks`);
   }
   return truth.thetaByWeek[week];
 }
@@ -194,23 +195,24 @@ export function streamPlatform(opts: GeneratePlatformOptions): PlatformStream {
 
 function validate(opts: GeneratePlatformOptions): void {
   const topics = opts.topics ?? DEFAULT_TOPICS;
-  if (!Number.isSafeInteger(opts.seed)) throw new RangeError('seed must be a safe integer');
+  if (!Number.isSafeInteger(opts.seed)) throw new InvalidInputError('seed must be a safe integer');
   if (!Number.isInteger(opts.learners) || opts.learners < 0) {
-    throw new RangeError('learners must be an integer >= 0');
+    throw new InvalidInputError('learners must be an integer >= 0');
   }
-  if (!Number.isInteger(opts.weeks) || opts.weeks < 1) throw new RangeError('weeks must be an integer >= 1');
+  if (!Number.isInteger(opts.weeks) || opts.weeks < 1)
+    throw new InvalidInputError('weeks must be an integer >= 1');
   if (!Number.isInteger(topics) || topics < 1 || topics > TOPIC_CATALOGUE.length) {
-    throw new RangeError(`topics must be an integer in 1..${TOPIC_CATALOGUE.length}`);
+    throw new InvalidInputError(`topics must be an integer in 1..${TOPIC_CATALOGUE.length}`);
   }
   if (!Number.isInteger(opts.items) || opts.items < topics) {
-    throw new RangeError('items must be an integer >= topics');
+    throw new InvalidInputError('items must be an integer >= topics');
   }
   const t = opts.start.getTime();
   if (Number.isNaN(t) || opts.start.getUTCDay() !== 1 || t % DAY_MS !== 0) {
-    throw new RangeError('start must be a Monday at 00:00 UTC');
+    throw new InvalidInputError('start must be a Monday at 00:00 UTC');
   }
   if (opts.model !== undefined && opts.model !== '2PL' && opts.model !== '3PL') {
-    throw new RangeError("model must be '2PL' or '3PL'");
+    throw new InvalidInputError("model must be '2PL' or '3PL'");
   }
 }
 

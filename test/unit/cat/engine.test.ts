@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CatBank, CatEngine, type CatItem, type CatSettings, type NextStep } from '../../../src/cat/index.js';
 import { itemInformation, probability, Rng } from '../../../src/irt/index.js';
+import { InvalidInputError } from '../../../src/user-error.js';
 import { platformBank } from './helpers.js';
 
 const bank200 = new CatBank(platformBank(200, 11));
@@ -243,7 +244,7 @@ describe('stopping', () => {
       { maxItems: 5, exposure: { kind: 'sympson-hetter', k: new Float64Array(3) } },
       { maxItems: 5, topics: new Map([['no-such-topic', 1]]) },
     ];
-    for (const s of bad) assert.throws(() => new CatEngine(bank200, s), RangeError);
+    for (const s of bad) assert.throws(() => new CatEngine(bank200, s), InvalidInputError);
   });
 });
 

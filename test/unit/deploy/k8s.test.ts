@@ -31,6 +31,7 @@ import {
 } from '../../../src/deploy/k8s.js';
 import { metricNamesIn } from '../../../src/deploy/promql.js';
 import { findJob, JOBS } from '../../../src/jobs/registry.js';
+import { InvalidInputError } from '../../../src/user-error.js';
 import { unknownFields, validateSchema } from './schema.js';
 
 const DIR = 'deploy/k8s';
@@ -206,7 +207,7 @@ describe('jobs: one CronJob per registry job', () => {
     );
     assert.throws(
       () => generateManifests({ image: 'r/x:1', jobs: [{ ...jobs[0], schedule: '61 * * * *' }] }),
-      RangeError,
+      InvalidInputError,
     );
     assert.throws(
       () => generateManifests({ image: 'r/x:1', jobs: [{ ...jobs[0], name: 'Not_A_Label' }] }),
@@ -239,7 +240,8 @@ describe('an Indexed Job for a sharded run', () => {
     for (const name of ['mirt-calibrate', 'aggregate-features-daily']) {
       assert.throws(
         () => indexedJob({ image: 'r/x:1', job: findJob(name), shards: 2 }),
-        (err: Error) => err instanceof RangeError && err.message.startsWith(`${name} cannot be sharded: `),
+        (err: Error) =>
+          err instanceof InvalidInputError && err.message.startsWith(`${name} cannot be sharded: `),
       );
     }
   });
@@ -533,9 +535,9 @@ describe('cron periods', () => {
 
   it('refuses expressions the scheduler refuses', () => {
     for (const bad of ['* * * *', '60 * * * *', '0 24 * * *', '0 0 0 * *', '5-1 * * * *', 'x * * * *']) {
-      assert.throws(() => cronPeriodSeconds(bad), RangeError, bad);
+      assert.throws(() => cronPeriodSeconds(bad), InvalidInputError, bad);
     }
-    assert.throws(() => cronPeriodSeconds('0 0 30 2 *'), RangeError, 'never fires');
+    assert.throws(() => cronPeriodSeconds('0 0 30 2 *'), InvalidInputError, 'never fires');
   });
 
   it('formats durations as Prometheus does', () => {

@@ -9,6 +9,7 @@ import {
   streamPlatform,
   trueThetaAt,
 } from '../../../src/synthetic/platform.js';
+import { InvalidInputError } from '../../../src/user-error.js';
 
 const WEEK_MS = 7 * 86_400_000;
 const start = new Date('2025-03-03T00:00:00Z'); // a Monday
@@ -304,17 +305,23 @@ describe('responses follow the model', () => {
 
 describe('validation', () => {
   test('rejects a start that is not Monday 00:00 UTC, too few items, too many topics', () => {
-    assert.throws(() => generatePlatform({ ...base, start: new Date('2025-03-04T00:00:00Z') }), RangeError);
-    assert.throws(() => generatePlatform({ ...base, start: new Date('2025-03-03T09:00:00Z') }), RangeError);
-    assert.throws(() => generatePlatform({ ...base, items: 5 }), RangeError);
-    assert.throws(() => generatePlatform({ ...base, topics: 17 }), RangeError);
-    assert.throws(() => generatePlatform({ ...base, seed: 1.5 }), RangeError);
+    assert.throws(
+      () => generatePlatform({ ...base, start: new Date('2025-03-04T00:00:00Z') }),
+      InvalidInputError,
+    );
+    assert.throws(
+      () => generatePlatform({ ...base, start: new Date('2025-03-03T09:00:00Z') }),
+      InvalidInputError,
+    );
+    assert.throws(() => generatePlatform({ ...base, items: 5 }), InvalidInputError);
+    assert.throws(() => generatePlatform({ ...base, topics: 17 }), InvalidInputError);
+    assert.throws(() => generatePlatform({ ...base, seed: 1.5 }), InvalidInputError);
   });
 
   test('trueThetaAt refuses instants outside the generated weeks', () => {
     const t = p2.truth.learners.get(p2.learners[0].user_id)!;
-    assert.throws(() => trueThetaAt(t, start, new Date(start.getTime() - 1)), RangeError);
-    assert.throws(() => trueThetaAt(t, start, new Date(start.getTime() + 6 * WEEK_MS)), RangeError);
+    assert.throws(() => trueThetaAt(t, start, new Date(start.getTime() - 1)), InvalidInputError);
+    assert.throws(() => trueThetaAt(t, start, new Date(start.getTime() + 6 * WEEK_MS)), InvalidInputError);
     assert.equal(trueThetaAt(t, start, start), t.theta0);
   });
 });
