@@ -1,4 +1,4 @@
-// `npm run bench -- reports [--n 200] [--runs 3] [--workers W] [--log-every K]`: renders HTML + PDF
+// `npm run bench -- reports [--n 200] [--runs 3] [--workers W] [--log-every K] [--editions both]`: renders HTML + PDF
 // for N synthetic learners the way the generate-weekly-report job does (its render pool: one child
 // process per core; one layout per learner; objects into a filesystem store) and prints learners per
 // second (median of the runs), CPU per learner, and the peak RSS of all processes together. A page of
@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { REPORT_PAGE } from '../src/reports/job.js';
 import { createRenderPool, type RenderPool } from '../src/reports/render-pool.js';
 import { CONTENT_TYPES, FsReportStore, reportKey } from '../src/reports/storage.js';
+import type { Edition } from '../src/reports/view-model.js';
 import { syntheticViewModel } from '../test/unit/reports/fixtures.js';
 import { median } from './support.js';
 
@@ -34,6 +35,7 @@ async function run(
   store: FsReportStore,
   n: number,
   logEvery: number,
+  editions: readonly Edition[],
   t0 = performance.now(),
 ) {
   for (let page = 0; page < n; page += REPORT_PAGE) {
@@ -41,8 +43,7 @@ async function run(
     await Promise.all(
       ids.map(async (i) => {
         const vm = syntheticViewModel(i);
-        // One edition, as the throughput target is stated (the job renders REPORT_EDITIONS: both by default).
-        for (const { edition, format, bytes } of await pool.render(vm, ['learner'], ['html', 'pdf'])) {
+        for (const { edition, format, bytes } of await pool.render(vm, editions, ['html', 'pdf'])) {
           const key = reportKey(vm.learner.user_id, vm.week.start, edition, format);
           await store.put(key, bytes, CONTENT_TYPES[format]);
         }
@@ -70,22 +71,26 @@ export async function benchReports(args: string[]): Promise<void> {
   const runs = option(args, '--runs', 3);
   const workers = option(args, '--workers', availableParallelism());
   const logEvery = option(args, '--log-every', n >= 1000 ? 1000 : 0);
+  // One edition by default, as the throughput target is stated; `--editions both` renders what the
+  // job renders by default (REPORT_EDITIONS), for the batch's memory target.
+  const both = args[args.indexOf('--editions') + 1] === 'both' && args.includes('--editions');
+  const editions: Edition[] = both ? ['learner', 'teacher'] : ['learner'];
   const dir = await mkdtemp(join(tmpdir(), 'bench-reports-'));
   const store = new FsReportStore(dir);
   const pool = createRenderPool(workers);
   try {
     // A warm-up so the first run does not carry module loading and JIT compilation alone.
-    await run(pool, store, Math.min(n, 20 * Math.max(1, workers)), 0);
+    await run(pool, store, Math.min(n, 20 * Math.max(1, workers)), 0, editions);
     const rates: number[] = [];
     const cpu: number[] = [];
     for (let r = 0; r < runs; r++) {
       const before = await total(pool);
-      const ms = await run(pool, store, n, logEvery);
+      const ms = await run(pool, store, n, logEvery, editions);
       const cpuMs = (await total(pool)).cpuMs - before.cpuMs;
       rates.push(n / (ms / 1000));
       cpu.push(cpuMs / n);
       console.log(
-        `run ${r + 1}: ${n} learners (HTML + PDF) in ${(ms / 1000).toFixed(2)} s, ${(cpuMs / n).toFixed(0)} ms CPU per learner`,
+        `run ${r + 1}: ${n} learners (HTML + PDF, ${editions.join(' + ')}) in ${(ms / 1000).toFixed(2)} s, ${(cpuMs / n).toFixed(0)} ms CPU per learner`,
       );
     }
     const { peakKb } = await total(pool);
