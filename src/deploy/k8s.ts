@@ -338,6 +338,12 @@ function configMaps(ns: string): IConfigMap[] {
       S3_BUCKET: 'seedtest-reports',
       AWS_REGION: 'ap-northeast-2',
       REPORT_FORMATS: 'html,pdf',
+      REPORT_EDITIONS: 'learner,teacher',
+      // The learners' zone when a learner has none, and the score scale the reports show θ on.
+      REPORT_TIMEZONE: 'Asia/Seoul',
+      REPORT_SCORE_MEAN: '100',
+      REPORT_SCORE_SD: '20',
+      REPORT_SCORE_DECIMALS: '0',
       REPORT_URL_TTL_SECONDS: '900',
     }),
     cm(CONFIG_MAPS.irt, {
