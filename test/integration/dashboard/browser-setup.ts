@@ -113,3 +113,19 @@ export async function startDashboardBrowser(): Promise<DashboardBrowser> {
     },
   };
 }
+
+/**
+ * Waits until the page shows charts and every one has loaded with a width. A function, not a string:
+ * Playwright evaluates a string predicate with eval when it polls, which the page's CSP refuses.
+ */
+export function chartsDrawn(page: Page): Promise<unknown> {
+  return page.waitForFunction(() => {
+    const doc = (
+      globalThis as unknown as {
+        document: { querySelectorAll(s: string): ArrayLike<{ complete: boolean; naturalWidth: number }> };
+      }
+    ).document;
+    const images = Array.from(doc.querySelectorAll('#charts img'));
+    return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0);
+  });
+}

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { type DashboardBrowser, skip, startDashboardBrowser } from './browser-setup.js';
+import { chartsDrawn, type DashboardBrowser, skip, startDashboardBrowser } from './browser-setup.js';
 
 describe('the dashboard in Chromium', { skip }, () => {
   let env: DashboardBrowser;
@@ -67,9 +67,7 @@ describe('the dashboard in Chromium', { skip }, () => {
     await page.click('#learners tbody tr:first-child th a');
     await page.waitForSelector('#charts figure img');
     // Each chart is an <img> of an SVG: drawn once it has loaded with a width.
-    await page.waitForFunction(
-      "[...document.querySelectorAll('#charts img')].every((i) => i.complete && i.naturalWidth > 0)",
-    );
+    await chartsDrawn(page);
     const charts = await page.$$eval('#charts figure', (figs) =>
       figs.map((f) => {
         const img = f.querySelector('img');

@@ -7,16 +7,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
-import { type DashboardBrowser, skip, startDashboardBrowser } from './browser-setup.js';
+import { chartsDrawn, type DashboardBrowser, skip, startDashboardBrowser } from './browser-setup.js';
 
 const SHOTS = process.env.DASHBOARD_SCREENSHOTS;
-
-/** Waits until every chart image on the page has loaded with a width. */
-const chartsDrawn = (page: Page) =>
-  page.waitForFunction(
-    "[...document.querySelectorAll('#charts img')].length > 0 && [...document.querySelectorAll('#charts img')].every((i) => i.complete && i.naturalWidth > 0)",
-  );
 
 describe('the item-bank pages in Chromium', { skip }, () => {
   let env: DashboardBrowser;
@@ -99,9 +92,7 @@ describe('the item-bank pages in Chromium', { skip }, () => {
     // By topic: the scatter is drawn again, with the same points.
     const before = await page.getAttribute('figure[data-chart="scatter"] img', 'src');
     await page.selectOption('#color', 'topic');
-    await page.waitForFunction(
-      `document.querySelector('figure[data-chart="scatter"] img')?.getAttribute('src') !== ${JSON.stringify(before)}`,
-    );
+    await page.waitForSelector(`figure[data-chart="scatter"] img:not([src="${before}"])`);
     await chartsDrawn(page);
     assert.equal(
       Number(await page.getAttribute('figure[data-chart="scatter"] img', 'data-points')),
