@@ -446,6 +446,32 @@ describe('fuzzing the JSON routes (seeded)', () => {
         headers: analyst,
       },
       {
+        group: 'items',
+        method: 'GET',
+        url: (g) =>
+          `/api/seedtest/item-bank?${query(g, ['run', 'filter', 'topic_id', 'limit', 'offset', 'z'])}`,
+        headers: analyst,
+      },
+      {
+        group: 'items',
+        method: 'GET',
+        url: (g) => `/api/seedtest/item-bank/charts?${query(g, ['run', 'color', 'locale'])}`,
+        headers: analyst,
+      },
+      {
+        group: 'items',
+        method: 'GET',
+        url: (g) => `/api/seedtest/item-bank/calibrations?${query(g, ['limit', 'offset'])}`,
+        headers: analyst,
+      },
+      {
+        group: 'items',
+        method: 'GET',
+        url: (g) =>
+          `/api/seedtest/item-bank/items/${g.chance(0.5) ? 'i1' : anyId(g)}${g.chance(0.5) ? `/charts?${query(g, ['locale'])}` : ''}`,
+        headers: analyst,
+      },
+      {
         group: 'irt-compat',
         method: 'POST',
         url: () => '/irt/score',

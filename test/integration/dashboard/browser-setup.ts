@@ -36,26 +36,6 @@ const TODAY = '2026-11-26';
 // axe-core, injected into each page it scans (the evaluation goes around the page's CSP).
 const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
-/**
- * Waits until the page shows chart images and every one has loaded with a width. Polled from the
- * test (Playwright's string predicates are evaluated by eval, which the page's CSP refuses).
- */
-export async function chartsDrawn(page: Page, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const loaded = await page.$$eval('#charts img', (imgs) =>
-      imgs.map((i) => {
-        const img = i as unknown as { complete: boolean; naturalWidth: number };
-        return img.complete && img.naturalWidth > 0;
-      }),
-    );
-    if (loaded.length > 0 && loaded.every(Boolean)) return;
-    if (Date.now() > deadline)
-      throw new Error(`charts not drawn within ${timeoutMs} ms: ${JSON.stringify(loaded)}`);
-    await page.waitForTimeout(50);
-  }
-}
-
 /** Runs axe-core on the page as it stands; fails on any serious or critical violation. */
 export async function scan(page: Page, label: string): Promise<void> {
   await page.evaluate(AXE);
@@ -161,4 +141,20 @@ export async function startDashboardBrowser(): Promise<DashboardBrowser> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Waits until the page shows charts and every one has loaded with a width. A function, not a string:
+ * Playwright evaluates a string predicate with eval when it polls, which the page's CSP refuses.
+ */
+export function chartsDrawn(page: Page): Promise<unknown> {
+  return page.waitForFunction(() => {
+    const doc = (
+      globalThis as unknown as {
+        document: { querySelectorAll(s: string): ArrayLike<{ complete: boolean; naturalWidth: number }> };
+      }
+    ).document;
+    const images = Array.from(doc.querySelectorAll('#charts img'));
+    return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0);
+  });
 }
