@@ -10,7 +10,7 @@ import {
   heatmapSection,
   topicFilter,
 } from './cohort-extras.js';
-import { itemBankPage, itemPage, showItemBankLink } from './item-bank.js';
+import { itemBankPage, itemPage } from './item-bank.js';
 import { pipelinePage } from './pipeline.js';
 
 type Locale = 'ko' | 'en';
@@ -79,7 +79,9 @@ export class HttpError extends Error {
 const main = document.getElementById('main') as HTMLElement;
 const langSelect = document.getElementById('lang') as HTMLSelectElement;
 const signOut = document.getElementById('sign-out') as HTMLButtonElement;
+// The staff pages' links: analysts and admins only (the routes refuse anyone else anyway).
 const pipelineLink = document.getElementById('nav-pipeline') as HTMLAnchorElement;
+const itemsLink = document.getElementById('nav-items') as HTMLAnchorElement;
 export let catalogues: Record<Locale, Catalogue>;
 export let lang: Locale = localStorage.getItem(LANG_KEY) === 'en' ? 'en' : 'ko';
 /** Blob URLs of the charts on screen, released when the page changes. */
@@ -607,8 +609,8 @@ async function route(): Promise<void> {
     return;
   }
   const [, page, id] = /^#\/(cohorts|learners|items)\/([^/]+)$/.exec(location.hash) ?? [];
-  showItemBankLink();
   pipelineLink.hidden = !isOperator();
+  itemsLink.hidden = !isOperator();
   try {
     if (location.hash === '#/pipeline') await pipelinePage(paint);
     else if (location.hash === '#/items') await itemBankPage(paint);

@@ -7,7 +7,6 @@ import {
   type Child,
   catalogues,
   chartFigure,
-  claims,
   dateTime,
   failure,
   h,
@@ -96,13 +95,6 @@ interface ItemDetail {
 }
 
 type Charts = { charts: { key: string; points: number; svg: string }[] };
-
-/** Analysts and admins see the item bank; the header shows its link to them only. */
-const mayOpen = () => claims().scopes.some((s) => s === 'analysis:run' || s === 'admin');
-
-export function showItemBankLink(): void {
-  (document.getElementById('nav-items') as HTMLAnchorElement).hidden = !mayOpen();
-}
 
 const none = () => t('none');
 const num = (v: number | null | undefined, digits = 2) =>
