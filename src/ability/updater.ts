@@ -7,7 +7,7 @@
 // stamp, so a request costs one read, microseconds of EAP and one insert, both prepared statements
 // (planning the read cost as much as running it).
 import type { Database } from '../db/connection.js';
-import { type ItemParams, OnlineScorer } from '../irt/index.js';
+import { DEFAULT_GRID, type ItemParams, OnlineScorer } from '../irt/index.js';
 import { insertOnlineTheta } from './repository.js';
 
 export type ThetaUpdateErrorCode = 'NO_CALIBRATION' | 'NO_RESPONSES' | 'SESSION_NOT_FOUND';
@@ -106,11 +106,11 @@ interface Snapshot {
 export function priorOf(s: Pick<Snapshot, 'quadpts' | 'theta_lim' | 'latent_mean' | 'latent_variance'>) {
   const lim = s.theta_lim;
   return {
-    quadpts: Number.isInteger(s.quadpts) && (s.quadpts ?? 0) >= 2 ? (s.quadpts as number) : 61,
-    thetaLim: (Array.isArray(lim) && lim.length === 2 ? [Number(lim[0]), Number(lim[1])] : [-6, 6]) as [
-      number,
-      number,
-    ],
+    quadpts:
+      Number.isInteger(s.quadpts) && (s.quadpts ?? 0) >= 2 ? (s.quadpts as number) : DEFAULT_GRID.quadpts,
+    thetaLim: (Array.isArray(lim) && lim.length === 2
+      ? [Number(lim[0]), Number(lim[1])]
+      : DEFAULT_GRID.thetaLim) as [number, number],
     mean: typeof s.latent_mean === 'number' ? s.latent_mean : 0,
     variance: typeof s.latent_variance === 'number' && s.latent_variance > 0 ? s.latent_variance : 1,
   };

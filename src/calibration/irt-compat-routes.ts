@@ -14,6 +14,7 @@ import { Id, ModelName, rejectNulls } from '../api/schemas.js';
 import { MAX_BFGS_PARAMS } from '../irt/estimate.js';
 import {
   calibrateLinked,
+  DEFAULT_GRID,
   fromTriples,
   type ItemParams,
   itemModel,
@@ -232,7 +233,7 @@ function boundCounts(request: FastifyRequest): void {
 /** The quadrature grid of a call: the given quadpts / theta_lim, else the defaults. */
 function gridOf(
   body: { quadpts?: number; theta_lim?: [number, number] },
-  defaults: { quadpts: number; thetaLim: [number, number] },
+  defaults: { readonly quadpts: number; readonly thetaLim: readonly [number, number] },
 ) {
   const [lo, hi] = body.theta_lim ?? defaults.thetaLim;
   if (!(lo < hi)) {
@@ -305,7 +306,7 @@ function score(body: Static<typeof ScoreBody>): Static<typeof ScoreResult> {
 function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeof CalibrateResult> {
   const t0 = performance.now();
   const model = body.model === '1PL' ? 'Rasch' : (body.model ?? '2PL');
-  const opts = gridOf(body, { quadpts: 61, thetaLim: [-6, 6] });
+  const opts = gridOf(body, DEFAULT_GRID);
   // One response per (person, item): the latest by responded_at, else the last sent. Persons and
   // items keep the order of the input.
   const at = body.observations.map((o, i) =>

@@ -7,6 +7,7 @@ import {
   calibrateLinked,
   calibrationDrift,
   calibrationFitModel,
+  DEFAULT_GRID,
   type DriftItem,
   type FitResult,
   fitStatistics,
@@ -128,8 +129,8 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   const { calibration: cal, linking } = calibrateLinked(data, {
     timings,
     model: o.model as ModelName,
-    quadpts: num(o.quadpts, '--quadpts', 61),
-    thetaLim: pair(o.thetaLim, '--theta-lim') ?? [-6, 6],
+    quadpts: num(o.quadpts, '--quadpts', DEFAULT_GRID.quadpts),
+    thetaLim: pair(o.thetaLim, '--theta-lim') ?? DEFAULT_GRID.thetaLim,
     tol: num(o.tol, '--tol', 1e-4),
     maxCycles: num(o.maxCycles, '--max-cycles', 500),
     priors: cPrior ? { c: { alpha: cPrior[0], beta: cPrior[1] } } : {},
@@ -365,8 +366,8 @@ export function runScore(o: ScoreCliOptions): { n_persons: number } {
   const params = data.itemIds.map((id) => items.get(id)!);
   const s = scorePersons(data, params, {
     method: o.method as ScoreMethod,
-    quadpts: num(o.quadpts, '--quadpts', 61),
-    thetaLim: pair(o.thetaLim, '--theta-lim') ?? [-6, 6],
+    quadpts: num(o.quadpts, '--quadpts', DEFAULT_GRID.quadpts),
+    thetaLim: pair(o.thetaLim, '--theta-lim') ?? DEFAULT_GRID.thetaLim,
   });
   writeAbilities(o.out, data, s.theta, s.se);
   return { n_persons: data.nPersons };
@@ -469,7 +470,7 @@ export function registerIrtCommands(program: Command): void {
     .description('calibrate items (Bock–Aitkin EM) and score persons (EAP) from user_id,item_id,correct rows')
     .requiredOption('--responses <file>', 'CSV with user_id,item_id,correct')
     .option('--model <model>', 'Rasch | 1PL | 2PL | 3PL', '2PL')
-    .option('--quadpts <n>', 'quadrature points (default 61)')
+    .option('--quadpts <n>', `quadrature points (default ${DEFAULT_GRID.quadpts})`)
     .option('--theta-lim <lo,hi>', 'quadrature range (default -6,6)')
     .option('--tol <x>', 'convergence tolerance on the largest parameter change (default 1e-4)')
     .option('--max-cycles <n>', 'maximum EM cycles (default 500)')
@@ -502,7 +503,7 @@ export function registerIrtCommands(program: Command): void {
     .requiredOption('--items <file>', 'CSV item_id,a,b[,c]')
     .requiredOption('--responses <file>', 'CSV user_id,item_id,correct')
     .option('--method <method>', 'eap | map | ml', 'eap')
-    .option('--quadpts <n>', 'quadrature points (default 61)')
+    .option('--quadpts <n>', `quadrature points (default ${DEFAULT_GRID.quadpts})`)
     .option('--theta-lim <lo,hi>', 'range (default -6,6)')
     .requiredOption('--out <file>', 'abilities CSV: user_id,theta,se')
     .action(function (this: Command, opts: ScoreCliOptions) {

@@ -4,8 +4,8 @@
 // a drift check of a new free calibration after robust anchor screening (linking.ts). Pure.
 // See docs/irt.md → Drift.
 
-import { chiSquareUpper } from './distributions.js';
-import { invertSPD } from './estimate.js';
+import { chiSquareUpper } from '../math/distributions.js';
+import { invertSPD } from '../math/linear-algebra.js';
 import {
   type ScreenedLinking,
   type ScreenOptions,
@@ -14,7 +14,7 @@ import {
   transformItem,
 } from './linking.js';
 import { type ItemParams, probability } from './models.js';
-import { makeGrid } from './quadrature.js';
+import { DEFAULT_GRID, makeGrid } from './quadrature.js';
 
 /** An item of one calibration: parameters and, when known, the covariance of its estimated ones. */
 export interface DriftItem extends ItemParams {
@@ -106,7 +106,12 @@ export function itemDrift(
 ): ItemDrift[] {
   const q = opts.q ?? 0.05;
   const minArea = opts.minArea ?? 0.02;
-  const { nodes, weights } = makeGrid(61, [-6, 6], opts.latent?.mean ?? 0, opts.latent?.variance ?? 1);
+  const { nodes, weights } = makeGrid(
+    DEFAULT_GRID.quadpts,
+    DEFAULT_GRID.thetaLim,
+    opts.latent?.mean ?? 0,
+    opts.latent?.variance ?? 1,
+  );
   const byId = new Map(after.map((it) => [it.itemId, it]));
   const pairs = before.flatMap((b) => {
     const a = byId.get(b.itemId);

@@ -1,15 +1,8 @@
 // Marginal maximum likelihood by Bock–Aitkin EM with mirt's conventions (see docs/irt.md).
 
-import {
-  choleskyFactor,
-  choleskySolve,
-  type ItemModel,
-  type ItemParams,
-  type ItemPriors,
-  itemModel,
-  type ModelName,
-} from './models.js';
-import { boundedLimitedMemoryBfgs, variableMetric } from './optim.js';
+import { invertSPD } from '../math/linear-algebra.js';
+import { boundedLimitedMemoryBfgs, variableMetric } from '../math/optimize.js';
+import { type ItemModel, type ItemParams, type ItemPriors, itemModel, type ModelName } from './models.js';
 import { EstepPool } from './parallel.js';
 import {
   bookletDesign,
@@ -19,7 +12,7 @@ import {
   personPosterior,
   posteriorPass,
 } from './posterior.js';
-import { gridNodes, normalWeights } from './quadrature.js';
+import { DEFAULT_GRID, gridNodes, normalWeights } from './quadrature.js';
 import type { ResponseData } from './responses.js';
 
 export interface CalibrateOptions {
@@ -141,7 +134,7 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
   const model = typeof opts.model === 'object' ? opts.model : itemModel(opts.model ?? '2PL', opts.priors);
   const tol = opts.tol ?? 1e-4;
   const maxCycles = opts.maxCycles ?? 500;
-  const nodes = gridNodes(opts.quadpts ?? 61, opts.thetaLim ?? [-6, 6]);
+  const nodes = gridNodes(opts.quadpts ?? DEFAULT_GRID.quadpts, opts.thetaLim ?? DEFAULT_GRID.thetaLim);
   const Q = nodes.length;
   const J = data.nItems;
   const { nCat, nPar, free } = model;
@@ -668,20 +661,4 @@ function itemStandardErrors(
     items[j].cov = { names: r.names, matrix: r.matrix };
     if (r.boundary.length > 0) items[j].boundary = r.boundary;
   }
-}
-
-/** Inverse of a symmetric positive definite n×n matrix (column by column via Cholesky); null if not PD. */
-export function invertSPD(H: Float64Array, n: number): Float64Array | null {
-  const out = new Float64Array(n * n);
-  const e = new Float64Array(n);
-  const x = new Float64Array(n);
-  const L = choleskyFactor(H, n);
-  if (!L) return null;
-  for (let c = 0; c < n; c++) {
-    e.fill(0);
-    e[c] = 1;
-    choleskySolve(L, e, x, n);
-    for (let r = 0; r < n; r++) out[r * n + c] = x[r];
-  }
-  return out;
 }

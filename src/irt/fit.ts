@@ -2,11 +2,12 @@
 // empirical) of a calibration, with the conventions of R's mirt 1.46 (`itemfit`, `M2`,
 // `marginal_rxx`, `empirical_rxx`; docs/irt.md → Fit and reliability). Pure.
 
-import { bracketRoot, chiSquareCdf, chiSquareUpper, noncentralChiSquareCdf } from './distributions.js';
+import { bracketRoot, chiSquareCdf, chiSquareUpper, noncentralChiSquareCdf } from '../math/distributions.js';
+import { choleskyFactor, choleskySolve } from '../math/linear-algebra.js';
 import type { Calibration } from './estimate.js';
 import { testInformation } from './information.js';
-import { choleskyFactor, choleskySolve, type ItemParams, itemModel, probability } from './models.js';
-import { gridNodes, normalWeights } from './quadrature.js';
+import { type ItemParams, itemModel, probability } from './models.js';
+import { DEFAULT_GRID, gridNodes, normalWeights } from './quadrature.js';
 import type { ResponseData } from './responses.js';
 import { scorePersons } from './scoring.js';
 
@@ -91,7 +92,7 @@ export function calibrationFitModel(cal: Calibration): FitModel {
  * they are null with a note. Infit/outfit and both reliabilities are always computed.
  */
 export function fitStatistics(data: ResponseData, fm: FitModel, opts: FitOptions = {}): FitResult {
-  const nodes = gridNodes(opts.quadpts ?? 61, opts.thetaLim ?? [-6, 6]);
+  const nodes = gridNodes(opts.quadpts ?? DEFAULT_GRID.quadpts, opts.thetaLim ?? DEFAULT_GRID.thetaLim);
   const weights = normalWeights(nodes, fm.latent.mean, fm.latent.variance);
   const notes: string[] = [];
   const abilities =

@@ -7,8 +7,8 @@ export {
   gammaPQ,
   logGamma,
   noncentralChiSquareCdf,
-  normalCdf,
-} from './distributions.js';
+} from '../math/distributions.js';
+export { normalCdf, normalQuantile } from '../math/normal.js';
 export {
   benjaminiHochberg,
   calibrationDrift,
@@ -65,7 +65,7 @@ export {
   type ParamCovariance,
   probability,
 } from './models.js';
-export { type Grid, gridNodes, makeGrid, normalWeights } from './quadrature.js';
+export { DEFAULT_GRID, type Grid, gridNodes, makeGrid, normalWeights } from './quadrature.js';
 export {
   type DataCheckOptions,
   type ExcludedItem,

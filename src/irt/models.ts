@@ -2,7 +2,8 @@
 // probabilities on the grid, an M-step on expected category counts, and per-node scores for
 // standard errors. A polytomous model (graded response) plugs in by implementing it with nCat > 2.
 
-import { normalQuantile } from './optim.js';
+import { choleskySolve, ridgedCholesky } from '../math/linear-algebra.js';
+import { normalQuantile } from '../math/normal.js';
 
 /** Item parameters in the IRT form of the logistic models: P = c + (1 − c)·σ(a(θ − b)); d = −a·b. */
 export interface ItemParams {
@@ -423,52 +424,6 @@ function clampZ(z: number): number {
 /** c from its logit (0 for −∞). */
 function guess(g: number): number {
   return g === Number.NEGATIVE_INFINITY ? 0 : 1 / (1 + Math.exp(-g));
-}
-
-/** Lower Cholesky factor of a symmetric n×n matrix (row-major); null when not positive definite. */
-export function choleskyFactor(H: ArrayLike<number>, n: number): Float64Array | null {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = H[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j];
-    }
-  }
-  return L;
-}
-
-/**
- * Cholesky factor of H, adding a growing ridge to the diagonal when H is (numerically) singular, as
- * happens when c → 0 makes the information on logit c vanish; null if even that fails.
- */
-function ridgedCholesky(H: Float64Array, n: number): Float64Array | null {
-  let maxDiag = 0;
-  for (let i = 0; i < n; i++) maxDiag = Math.max(maxDiag, Math.abs(H[i * n + i]));
-  const ridged = Float64Array.from(H);
-  for (let ridge = 1e-10 * (1 + maxDiag), t = 0; t < 24; t++, ridge *= 10) {
-    const L = choleskyFactor(ridged, n);
-    if (L) return L;
-    for (let i = 0; i < n; i++) ridged[i * n + i] = H[i * n + i] + ridge;
-  }
-  return null;
-}
-
-/** Solves L Lᵀ x = g for x given the Cholesky factor L. */
-export function choleskySolve(L: Float64Array, g: ArrayLike<number>, x: Float64Array, n: number): void {
-  for (let i = 0; i < n; i++) {
-    let s = g[i];
-    for (let k = 0; k < i; k++) s -= L[i * n + k] * x[k];
-    x[i] = s / L[i * n + i];
-  }
-  for (let i = n - 1; i >= 0; i--) {
-    let s = x[i];
-    for (let k = i + 1; k < n; k++) s -= L[k * n + i] * x[k];
-    x[i] = s / L[i * n + i];
-  }
 }
 
 /** The item model for a model name ('1PL' means 'Rasch'); priors that do not apply are ignored. */

@@ -1,6 +1,12 @@
 // Quadrature grid for the latent trait: equally spaced nodes, weights from a normal density
 // normalised to sum to 1 (mirt's convention for unidimensional models).
 
+/** mirt's default grid, used wherever a caller does not choose one: 61 nodes on [-6, 6]. */
+export const DEFAULT_GRID: { readonly quadpts: number; readonly thetaLim: readonly [number, number] } = {
+  quadpts: 61,
+  thetaLim: [-6, 6],
+};
+
 /** Equally spaced nodes and normalised prior weights on a closed interval. */
 export interface Grid {
   readonly nodes: Float64Array;
@@ -44,8 +50,8 @@ export function normalWeights(
 
 /** Grid with N(mean, variance) weights; defaults are mirt's: 61 nodes on [-6, 6], N(0, 1). */
 export function makeGrid(
-  quadpts = 61,
-  thetaLim: readonly [number, number] = [-6, 6],
+  quadpts = DEFAULT_GRID.quadpts,
+  thetaLim: readonly [number, number] = DEFAULT_GRID.thetaLim,
   mean = 0,
   variance = 1,
 ): Grid {

@@ -10,7 +10,7 @@ import {
   posteriorMoments,
   posteriorPass,
 } from './posterior.js';
-import { makeGrid } from './quadrature.js';
+import { DEFAULT_GRID, makeGrid } from './quadrature.js';
 
 export type ScoreMethod = 'eap' | 'map' | 'ml';
 
@@ -43,10 +43,10 @@ export function scorePersons(
   opts: ScoreOptions = {},
 ): Abilities {
   const method = opts.method ?? 'eap';
-  const lim = opts.thetaLim ?? [-6, 6];
+  const lim = opts.thetaLim ?? DEFAULT_GRID.thetaLim;
   const mean = opts.mean ?? 0;
   const variance = opts.variance ?? 1;
-  const grid = makeGrid(opts.quadpts ?? 61, lim, mean, variance);
+  const grid = makeGrid(opts.quadpts ?? DEFAULT_GRID.quadpts, lim, mean, variance);
   const Q = grid.nodes.length;
   const table = logTable(items, grid.nodes);
   const logPrior = new Float64Array(Q);
@@ -89,7 +89,12 @@ export function marginalLogLik(
   items: readonly ItemParams[],
   opts: Omit<ScoreOptions, 'method'> = {},
 ): number {
-  const grid = makeGrid(opts.quadpts ?? 61, opts.thetaLim ?? [-6, 6], opts.mean ?? 0, opts.variance ?? 1);
+  const grid = makeGrid(
+    opts.quadpts ?? DEFAULT_GRID.quadpts,
+    opts.thetaLim ?? DEFAULT_GRID.thetaLim,
+    opts.mean ?? 0,
+    opts.variance ?? 1,
+  );
   return posteriorPass(data, logTable(items, grid.nodes), 2, grid.weights.map(Math.log), grid.nodes, {});
 }
 
@@ -214,7 +219,12 @@ export class OnlineScorer {
 
   /** `items[j]` are the parameters of bank item j; the prior and grid as in ScoreOptions. */
   constructor(items: readonly ItemParams[], opts: Omit<ScoreOptions, 'method'> = {}) {
-    const grid = makeGrid(opts.quadpts ?? 61, opts.thetaLim ?? [-6, 6], opts.mean ?? 0, opts.variance ?? 1);
+    const grid = makeGrid(
+      opts.quadpts ?? DEFAULT_GRID.quadpts,
+      opts.thetaLim ?? DEFAULT_GRID.thetaLim,
+      opts.mean ?? 0,
+      opts.variance ?? 1,
+    );
     this.nodes = grid.nodes;
     this.nItems = items.length;
     this.table = logTable(items, grid.nodes);

@@ -1,7 +1,7 @@
 // The six weekly KPIs of spec/kpis.md as pure functions over one learner's plain data: no I/O, no
 // clock. Each function applies its own windows to the attempts it is given, so an input may hold
 // more than a KPI needs. A KPI whose data condition fails is null, never 0.
-import { normalCdf } from '../irt/distributions.js';
+import { normalCdf } from '../math/normal.js';
 import { InvalidInputError } from '../user-error.js';
 
 /** The six weekly KPIs of spec/kpis.md, in their order of presentation: the one definition of the set. */

@@ -1,10 +1,11 @@
 // Numerical pieces of the mirt-compatible estimation path (see docs/irt.md → Agreement with mirt):
 // the variable-metric (BFGS) minimiser of Nash (1990, Compact Numerical Methods, Algorithm 21) with
 // the constants and stopping rules of R's optim(method = "BFGS"), the bounded limited-memory BFGS of
-// R's optim(method = "L-BFGS-B") that mirt uses when latent parameters are estimated, and the normal
-// quantile function (Wichura 1988, AS 241) that mirt uses for its start values. They follow the same
-// sequence of decisions as the R implementations, so that an EM run built on them stops where mirt
-// stops.
+// R's optim(method = "L-BFGS-B") that mirt uses when latent parameters are estimated. They follow the
+// same sequence of decisions as the R implementations, so that an EM run built on them stops where
+// mirt stops.
+
+import { solveSmall } from './linear-algebra.js';
 
 /** Objective to minimise; may return a non-finite value outside its domain. */
 export type Objective = (x: Float64Array) => number;
@@ -143,90 +144,6 @@ export function variableMetric(
     if (grCount - lastReset > 2 * n) lastReset = grCount;
   } while (unchanged !== n || lastReset !== grCount);
   return { value: fmin, fnCount, grCount, hitLimit: iter >= maxit };
-}
-
-/** Standard normal quantile (Wichura 1988, algorithm AS 241, PPND16); p in (0, 1). */
-export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) {
-    if (p === 0) return Number.NEGATIVE_INFINITY;
-    if (p === 1) return Number.POSITIVE_INFINITY;
-    return Number.NaN;
-  }
-  const q = p - 0.5;
-  if (Math.abs(q) <= 0.425) {
-    const r = 0.180625 - q * q;
-    return (
-      (q *
-        (((((((r * 2509.0809287301227 + 33430.57558358813) * r + 67265.7709270087) * r + 45921.95393154987) *
-          r +
-          13731.69376550946) *
-          r +
-          1971.5909503065513) *
-          r +
-          133.14166789178438) *
-          r +
-          3.3871328727963665)) /
-      (((((((r * 5226.495278852546 + 28729.085735721943) * r + 39307.89580009271) * r + 21213.794301586597) *
-        r +
-        5394.196021424751) *
-        r +
-        687.1870074920579) *
-        r +
-        42.31333070160091) *
-        r +
-        1)
-    );
-  }
-  let r = Math.sqrt(-Math.log(q > 0 ? 1 - p : p));
-  let val: number;
-  if (r <= 5) {
-    r -= 1.6;
-    val =
-      (((((((r * 0.0007745450142783414 + 0.022723844989269184) * r + 0.2417807251774506) * r +
-        1.2704582524523684) *
-        r +
-        3.6478483247632045) *
-        r +
-        5.769497221460691) *
-        r +
-        4.630337846156546) *
-        r +
-        1.4234371107496835) /
-      (((((((r * 1.0507500716444169e-9 + 0.0005475938084995345) * r + 0.015198666563616457) * r +
-        0.14810397642748008) *
-        r +
-        0.6897673349851) *
-        r +
-        1.6763848301838038) *
-        r +
-        2.053191626637759) *
-        r +
-        1);
-  } else {
-    r -= 5;
-    val =
-      (((((((r * 2.0103343992922881e-7 + 0.000027115555687434876) * r + 0.0012426609473880784) * r +
-        0.026532189526576124) *
-        r +
-        0.29656057182850487) *
-        r +
-        1.7848265399172913) *
-        r +
-        5.463784911164114) *
-        r +
-        6.657904643501103) /
-      (((((((r * 2.0442631033899397e-15 + 1.421511758316446e-7) * r + 0.000018463183175100548) * r +
-        0.0007868691311456133) *
-        r +
-        0.014875361290850615) *
-        r +
-        0.1369298809227358) *
-        r +
-        0.599832206555888) *
-        r +
-        1);
-  }
-  return q < 0 ? -val : val;
 }
 
 export interface BoundedResult {
@@ -613,34 +530,6 @@ export function boundedLimitedMemoryBfgs(
  * brackets such a step. `next(f, g)` takes the function and slope at `stp` and returns the next trial
  * step, or null when the search has ended (converged, or a warning: the best step is then `stp`).
  */
-/** Solves the small dense system A·x = b (A n × n, row-major, not modified) by Gaussian elimination
- * with partial pivoting; false when A is singular. */
-function solveSmall(A: Float64Array, b: Float64Array, x: Float64Array, n: number): boolean {
-  const a = Float64Array.from(A.subarray(0, n * n));
-  for (let i = 0; i < n; i++) x[i] = b[i];
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(a[r * n + c]) > Math.abs(a[p * n + c])) p = r;
-    if (!(Math.abs(a[p * n + c]) > 0)) return false;
-    if (p !== c) {
-      for (let j = 0; j < n; j++) [a[c * n + j], a[p * n + j]] = [a[p * n + j], a[c * n + j]];
-      [x[c], x[p]] = [x[p], x[c]];
-    }
-    for (let r = c + 1; r < n; r++) {
-      const f = a[r * n + c] / a[c * n + c];
-      if (f === 0) continue;
-      for (let j = c; j < n; j++) a[r * n + j] -= f * a[c * n + j];
-      x[r] -= f * x[c];
-    }
-  }
-  for (let c = n - 1; c >= 0; c--) {
-    let s = x[c];
-    for (let j = c + 1; j < n; j++) s -= a[c * n + j] * x[j];
-    x[c] = s / a[c * n + c];
-  }
-  return true;
-}
-
 const LS_FTOL = 1e-3;
 const LS_GTOL = 0.9;
 const LS_XTOL = 0.1;

@@ -1,11 +1,11 @@
 // The bounded quasi-Newton minimiser behind the mirt-compatible M-step with estimated latent
-// parameters (optim.ts). Its agreement with R's L-BFGS-B is tested end to end by the LSAT7 Rasch
+// parameters (src/math/optimize.ts). Its agreement with R's L-BFGS-B is tested end to end by the LSAT7 Rasch
 // fit (lsat7.test.ts); here its own contract: minima inside and on the box, the stopping rules.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { itemModel } from '../../../src/irt/models.js';
-import { boundedLimitedMemoryBfgs } from '../../../src/irt/optim.js';
 import { gridNodes } from '../../../src/irt/quadrature.js';
+import { boundedLimitedMemoryBfgs } from '../../../src/math/optimize.js';
 
 // Rosenbrock's function and its gradient (minimum 0 at (1, 1)).
 const rosenbrock = (x: Float64Array) => 100 * (x[1] - x[0] * x[0]) ** 2 + (1 - x[0]) ** 2;

@@ -1,41 +1,5 @@
-// Distribution functions the fit and drift statistics need: normal CDF, regularised incomplete gamma,
-// central and noncentral χ² CDFs, and a bracketing root finder. Pure.
-
-/**
- * The standard normal CDF, by the double-precision rational approximation of Hart (1968) as given
- * by West (2005), absolute error below 1e-14.
- */
-export function normalCdf(x: number): number {
-  const z = Math.abs(x);
-  let tail: number;
-  if (z > 37) tail = 0;
-  else if (z < 7.07106781186547) {
-    const e = Math.exp((-z * z) / 2);
-    let n = 3.52624965998911e-2 * z + 0.700383064443688;
-    n = n * z + 6.37396220353165;
-    n = n * z + 33.912866078383;
-    n = n * z + 112.079291497871;
-    n = n * z + 221.213596169931;
-    n = n * z + 220.206867912376;
-    let d = 8.83883476483184e-2 * z + 1.75566716318264;
-    d = d * z + 16.064177579207;
-    d = d * z + 86.7807322029461;
-    d = d * z + 296.564248779674;
-    d = d * z + 637.333633378831;
-    d = d * z + 793.826512519948;
-    d = d * z + 440.413735824752;
-    tail = (e * n) / d;
-  } else {
-    const e = Math.exp((-z * z) / 2);
-    let b = z + 0.65;
-    b = z + 4 / b;
-    b = z + 3 / b;
-    b = z + 2 / b;
-    b = z + 1 / b;
-    tail = e / b / 2.506628274631;
-  }
-  return x > 0 ? 1 - tail : tail;
-}
+// Distribution functions the fit and drift statistics need: regularised incomplete gamma, central and
+// noncentral χ² CDFs, and a bracketing root finder. Pure.
 
 /** log Γ(x) for x > 0 (Lanczos, g = 7, 9 terms; relative error ~1e-15). */
 export function logGamma(x: number): number {
