@@ -7,3 +7,7 @@ export class UserError extends Error {}
 // malformed response): the CLI prints it as one line, the API answers 400/422. Anything else that
 // escapes is a bug and a 500.
 export class InvalidInputError extends UserError {}
+
+// A numerical method that cannot go on with the data it was given (an objective that is not finite
+// where it starts, a singular system): the data need a look, the program is not at fault.
+export class NumericalFailure extends UserError {}

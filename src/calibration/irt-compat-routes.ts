@@ -22,6 +22,7 @@ import {
   OnlineScorer,
   scorePositional,
 } from '../irt/index.js';
+import { InvalidInputError, UserError } from '../user-error.js';
 import { VERSION } from '../version.js';
 
 /** A date, or a date-time with an optional zone (UTC when absent). */
@@ -259,7 +260,7 @@ function score(body: Static<typeof ScoreBody>): Static<typeof ScoreResult> {
     try {
       return { status: 'ok', abilities: scorePositional(items, responses as (0 | 1 | null)[][], opts) };
     } catch (err) {
-      if (err instanceof RangeError) throw new ApiError('INVALID_INPUT', err.message);
+      if (err instanceof InvalidInputError) throw new ApiError('INVALID_INPUT', err.message);
       throw err;
     }
   }
@@ -349,7 +350,7 @@ function calibrateObservations(body: Static<typeof CalibrateBody>): Static<typeo
       linking,
     });
   } catch (err) {
-    if (err instanceof RangeError) throw new ApiError('CALIBRATION_FAILED', err.message, excluded);
+    if (err instanceof UserError) throw new ApiError('CALIBRATION_FAILED', err.message, excluded);
     throw err;
   }
   const { calibration: cal, linking: link } = fit;

@@ -23,6 +23,7 @@ import {
   scorePersons,
   simulate,
 } from '../irt/index.js';
+import { UserError } from '../user-error.js';
 import { CsvError, readCsv, writeCsv } from './csv.js';
 import { readResponsesFile } from './responses-csv.js';
 
@@ -452,12 +453,13 @@ export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: s
   };
 }
 
-/** Runs an action, turning input errors into a message on stderr and exit code 1. */
+/** Runs an action, turning input and data errors (bad CSV, options, a fit that cannot go on) into a
+ * message on stderr and exit code 1. */
 export function guarded(cmd: Command, run: () => void): void {
   try {
     run();
   } catch (e) {
-    if (e instanceof CsvError || e instanceof RangeError) cmd.error(`error: ${e.message}`, { exitCode: 1 });
+    if (e instanceof UserError) cmd.error(`error: ${e.message}`, { exitCode: 1 });
     throw e;
   }
 }

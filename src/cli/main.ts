@@ -146,7 +146,7 @@ try {
   if (err instanceof CommanderError) {
     // The parser has printed its message (or the help, exit code 0).
     process.exitCode = err.exitCode === 0 ? 0 : 2;
-  } else if (err instanceof InvalidInputError || err instanceof RangeError) {
+  } else if (err instanceof InvalidInputError) {
     // An invalid argument or option value.
     console.error(`seedtest: ${(err as Error).message}`);
     process.exitCode = 2;

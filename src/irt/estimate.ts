@@ -2,6 +2,7 @@
 
 import { invertSPD } from '../math/linear-algebra.js';
 import { boundedLimitedMemoryBfgs, variableMetric } from '../math/optimize.js';
+import { InvalidInputError } from '../user-error.js';
 import { type ItemModel, type ItemParams, type ItemPriors, itemModel, type ModelName } from './models.js';
 import { EstepPool } from './parallel.js';
 import {
@@ -224,9 +225,9 @@ export function calibrate(data: ResponseData, opts: CalibrateOptions = {}): Cali
     if (mstepKind === 'bfgs' && !hasPriors) {
       for (let j = 0; j < J; j++) if (!isFixed[j]) for (const p of free) bfgsIdx.push(j * nPar + p);
       if (!model.emObjective || !model.emGradient)
-        throw new RangeError(`mstep 'bfgs' needs a model with emObjective/emGradient (${model.name})`);
+        throw new InvalidInputError(`mstep 'bfgs' needs a model with emObjective/emGradient (${model.name})`);
       if (bfgsIdx.length > MAX_BFGS_PARAMS)
-        throw new RangeError(
+        throw new InvalidInputError(
           `mstep 'bfgs' (mirtCompat) is limited to ${MAX_BFGS_PARAMS} free item parameters, got ${bfgsIdx.length}`,
         );
     }

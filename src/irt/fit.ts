@@ -4,6 +4,7 @@
 
 import { bracketRoot, chiSquareCdf, chiSquareUpper, noncentralChiSquareCdf } from '../math/distributions.js';
 import { choleskyFactor, choleskySolve } from '../math/linear-algebra.js';
+import { InvalidInputError } from '../user-error.js';
 import type { Calibration } from './estimate.js';
 import { testInformation } from './information.js';
 import { type ItemParams, itemModel, probability } from './models.js';
@@ -72,7 +73,7 @@ export interface FitResult {
 export function calibrationFitModel(cal: Calibration): FitModel {
   const name = cal.model === '1PL' ? 'Rasch' : cal.model;
   if (name !== 'Rasch' && name !== '2PL' && name !== '3PL')
-    throw new RangeError(`fit statistics need a logistic model, got '${cal.model}'`);
+    throw new InvalidInputError(`fit statistics need a logistic model, got '${cal.model}'`);
   const perItem = name === 'Rasch' ? 1 : name === '2PL' ? 2 : 3;
   const freeParams = cal.items.map((it) => (it.fixed ? 0 : perItem));
   const itemFree = freeParams.reduce((s: number, n) => s + n, 0);

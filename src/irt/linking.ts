@@ -1,6 +1,7 @@
 // Linking a calibration to the scale of anchor items (spec/irt.md → Linking). The transformation
 // θ' = Aθ + B maps the new scale onto the anchors' scale: a' = a/A, b' = A·b + B, se' = A·se.
 
+import { InvalidInputError } from '../user-error.js';
 import { type CalibrateOptions, type Calibration, calibrate } from './estimate.js';
 import { type ItemParams, probability } from './models.js';
 import { makeGrid } from './quadrature.js';
@@ -25,11 +26,12 @@ export const MIN_FIXED_ANCHORS = 5;
 /** Mean-sigma: A = sd(b_anchor)/sd(b_new), B = mean(b_anchor) − A·mean(b_new) (population SDs). */
 export function meanSigma(anchorB: readonly number[], newB: readonly number[]): { A: number; B: number } {
   if (anchorB.length !== newB.length || anchorB.length < 2)
-    throw new RangeError('mean-sigma needs at least 2 paired anchors');
+    throw new InvalidInputError('mean-sigma needs at least 2 paired anchors');
   const mo = mean(anchorB);
   const mn = mean(newB);
   const A = sd(anchorB, mo) / sd(newB, mn);
-  if (!Number.isFinite(A) || A <= 0) throw new RangeError('mean-sigma: anchor difficulties have no spread');
+  if (!Number.isFinite(A) || A <= 0)
+    throw new InvalidInputError('mean-sigma: anchor difficulties have no spread');
   return { A, B: mo - A * mn };
 }
 
@@ -56,7 +58,7 @@ export function stockingLord(
   fresh: readonly ItemParams[],
 ): { A: number; B: number } {
   if (anchor.length !== fresh.length || anchor.length < 1)
-    throw new RangeError('stocking-lord needs paired anchors');
+    throw new InvalidInputError('stocking-lord needs paired anchors');
   const { nodes, weights } = makeGrid();
   const Q = nodes.length;
   const target = new Float64Array(Q);
@@ -170,7 +172,7 @@ export interface ScreenedLinking {
 }
 
 /** Linking refused: fewer than the minimum anchors survive screening (or were there at all). */
-export class AnchorScreeningError extends RangeError {
+export class AnchorScreeningError extends InvalidInputError {
   constructor(
     message: string,
     readonly dropped: DroppedAnchor[],
@@ -281,7 +283,7 @@ export function calibrateLinked(data: ResponseData, opts: LinkedCalibrateOptions
   let used = data.itemIds.filter((id) => anchorMap?.has(id));
   const method = linking ?? (used.length >= MIN_FIXED_ANCHORS ? 'fixed' : 'none');
   if (method !== 'none' && used.length === 0)
-    throw new RangeError(`linking '${method}' needs anchors present in the data`);
+    throw new InvalidInputError(`linking '${method}' needs anchors present in the data`);
   let dropped: DroppedAnchor[] | undefined;
   let screened: Calibration | undefined;
   if (screen && method !== 'none') {

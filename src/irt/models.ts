@@ -4,6 +4,7 @@
 
 import { choleskySolve, ridgedCholesky } from '../math/linear-algebra.js';
 import { normalQuantile } from '../math/normal.js';
+import { InvalidInputError } from '../user-error.js';
 
 /** Item parameters in the IRT form of the logistic models: P = c + (1 − c)·σ(a(θ − b)); d = −a·b. */
 export interface ItemParams {
@@ -182,7 +183,7 @@ class Logistic implements ItemModel {
 
   fromParams(p: ItemParams, v: Float64Array): void {
     if (!(Number.isFinite(p.a) && Number.isFinite(p.b) && p.c >= 0 && p.c < 1)) {
-      throw new RangeError(`invalid item parameters a=${p.a} b=${p.b} c=${p.c}`);
+      throw new InvalidInputError(`invalid item parameters a=${p.a} b=${p.b} c=${p.c}`);
     }
     v[A] = p.a;
     v[D] = -p.a * p.b;
@@ -437,7 +438,7 @@ export function itemModel(name: ModelName, priors: ItemPriors = {}): ItemModel {
     case '3PL':
       return new Logistic('3PL', priors);
     default:
-      throw new RangeError(`unknown model '${name as string}' (Rasch, 1PL, 2PL or 3PL)`);
+      throw new InvalidInputError(`unknown model '${name as string}' (Rasch, 1PL, 2PL or 3PL)`);
   }
 }
 

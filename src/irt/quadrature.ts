@@ -1,6 +1,8 @@
 // Quadrature grid for the latent trait: equally spaced nodes, weights from a normal density
 // normalised to sum to 1 (mirt's convention for unidimensional models).
 
+import { InvalidInputError } from '../user-error.js';
+
 /** mirt's default grid, used wherever a caller does not choose one: 61 nodes on [-6, 6]. */
 export const DEFAULT_GRID: { readonly quadpts: number; readonly thetaLim: readonly [number, number] } = {
   quadpts: 61,
@@ -16,9 +18,10 @@ export interface Grid {
 /** `quadpts` equally spaced nodes on [lo, hi] (both ends included); at least 2 points, lo < hi. */
 export function gridNodes(quadpts: number, thetaLim: readonly [number, number]): Float64Array {
   const [lo, hi] = thetaLim;
-  if (!Number.isInteger(quadpts) || quadpts < 2) throw new RangeError(`quadpts must be an integer >= 2`);
+  if (!Number.isInteger(quadpts) || quadpts < 2)
+    throw new InvalidInputError(`quadpts must be an integer >= 2`);
   if (!(Number.isFinite(lo) && Number.isFinite(hi) && lo < hi))
-    throw new RangeError(`thetaLim must be finite with lo < hi`);
+    throw new InvalidInputError(`thetaLim must be finite with lo < hi`);
   const nodes = new Float64Array(quadpts);
   const step = (hi - lo) / (quadpts - 1);
   for (let k = 0; k < quadpts; k++) nodes[k] = lo + k * step;
@@ -37,7 +40,7 @@ export function normalWeights(
   out: Float64Array = new Float64Array(nodes.length),
 ): Float64Array {
   if (!(variance > 0 && Number.isFinite(variance)))
-    throw new RangeError(`variance must be positive and finite`);
+    throw new InvalidInputError(`variance must be positive and finite`);
   let sum = 0;
   for (let k = 0; k < nodes.length; k++) {
     const z = nodes[k] - mean;

@@ -1,6 +1,8 @@
 // Sparse response data: compressed by person (CSR, what the E-step walks) and by item (CSC), built
 // from (person, item, 0/1) triples after the data checks of spec/irt.md.
 
+import { InvalidInputError } from '../user-error.js';
+
 /** One observed response; `correct` must be exactly 0 or 1. */
 export interface ResponseTriple {
   userId: string;
@@ -143,7 +145,7 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
   const nJ = input.itemIds.length;
   const n = person.length;
   if (item.length !== n || correct.length !== n)
-    throw new RangeError('person, item and correct differ in length');
+    throw new InvalidInputError('person, item and correct differ in length');
   const perPerson = new Int32Array(nP + 1);
   for (let t = 0; t < n; t++) {
     const x = correct[t];

@@ -1,6 +1,7 @@
 // Ability estimation: EAP (posterior mean, SE = posterior SD) on a grid, MAP and ML by Newton on θ
 // bounded to the grid's range (SE from the test information), and a fast online EAP for one learner.
 
+import { InvalidInputError } from '../user-error.js';
 import { type ItemParams, logTable } from './models.js';
 import {
   addRows,
@@ -167,7 +168,7 @@ export interface PositionalItem {
 /**
  * Scores rows of positional responses (entry j answers item j; null = not presented), the
  * original R service's /irt/score contract: by default EAP with N(0, 1) on 81 nodes over [-4, 4].
- * Throws RangeError naming row and column for a value that is not 0, 1 or null.
+ * Throws InvalidInputError naming row and column for a value that is not 0, 1 or null.
  */
 export function scorePositional(
   items: readonly PositionalItem[],
@@ -179,11 +180,11 @@ export function scorePositional(
   const value: number[] = [];
   responses.forEach((row, i) => {
     if (row.length > items.length)
-      throw new RangeError(`row ${i + 1}: ${row.length} responses for ${items.length} items`);
+      throw new InvalidInputError(`row ${i + 1}: ${row.length} responses for ${items.length} items`);
     row.forEach((x, j) => {
       if (x === null) return;
       if (x !== 0 && x !== 1)
-        throw new RangeError(`row ${i + 1}, item ${j + 1}: response must be 0, 1 or null`);
+        throw new InvalidInputError(`row ${i + 1}, item ${j + 1}: response must be 0, 1 or null`);
       item.push(j);
       value.push(x);
     });
@@ -243,8 +244,9 @@ export class OnlineScorer {
     }
     for (let r = 0; r < n; r++) {
       const x = correct[r];
-      if (x !== 0 && x !== 1) throw new RangeError(`response ${r + 1}: correct must be 0 or 1`);
-      if (!(item[r] >= 0 && item[r] < this.nItems)) throw new RangeError(`response ${r + 1}: unknown item`);
+      if (x !== 0 && x !== 1) throw new InvalidInputError(`response ${r + 1}: correct must be 0 or 1`);
+      if (!(item[r] >= 0 && item[r] < this.nItems))
+        throw new InvalidInputError(`response ${r + 1}: unknown item`);
       this.item[r] = item[r];
       this.correct[r] = x;
     }

@@ -1,6 +1,7 @@
 // Seeded simulation of responses from known parameters (tests and benchmarks). Deterministic:
 // mulberry32 uniforms, Box–Muller normals, Marsaglia–Tsang gammas; no Math.random.
 
+import { InvalidInputError } from '../user-error.js';
 import type { ItemParams, ModelName } from './models.js';
 import type { IndexedResponses } from './responses.js';
 
@@ -82,8 +83,9 @@ export function simulate(opts: SimulateOptions): Simulated {
   const { nPersons, nItems, model } = opts;
   const K = opts.perPerson ?? nItems;
   if (!(Number.isInteger(K) && K >= 1 && K <= nItems))
-    throw new RangeError(`perPerson must be an integer in 1..${nItems}`);
-  if (opts.items && opts.items.length !== nItems) throw new RangeError(`items must have ${nItems} entries`);
+    throw new InvalidInputError(`perPerson must be an integer in 1..${nItems}`);
+  if (opts.items && opts.items.length !== nItems)
+    throw new InvalidInputError(`items must have ${nItems} entries`);
   const rng = new Rng(opts.seed);
   const items =
     opts.items?.map((p) => ({ ...p })) ??

@@ -5,6 +5,7 @@
 // same sequence of decisions as the R implementations, so that an EM run built on them stops where
 // mirt stops.
 
+import { NumericalFailure } from '../user-error.js';
 import { solveSmall } from './linear-algebra.js';
 
 /** Objective to minimise; may return a non-finite value outside its domain. */
@@ -46,7 +47,7 @@ export function variableMetric(
   const n = x.length;
   let f = fn(x);
   if (maxit <= 0) return { value: f, fnCount: 0, grCount: 0, hitLimit: false };
-  if (!Number.isFinite(f)) throw new RangeError('variableMetric: objective is not finite at the start');
+  if (!Number.isFinite(f)) throw new NumericalFailure('variableMetric: objective is not finite at the start');
   // B is symmetric; its lower triangle is stored row by row (row i has i + 1 entries).
   const B = new Float64Array((n * (n + 1)) / 2);
   const row = (i: number) => (i * (i + 1)) / 2;
@@ -237,7 +238,8 @@ export function boundedLimitedMemoryBfgs(
       wk[i] = py;
       wk[k + i] = theta * ps;
     }
-    if (k > 0 && !solveSmall(Minv, wk, wq, 2 * k)) throw new RangeError('L-BFGS-B: singular middle matrix');
+    if (k > 0 && !solveSmall(Minv, wk, wq, 2 * k))
+      throw new NumericalFailure('L-BFGS-B: singular middle matrix');
     for (let t = 0; t < n; t++) {
       let w = theta * v[t];
       for (let i = 0; i < k; i++) w -= Y[i][t] * wq[i] + theta * S[i][t] * wq[k + i];
@@ -287,7 +289,7 @@ export function boundedLimitedMemoryBfgs(
   const scratch = new Float64Array(n);
   let f = fn(x);
   if (!Number.isFinite(f))
-    throw new RangeError('boundedLimitedMemoryBfgs: objective is not finite at the start');
+    throw new NumericalFailure('boundedLimitedMemoryBfgs: objective is not finite at the start');
   gr(x, g);
   let pgNorm = projectedGradientNorm(g);
   if (pgNorm <= pgtol) return { value: f, iterations: 0, stop: 'converged' };
@@ -474,7 +476,8 @@ export function boundedLimitedMemoryBfgs(
         if (stp === 1) x.set(z);
         else for (let i = 0; i < n; i++) x[i] = stp * d[i] + x0[i];
         f = fn(x);
-        if (!Number.isFinite(f)) throw new RangeError('boundedLimitedMemoryBfgs: objective is not finite');
+        if (!Number.isFinite(f))
+          throw new NumericalFailure('boundedLimitedMemoryBfgs: objective is not finite');
         gr(x, g);
         gd = 0;
         for (let i = 0; i < n; i++) gd += g[i] * d[i];

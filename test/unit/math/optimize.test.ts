@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import { itemModel } from '../../../src/irt/models.js';
 import { gridNodes } from '../../../src/irt/quadrature.js';
 import { boundedLimitedMemoryBfgs } from '../../../src/math/optimize.js';
+import { NumericalFailure } from '../../../src/user-error.js';
 
 // Rosenbrock's function and its gradient (minimum 0 at (1, 1)).
 const rosenbrock = (x: Float64Array) => 100 * (x[1] - x[0] * x[0]) ** 2 + (1 - x[0]) ** 2;
@@ -84,7 +85,7 @@ describe('boundedLimitedMemoryBfgs', () => {
           (_x, g) => g.fill(0),
           10,
         ),
-      /not finite at the start/,
+      (err: unknown) => err instanceof NumericalFailure && /not finite at the start/.test(err.message),
     );
   });
 });
