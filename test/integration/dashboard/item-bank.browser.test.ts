@@ -160,7 +160,10 @@ describe('the item-bank pages in Chromium', { skip }, () => {
     assert.equal(await page.isHidden('#nav-items'), true);
     await page.goto(`${env.base}/dashboard/#/items`);
     await page.waitForSelector('#forbidden');
+    // The 403 page from #/items is still on screen: wait for the item's own refusal.
+    const refused = page.waitForResponse((r) => r.url().includes('/item-bank/items/') && r.status() === 403);
     await page.goto(`${env.base}/dashboard/#/items/${overexposed[0]}`);
+    await refused;
     await page.waitForSelector('#forbidden');
     await page.context().close();
     // The pages' 403s (and Chromium's console lines about them) are the expected problems.
