@@ -11,7 +11,6 @@ import { requireInternalToken } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, ModelName, rejectNulls } from '../api/schemas.js';
-import { MAX_BFGS_PARAMS } from '../irt/estimate.js';
 import {
   calibrateLinked,
   DEFAULT_GRID,
@@ -19,6 +18,7 @@ import {
   type ItemParams,
   itemModel,
   type LinkingMethod,
+  MAX_BFGS_PARAMS,
   OnlineScorer,
   scorePositional,
 } from '../irt/index.js';

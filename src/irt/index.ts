@@ -17,13 +17,9 @@ export {
   type ItemDrift,
   itemDrift,
 } from './drift.js';
-export {
-  type CalibrateOptions,
-  type Calibration,
-  calibrate,
-  type ItemEstimate,
-  PARALLEL_MIN_OBS,
-} from './estimate.js';
+export { MAX_BFGS_PARAMS, PARALLEL_MIN_OBS } from './em.js';
+export type { Acceleration } from './em-acceleration.js';
+export { type CalibrateOptions, type Calibration, calibrate, type ItemEstimate } from './estimate.js';
 export {
   calibrationFitModel,
   empiricalReliability,

@@ -97,6 +97,8 @@ export class EstepPool {
 
   readonly table: Float64Array;
   readonly logPrior: Float64Array;
+  /** Threads the E-step runs on (the calling thread and the workers). */
+  readonly threads: number;
   private readonly data: PersonResponses;
   private readonly nodes: Float64Array;
   private readonly nCat: number;
@@ -119,6 +121,7 @@ export class EstepPool {
     threads: number,
   ) {
     const Q = nodes.length;
+    this.threads = threads;
     this.data = data;
     this.nodes = nodes;
     this.nCat = nCat;
