@@ -211,24 +211,69 @@ function itemStandardErrors(
   nodes: Float64Array,
   items: ItemEstimate[],
 ): void {
-  const Q = nodes.length;
-  const J = data.nItems;
-  const { nCat, nPar, free } = model;
-  const m = free.length;
-  const rowLen = nCat * Q * m;
+  const m = model.free.length;
   // col[j]: first row of item j in the information matrix (−1 for fixed items).
-  const col = new Int32Array(J).fill(-1);
+  const col = new Int32Array(data.nItems).fill(-1);
   let P = 0;
-  for (let j = 0; j < J; j++) {
+  for (let j = 0; j < data.nItems; j++) {
     if (isFixed[j]) continue;
     col[j] = P;
     P += m;
   }
   if (P === 0) return;
-  const full = P <= FULL_SE_LIMIT;
+  const layout: InfoLayout = { col, P, m, full: P <= FULL_SE_LIMIT };
+  const info = crossProductInformation(data, model, V, table, logPrior, nodes, layout);
+  const boundary = addPriorsAndBoundaries(model, V, info, layout);
+  const { full } = layout;
+  const cov = full ? invertSPD(info, P) : null;
+  const block = new Float64Array(m * m);
+  for (let j = 0; j < data.nItems; j++) {
+    if (col[j] < 0) continue;
+    if (full) {
+      if (cov)
+        for (let p = 0; p < m; p++)
+          for (let q = 0; q < m; q++) block[p * m + q] = cov[(col[j] + p) * P + col[j] + q];
+      else block.fill(Number.NaN);
+    } else {
+      const inv = invertSPD(info.slice(col[j] * m, (col[j] + m) * m), m);
+      if (inv) block.set(inv);
+      else block.fill(Number.NaN);
+    }
+    const r = model.standardErrors(V.subarray(j * model.nPar, (j + 1) * model.nPar), block, boundary[j]);
+    items[j].se = r.se;
+    items[j].cov = { names: r.names, matrix: r.matrix };
+    if (r.boundary.length > 0) items[j].boundary = r.boundary;
+  }
+}
+
+/**
+ * Where each item's free parameters sit in the information matrix: rows col[j] … col[j] + m − 1 of a
+ * P × P matrix (full), or of P × m per-item blocks.
+ */
+interface InfoLayout {
+  col: Int32Array;
+  P: number;
+  m: number;
+  full: boolean;
+}
+
+/** Σ_i g_i g_iᵀ over the persons, g_i the gradient of person i's marginal log-likelihood. */
+function crossProductInformation(
+  data: ResponseData,
+  model: ItemModel,
+  V: Float64Array,
+  table: Float64Array,
+  logPrior: Float64Array,
+  nodes: Float64Array,
+  { col, P, m, full }: InfoLayout,
+): Float64Array {
+  const Q = nodes.length;
+  const J = data.nItems;
+  const { nCat, nPar } = model;
+  const rowLen = nCat * Q * m;
   const scores = new Float64Array(J * rowLen);
   for (let j = 0; j < J; j++) {
-    if (!isFixed[j])
+    if (col[j] >= 0)
       model.score(V.subarray(j * nPar, (j + 1) * nPar), nodes, scores.subarray(j * rowLen, (j + 1) * rowLen));
   }
   const info = new Float64Array(full ? P * P : P * m);
@@ -267,14 +312,26 @@ function itemStandardErrors(
       }
     }
   }
-  // Prior curvature and boundaries, per item block.
+  return info;
+}
+
+/**
+ * Adds each item's prior curvature to its block and holds parameters at a bound (their row and column
+ * set to the identity); returns the boundary flags per item.
+ */
+function addPriorsAndBoundaries(
+  model: ItemModel,
+  V: Float64Array,
+  info: Float64Array,
+  { col, P, m, full }: InfoLayout,
+): (boolean[] | undefined)[] {
   const at = (j: number, p: number, q: number) =>
     full ? (col[j] + p) * P + col[j] + q : (col[j] + p) * m + q;
   const prior = new Float64Array(m * m);
   const boundary: (boolean[] | undefined)[] = [];
-  for (let j = 0; j < J; j++) {
+  for (let j = 0; j < col.length; j++) {
     if (col[j] < 0) continue;
-    const v = V.subarray(j * nPar, (j + 1) * nPar);
+    const v = V.subarray(j * model.nPar, (j + 1) * model.nPar);
     if (model.priorInformation) {
       prior.fill(0);
       model.priorInformation(v, prior);
@@ -294,23 +351,5 @@ function itemStandardErrors(
       info[at(j, p, p)] = 1;
     });
   }
-  const cov = full ? invertSPD(info, P) : null;
-  const block = new Float64Array(m * m);
-  for (let j = 0; j < J; j++) {
-    if (col[j] < 0) continue;
-    if (full) {
-      if (cov)
-        for (let p = 0; p < m; p++)
-          for (let q = 0; q < m; q++) block[p * m + q] = cov[(col[j] + p) * P + col[j] + q];
-      else block.fill(Number.NaN);
-    } else {
-      const inv = invertSPD(info.slice(col[j] * m, (col[j] + m) * m), m);
-      if (inv) block.set(inv);
-      else block.fill(Number.NaN);
-    }
-    const r = model.standardErrors(V.subarray(j * nPar, (j + 1) * nPar), block, boundary[j]);
-    items[j].se = r.se;
-    items[j].cov = { names: r.names, matrix: r.matrix };
-    if (r.boundary.length > 0) items[j].boundary = r.boundary;
-  }
+  return boundary;
 }
