@@ -6,8 +6,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { GetObjectCommand, PutObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import type { Edition } from './view-model.js';
 
 export type ReportFormat = 'html' | 'pdf';
@@ -109,29 +108,51 @@ export interface S3StoreSettings {
   credentials?: S3ClientConfig['credentials'];
 }
 
+/** The AWS SDK and a client: loaded on the first request (~6 MB of heap a server that never stores does not pay). */
+interface S3Connection {
+  client: S3Client;
+  sdk: typeof import('@aws-sdk/client-s3');
+  getSignedUrl: typeof import('@aws-sdk/s3-request-presigner').getSignedUrl;
+}
+
 export class S3ReportStore implements ReportStore {
-  private readonly client: S3Client;
   private readonly bucket: string;
+  private readonly settings: S3StoreSettings;
+  private connection: Promise<S3Connection> | undefined;
 
   constructor(settings: S3StoreSettings) {
     this.bucket = settings.bucket;
-    this.client = new S3Client({
-      region: settings.region,
-      endpoint: settings.endpoint,
-      forcePathStyle: settings.forcePathStyle ?? false,
-      credentials: settings.credentials,
-      // Without these, S3-compatible servers stored streamed uploads with the chunk framing (spec/stack.md).
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      // 'standard' retries throttling, 5xx and connection errors with exponential backoff and jitter.
-      retryMode: 'standard',
-      maxAttempts: settings.maxAttempts ?? 4,
-    });
+    this.settings = settings;
+  }
+
+  private connect(): Promise<S3Connection> {
+    this.connection ??= (async () => {
+      const [sdk, presigner] = await Promise.all([
+        import('@aws-sdk/client-s3'),
+        import('@aws-sdk/s3-request-presigner'),
+      ]);
+      const { settings } = this;
+      const client = new sdk.S3Client({
+        region: settings.region,
+        endpoint: settings.endpoint,
+        forcePathStyle: settings.forcePathStyle ?? false,
+        credentials: settings.credentials,
+        // Without these, S3-compatible servers stored streamed uploads with the chunk framing (spec/stack.md).
+        requestChecksumCalculation: 'WHEN_REQUIRED',
+        responseChecksumValidation: 'WHEN_REQUIRED',
+        // 'standard' retries throttling, 5xx and connection errors with exponential backoff and jitter.
+        retryMode: 'standard',
+        maxAttempts: settings.maxAttempts ?? 4,
+      });
+      return { client, sdk, getSignedUrl: presigner.getSignedUrl };
+    })();
+    return this.connection;
   }
 
   async put(key: string, bytes: Buffer, contentType: string): Promise<void> {
-    await this.client.send(
-      new PutObjectCommand({
+    const { client, sdk } = await this.connect();
+    await client.send(
+      new sdk.PutObjectCommand({
         Bucket: this.bucket,
         Key: key,
         Body: bytes,
@@ -143,8 +164,9 @@ export class S3ReportStore implements ReportStore {
   }
 
   async get(key: string): Promise<Readable> {
+    const { client, sdk } = await this.connect();
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      const res = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return res.Body as Readable;
     } catch (err) {
       if ((err as { name?: string }).name === 'NoSuchKey')
@@ -153,15 +175,16 @@ export class S3ReportStore implements ReportStore {
     }
   }
 
-  presignedUrl(key: string, ttlSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+  async presignedUrl(key: string, ttlSeconds: number): Promise<string> {
+    const { client, sdk, getSignedUrl } = await this.connect();
+    return getSignedUrl(client, new sdk.GetObjectCommand({ Bucket: this.bucket, Key: key }), {
       expiresIn: ttlSeconds,
     });
   }
 
   /** Closes the client's pooled connections. */
   close(): void {
-    this.client.destroy();
+    void this.connection?.then(({ client }) => client.destroy());
   }
 }
 
