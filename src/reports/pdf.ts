@@ -56,7 +56,7 @@ const fontkitPath = createRequire(pdfkitPath).resolve('fontkit');
  */
 function loadPdfmake(): PdfMake {
   if (require.cache[pdfkitPath]) throw new Error('pdfkit was loaded before the report font cache');
-  // Loaded on the first render, not with the module: a server that never renders keeps ~7 MB less heap.
+  // Loaded on the first render, not with the module: a server that never renders keeps ~5 MB less heap.
   fontkit = require(fontkitPath) as Fontkit;
   const create = (bytes: Uint8Array, family?: string) =>
     parsedFonts.find((p) => p.bytes === bytes || p.bytes.equals(bytes))?.font ??
