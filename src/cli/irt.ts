@@ -358,7 +358,7 @@ export function runScore(o: ScoreCliOptions): { n_persons: number } {
   const responses = readResponsesFile(o.responses);
   const unknown = responses.itemIds.findIndex((id) => !items.has(id));
   if (unknown >= 0) {
-    const line = responses.line[responses.item.indexOf(unknown)];
+    const line = responses.lineOf(responses.item.indexOf(unknown));
     throw new CsvError(
       `${o.responses}: line ${line}: item '${responses.itemIds[unknown]}' not in ${o.items}`,
     );

@@ -17,7 +17,12 @@ function file(text: string): string {
 /** The rows back as [user, item, correct, line], for comparisons. */
 function rows(path: string): [string, string, number, number][] {
   const r = readResponsesFile(path);
-  return Array.from(r.person, (p, t) => [r.personIds[p]!, r.itemIds[r.item[t]!]!, r.correct[t]!, r.line[t]!]);
+  return Array.from(r.person, (p, t) => [
+    r.personIds[p]!,
+    r.itemIds[r.item[t]!]!,
+    r.correct[t]!,
+    r.lineOf(t),
+  ]);
 }
 
 describe('readResponsesFile', () => {
@@ -62,7 +67,7 @@ describe('readResponsesFile', () => {
       r.personIds[p],
       r.itemIds[r.item[t]!],
       r.correct[t],
-      r.line[t],
+      r.lineOf(t),
     ]);
     assert.deepEqual(got, expected);
   });
