@@ -32,6 +32,39 @@ describe('data checks', () => {
     assert.deepEqual([...d.itemValue], [1, 0, 1, 0]);
   });
 
+  test('input already in person order and the same responses interleaved give the same data', () => {
+    const { responses } = simulate({ model: '2PL', nPersons: 300, nItems: 40, perPerson: 12, seed: 5 });
+    // A repeated answer (the latest counts) inside person 0's run keeps the input in person order.
+    const person = Int32Array.from([0, ...responses.person]);
+    const item = Int32Array.from([responses.item[3]!, ...responses.item]);
+    const correct = Uint8Array.from([1 - responses.correct[3]!, ...responses.correct]);
+    const grouped = { ...responses, person, item, correct };
+    // Round robin over persons: response r of every person, then r + 1, … (each person's order kept).
+    const order = Array.from(person.keys()).sort((s, t) => {
+      const rank = (u: number) => u - person.indexOf(person[u]!);
+      return rank(s) - rank(t) || person[s]! - person[t]!;
+    });
+    const interleaved = {
+      ...responses,
+      person: Int32Array.from(order, (t) => person[t]!),
+      item: Int32Array.from(order, (t) => item[t]!),
+      correct: Uint8Array.from(order, (t) => correct[t]!),
+    };
+    const a = fromIndexed(grouped);
+    const b = fromIndexed(interleaved);
+    assert.equal(a.duplicatesDropped, 1);
+    for (const key of [
+      'personPtr',
+      'personItem',
+      'personValue',
+      'itemPtr',
+      'itemPerson',
+      'itemValue',
+    ] as const)
+      assert.deepEqual(a[key], b[key], key);
+    assert.deepEqual([a.personIds, a.itemIds, a.nObs], [b.personIds, b.itemIds, b.nObs]);
+  });
+
   test('non-0/1 and non-finite values are errors naming the response', () => {
     for (const bad of [2, -1, 0.5, Number.NaN, Number.POSITIVE_INFINITY]) {
       assert.throws(
