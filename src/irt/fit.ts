@@ -8,6 +8,7 @@ import { InvalidInputError } from '../user-error.js';
 import type { Calibration } from './estimate.js';
 import { testInformation } from './information.js';
 import { type ItemParams, itemModel, probability } from './models.js';
+import { bookletDesign } from './posterior.js';
 import { DEFAULT_GRID, gridNodes, normalWeights } from './quadrature.js';
 import type { ResponseData } from './responses.js';
 import { scorePersons } from './scoring.js';
@@ -88,9 +89,10 @@ export function calibrationFitModel(cal: Calibration): FitModel {
 }
 
 /**
- * Item fit, model fit and reliability. S-X² and M2 need complete data (every person answered every
- * item): on sparse data summed scores and pairwise margins are not comparable across persons, and
- * they are null with a note. Infit/outfit and both reliabilities are always computed.
+ * Item fit, model fit and reliability. S-X² needs complete data or booklets of complete data (then
+ * computed within each booklet and summed), M2 complete data: on adaptive data summed scores and
+ * pairwise margins are not comparable across persons, and they are null with a note. Infit/outfit
+ * and both reliabilities are always computed.
  */
 export function fitStatistics(data: ResponseData, fm: FitModel, opts: FitOptions = {}): FitResult {
   const nodes = gridNodes(opts.quadpts ?? DEFAULT_GRID.quadpts, opts.thetaLim ?? DEFAULT_GRID.thetaLim);
@@ -106,11 +108,15 @@ export function fitStatistics(data: ResponseData, fm: FitModel, opts: FitOptions
     });
   const inout = infitOutfit(data, fm.items, abilities.theta);
   const complete = data.nObs === data.nPersons * data.nItems;
-  const sx2 = complete ? sx2Table(data, fm, nodes, weights, opts.mincell ?? 1) : null;
-  if (!complete)
-    notes.push('S-X² and M2 need complete data (sparse or adaptive data: summed scores are not comparable)');
+  const forms = complete ? [completeForm(data)] : bookletForms(data);
+  const sx2 = forms ? sx2Table(data, fm, nodes, weights, opts.mincell ?? 1, forms) : null;
+  if (!forms)
+    notes.push(
+      'S-X² needs complete data or booklets of complete data (adaptive or sparse data: summed scores are not comparable)',
+    );
   else if (sx2?.some((s) => s.sx2 === null))
     notes.push('S-X² is null where no degrees of freedom remain after collapsing cells');
+  if (!complete) notes.push('M2 needs complete data (every person answered every item)');
   const items = data.itemIds.map((itemId, j) => ({
     itemId,
     ...inout[j],
@@ -229,12 +235,47 @@ function summedScoreLikelihood(P: Float64Array, Q: number, which: readonly numbe
 
 type Sx2 = Pick<ItemFit, 'sx2' | 'sx2Df' | 'sx2P' | 'sx2Rmsea'>;
 
+/** A group of persons who answered the same items, all of them: their summed scores are comparable. */
+interface Form {
+  /** Item indices, ascending. */
+  items: number[];
+  persons: Int32Array;
+}
+
+function completeForm(data: ResponseData): Form {
+  return {
+    items: Array.from({ length: data.nItems }, (_, j) => j),
+    persons: Int32Array.from({ length: data.nPersons }, (_, i) => i),
+  };
+}
+
 /**
- * S-X² of Orlando & Thissen (2000) per item on complete data. Rows are the summed scores 1 … J − 1;
- * expected proportions correct/incorrect at score s are
+ * The booklets of sparse data (persons grouped by identical item sets, posterior.ts), or null when
+ * persons share item sets too little (adaptive data: most persons have a set of their own).
+ */
+function bookletForms(data: ResponseData): Form[] | null {
+  const design = bookletDesign(data, data.nItems);
+  if (!design) return null;
+  const forms: Form[] = [];
+  const members: number[][] = Array.from({ length: design.nBooklets }, () => []);
+  for (let i = 0; i < data.nPersons; i++) members[design.patternBooklet[design.personPattern[i]]].push(i);
+  for (let f = 0; f < design.nBooklets; f++) {
+    const items = Array.from(design.bookletItem.subarray(design.bookletPtr[f], design.bookletPtr[f + 1]));
+    // One item has no rest score to condition on.
+    if (items.length >= 2)
+      forms.push({ items: items.sort((x, y) => x - y), persons: Int32Array.from(members[f]) });
+  }
+  return forms.length > 0 ? forms : null;
+}
+
+/**
+ * S-X² of Orlando & Thissen (2000) per item, within each form (complete data: one form). Rows are
+ * the form's summed scores 1 … J_f − 1; expected proportions correct/incorrect at score s are
  * Σ_q P_j(θ_q) L^{−j}_{s−1}(θ_q) w_q / Σ_q L_s(θ_q) w_q (and Q_j with L^{−j}_s), times the number of
- * persons at s (mirt's `EAPsum(S_X2 = TRUE)`); cells are collapsed as mirt's `collapseCells`; df =
- * remaining cells − rows − the item's free parameters − the free latent parameters.
+ * persons at s (mirt's `EAPsum(S_X2 = TRUE)`); cells are collapsed as mirt's `collapseCells`, per form.
+ * Forms are independent groups of persons, so an item's X² and its cells-minus-rows add up over the
+ * forms holding it; df = that sum − the item's free parameters − the free latent parameters (on
+ * complete data exactly mirt's statistic).
  */
 function sx2Table(
   data: ResponseData,
@@ -242,29 +283,68 @@ function sx2Table(
   nodes: Float64Array,
   weights: Float64Array,
   mincell: number,
+  forms: readonly Form[],
 ): Sx2[] {
   const J = data.nItems;
-  const Q = nodes.length;
   const P = gridProbabilities(fm.items, nodes);
-  const all = Array.from({ length: J }, (_, j) => j);
-  const Lall = summedScoreLikelihood(P, Q, all);
+  const x2 = new Float64Array(J);
+  const dfCells = new Float64Array(J);
+  const nPersons = new Float64Array(J);
+  const inForm = new Uint8Array(J);
+  for (const form of forms) {
+    for (const t of formSx2(data, P, nodes.length, weights, mincell, form)) {
+      x2[t.item] += t.x2;
+      dfCells[t.item] += t.cellsMinusRows;
+      nPersons[t.item] += form.persons.length;
+      inForm[t.item] = 1;
+    }
+  }
+  return Array.from({ length: J }, (_, j) => {
+    if (!inForm[j]) return { sx2: null, sx2Df: null, sx2P: null, sx2Rmsea: null };
+    const df = Math.max(0, dfCells[j] - fm.freeParams[j] - fm.latentFree);
+    if (df === 0) return { sx2: null, sx2Df: 0, sx2P: null, sx2Rmsea: null };
+    return {
+      sx2: x2[j],
+      sx2Df: df,
+      sx2P: chiSquareUpper(x2[j], df),
+      sx2Rmsea: rmsea(x2[j], df, nPersons[j]),
+    };
+  });
+}
+
+/** One form's S-X² terms per item: X² and the cells-minus-rows count after collapsing. */
+function formSx2(
+  data: ResponseData,
+  P: Float64Array,
+  Q: number,
+  weights: Float64Array,
+  mincell: number,
+  form: Form,
+): { item: number; x2: number; cellsMinusRows: number }[] {
+  const { items } = form;
+  const J = items.length;
+  const Lall = summedScoreLikelihood(P, Q, items);
   const total = new Float64Array(J + 1);
   for (let s = 0; s <= J; s++) for (let q = 0; q < Q; q++) total[s] += Lall[s * Q + q] * weights[q];
-  const score = new Int32Array(data.nPersons);
-  for (let i = 0; i < data.nPersons; i++)
-    for (let o = data.personPtr[i]; o < data.personPtr[i + 1]; o++) score[i] += data.personValue[o];
+  // Persons at each summed score, and per item of the form those of them correct on it (one pass
+  // over the form's responses: every response of a form's person is to a form item).
+  const position = new Map(items.map((j, t) => [j, t]));
   const nAt = new Float64Array(J + 1);
-  for (const s of score) nAt[s]++;
-  return all.map((j) => {
+  const o1 = new Float64Array(J * (J + 1));
+  for (const i of form.persons) {
+    let score = 0;
+    for (let o = data.personPtr[i]; o < data.personPtr[i + 1]; o++) score += data.personValue[o];
+    nAt[score]++;
+    for (let o = data.personPtr[i]; o < data.personPtr[i + 1]; o++)
+      if (data.personValue[o]) o1[position.get(data.personItem[o])! * (J + 1) + score]++;
+  }
+  return items.map((j, t) => {
     const L = summedScoreLikelihood(
       P,
       Q,
-      all.filter((k) => k !== j),
+      items.filter((k) => k !== j),
     );
     const rows: Cell[] = [];
-    const o1 = new Float64Array(J + 1);
-    for (let q = data.itemPtr[j]; q < data.itemPtr[j + 1]; q++)
-      if (data.itemValue[q]) o1[score[data.itemPerson[q]]]++;
     for (let s = 1; s < J; s++) {
       let e1 = 0;
       let e0 = 0;
@@ -272,7 +352,8 @@ function sx2Table(
         e1 += L[(s - 1) * Q + q] * P[j * Q + q] * weights[q];
         e0 += L[s * Q + q] * (1 - P[j * Q + q]) * weights[q];
       }
-      rows.push({ o: [nAt[s] - o1[s], o1[s]], e: [(e0 / total[s]) * nAt[s], (e1 / total[s]) * nAt[s]] });
+      const correct = o1[t * (J + 1) + s];
+      rows.push({ o: [nAt[s] - correct, correct], e: [(e0 / total[s]) * nAt[s], (e1 / total[s]) * nAt[s]] });
     }
     const cells = collapseCells(rows, mincell);
     let x2 = 0;
@@ -283,9 +364,7 @@ function sx2Table(
         x2 += (r.o[x] - r.e[x]) ** 2 / r.e[x];
         nCells++;
       }
-    const df = Math.max(0, nCells - cells.length - fm.freeParams[j] - fm.latentFree);
-    if (df === 0) return { sx2: null, sx2Df: 0, sx2P: null, sx2Rmsea: null };
-    return { sx2: x2, sx2Df: df, sx2P: chiSquareUpper(x2, df), sx2Rmsea: rmsea(x2, df, data.nPersons) };
+    return { item: j, x2, cellsMinusRows: nCells - cells.length };
   });
 }
 
