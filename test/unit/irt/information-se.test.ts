@@ -88,6 +88,36 @@ describe('item standard errors', () => {
     for (const it of free.items) assert.ok(Number.isFinite(it.se!.a) && Number.isFinite(it.se!.b));
   });
 
+  // Against the engine's own simulator: 100 samples of 1,000 persons from one fixed 2PL bank of 10
+  // items. The reported SE of each a and b must match the spread of the estimates over the samples
+  // (the SD of 100 estimates is itself known to ±7 %), and ±1.96 SE must cover the truth ~95 % of the time.
+  test('2PL: the SEs are the spread of the estimates over simulated samples, and cover the truth', () => {
+    const bank = simulate({ model: '2PL', nPersons: 1, nItems: 10, seed: 41 }).items;
+    const reps = Array.from({ length: 100 }, (_, r) => {
+      const sim = simulate({ model: '2PL', nPersons: 1000, nItems: 10, seed: 1000 + r, items: bank });
+      return calibrate(fromIndexed(sim.responses), { model: '2PL', itemSE: true, abilities: false }).items;
+    });
+    const ratios: number[] = [];
+    let covered = 0;
+    for (let j = 0; j < bank.length; j++) {
+      for (const key of ['a', 'b'] as const) {
+        const est = reps.map((items) => items[j]![key]);
+        const mean = est.reduce((x, y) => x + y, 0) / est.length;
+        const sd = Math.sqrt(est.reduce((x, y) => x + (y - mean) ** 2, 0) / (est.length - 1));
+        const se = reps.reduce((x, items) => x + items[j]!.se![key]!, 0) / reps.length;
+        ratios.push(se / sd);
+        covered += reps.filter(
+          (items) => Math.abs(items[j]![key] - bank[j]![key]) <= 1.96 * items[j]!.se![key]!,
+        ).length;
+      }
+    }
+    for (const r of ratios) assert.ok(r > 0.8 && r < 1.25, `SE / SD ${r.toFixed(3)}`);
+    const meanRatio = ratios.reduce((x, y) => x + y, 0) / ratios.length;
+    assert.ok(Math.abs(meanRatio - 1) < 0.06, `mean SE / SD ${meanRatio.toFixed(3)}`);
+    const coverage = covered / (ratios.length * reps.length);
+    assert.ok(coverage > 0.93 && coverage < 0.97, `coverage ${coverage}`);
+  });
+
   test('2PL: covariance diagonal equals the squared SEs; no prior, no boundary', () => {
     const cal = calibrate(fromMatrix(freqRows(LSAT7_CSV)), { model: '2PL', itemSE: true });
     for (const it of cal.items) {
