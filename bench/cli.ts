@@ -1,12 +1,13 @@
-// `npm run bench -- cli [--runs N] [--large-rows N]`: the program as a user starts it, in fresh
+// `npm run bench -- cli [--runs N] [--large-rows N] [--server URL]`: the program as a user starts it, in fresh
 // processes of the built `bin/seedtest.js` run from another directory: `seedtest --help`, `irt
 // calibrate` on the 600k sparse case from CSV (with its read/fit/score/write split), the response
-// reader's rate on a large CSV, and the resident memory of an idle `seedtest serve`.
+// reader's rate on a large CSV, and the resident memory of an idle `seedtest serve` on the embedded
+// database and on a scratch PostgreSQL database (--server, default the local one; skipped if unreachable).
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { arg, median } from './support.js';
+import { arg, BENCH_SECRET, freePort, median, withScratchDatabase } from './support.js';
 
 const BIN = join(import.meta.dirname, '..', 'bin', 'seedtest.js');
 
@@ -67,32 +68,30 @@ function calibrate(responses: string, out: string, cwd: string): { ms: number; j
   return { ms, json: JSON.parse(stdout) as CalibrateJson };
 }
 
-/** RSS of `seedtest serve` on `dataDir`, 3 s after it announced its port. */
-async function serveRssMb(cwd: string, dataDir: string): Promise<number> {
+/** RSS of `seedtest serve` (the built program) 3 s after it answers /ready; `env` picks the database. */
+async function serveRssMb(cwd: string, env: Record<string, string>): Promise<number> {
+  const port = await freePort();
   const child: ChildProcess = spawn(process.execPath, [BIN, 'serve'], {
     cwd,
     env: {
       ...process.env,
-      DATA_DIR: dataDir,
-      PORT: '0',
+      ...env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
       LOG_LEVEL: 'warn',
-      JWT_SECRET: 'bench-secret-bench-secret-bench-secret!',
+      JWT_SECRET: BENCH_SECRET,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
-    // Ready once it has written its port into the data directory's lock; then let it settle.
     const until = Date.now() + 60_000;
     for (;;) {
-      const lock = (() => {
-        try {
-          return JSON.parse(readFileSync(join(dataDir, 'db.lock'), 'utf8')) as { port?: number };
-        } catch {
-          return {};
-        }
-      })();
-      if (lock.port) break;
-      if (Date.now() > until) throw new Error('seedtest serve did not start within 60 s');
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      if (Date.now() > until) throw new Error('seedtest serve did not become ready within 60 s');
       await new Promise((r) => setTimeout(r, 100));
     }
     await new Promise((r) => setTimeout(r, 3000));
@@ -105,11 +104,11 @@ async function serveRssMb(cwd: string, dataDir: string): Promise<number> {
 }
 
 /** Idle RSS of a server on an existing data directory (the first start also runs initdb and migrations). */
-async function idleServeRssMb(cwd: string): Promise<{ first: number; idle: number }> {
+async function idleEmbeddedRssMb(cwd: string): Promise<{ first: number; idle: number }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'seedtest-bench-serve-'));
   try {
-    const first = await serveRssMb(cwd, dataDir);
-    return { first, idle: await serveRssMb(cwd, dataDir) };
+    const first = await serveRssMb(cwd, { DATA_DIR: dataDir });
+    return { first, idle: await serveRssMb(cwd, { DATA_DIR: dataDir }) };
   } finally {
     rmSync(dataDir, { recursive: true, force: true });
   }
@@ -148,11 +147,23 @@ export async function benchCli(args: string[]): Promise<void> {
         `(target >= 5); fit ${fitMs.toFixed(0)} ms (read/fit ${(readMs / fitMs).toFixed(2)}, target <= 1)`,
     );
 
-    const rss = await idleServeRssMb(cwd);
+    const rss = await idleEmbeddedRssMb(cwd);
     console.log(
       `idle seedtest serve RSS    ${rss.idle.toFixed(0)} MB on an existing embedded database (target <= 200 MB); ` +
         `${rss.first.toFixed(0)} MB on the first start (initdb, migrations)`,
     );
+    // The same server on PostgreSQL (production's setup): the database's memory is not in the process.
+    const server = arg(args, '--server', 'postgres://postgres@127.0.0.1:5432/test');
+    try {
+      const pgRss = await withScratchDatabase(server, 'cli', (_db, url) =>
+        serveRssMb(cwd, { DATABASE_URL: url, ENABLE_SCHEDULER: 'true' }),
+      );
+      console.log(
+        `idle seedtest serve RSS    ${pgRss.toFixed(0)} MB on PostgreSQL, scheduler on (target <= 200 MB)`,
+      );
+    } catch (err) {
+      console.log(`idle seedtest serve RSS    on PostgreSQL skipped: ${(err as Error).message}`);
+    }
   } finally {
     rmSync(cwd, { recursive: true, force: true });
   }
