@@ -35,7 +35,18 @@ class Interner {
   private arena = new Uint8Array(1 << 14);
   private used = 0;
 
-  index(buf: Uint8Array, start: number, end: number, hash: number): number {
+  private last = -1;
+
+  /** The index of the id buf[start, end); the previous id again (rows grouped by person) without hashing. */
+  indexOf(buf: Uint8Array, start: number, end: number): number {
+    const last = this.last;
+    if (last >= 0 && this.keyLen[last] === end - start && this.sameBytes(last, buf, start, end - start))
+      return last;
+    this.last = this.index(buf, start, end, fnv(buf, start, end));
+    return this.last;
+  }
+
+  private index(buf: Uint8Array, start: number, end: number, hash: number): number {
     const len = end - start;
     let mask = this.table.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -132,7 +143,7 @@ class Columns {
 
 class QuotedData extends Error {}
 
-/** FNV-1a of buf[start, end): the hash the reader computes as an id's bytes go by. */
+/** FNV-1a of buf[start, end): the interner's hash of an id. */
 function fnv(buf: Uint8Array, start: number, end: number): number {
   let hash = FNV_OFFSET;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], FNV_PRIME);
@@ -184,7 +195,7 @@ function readFast(file: string): ResponsesFile {
 }
 
 /**
- * Splits bytes into lines and fields in one pass; ids are hashed as their bytes go by. One call per
+ * Splits bytes into lines and fields in one pass; ids are interned once their line is complete. One call per
  * line rather than one loop over the whole chunk: V8 optimises the function from its calls with full
  * type feedback instead of replacing it on the stack mid-loop (and deoptimising it there).
  */
@@ -239,13 +250,10 @@ class RowReader {
     const { user, item: itemCol, correct: correctCol, width } = this.cols!;
     let field = 0;
     let fieldStart = start;
-    let hash = FNV_OFFSET;
     let userStart = -1;
     let userEnd = -1;
-    let userHash = 0;
     let itemStart = -1;
     let itemEnd = -1;
-    let itemHash = 0;
     let correctStart = -1;
     let correctEnd = -1;
     for (let i = start; ; i++) {
@@ -256,17 +264,13 @@ class RowReader {
       else return -1;
       if (b !== COMMA && b !== NEWLINE) {
         if (b === QUOTE) throw new QuotedData();
-        hash = Math.imul(hash ^ b, FNV_PRIME);
         continue;
       }
       let fieldEnd = i;
       if (b === NEWLINE) {
         this.line++;
-        if (fieldEnd > fieldStart && buf[fieldEnd - 1] === RETURN) {
-          // A carriage return is not part of the field at the end of a line.
-          fieldEnd--;
-          hash = fnv(buf, fieldStart, fieldEnd);
-        }
+        // A carriage return is not part of the field at the end of a line.
+        if (fieldEnd > fieldStart && buf[fieldEnd - 1] === RETURN) fieldEnd--;
         if (field === 0 && fieldEnd === start) {
           this.blankBefore.push(this.out.n);
           return i + 1;
@@ -275,26 +279,23 @@ class RowReader {
       if (field === user) {
         userStart = fieldStart;
         userEnd = fieldEnd;
-        userHash = hash;
       } else if (field === itemCol) {
         itemStart = fieldStart;
         itemEnd = fieldEnd;
-        itemHash = hash;
       } else if (field === correctCol) {
         correctStart = fieldStart;
         correctEnd = fieldEnd;
       }
       field++;
       fieldStart = i + 1;
-      hash = FNV_OFFSET;
       if (b !== NEWLINE) continue;
       if (field !== width)
         throw new CsvError(`${this.file}: line ${this.line}: ${field} fields, the header has ${width}`);
       if (userEnd === userStart || itemEnd === itemStart)
         throw new CsvError(`${this.file}: line ${this.line}: empty user_id or item_id`);
       this.out.push(
-        this.persons.index(buf, userStart, userEnd, userHash),
-        this.items.index(buf, itemStart, itemEnd, itemHash),
+        this.persons.indexOf(buf, userStart, userEnd),
+        this.items.indexOf(buf, itemStart, itemEnd),
         this.correctValue(buf, correctStart, correctEnd),
       );
       return i + 1;
