@@ -13,7 +13,7 @@ import { loadConfig } from '../src/config.js';
 import type { Database } from '../src/db/connection.js';
 import { findJob } from '../src/jobs/registry.js';
 import { runJob } from '../src/jobs/runner.js';
-import { arg, median, withScratchDatabase } from './support.js';
+import { arg, bulkLoad, median, withScratchDatabase } from './support.js';
 
 async function timed(fn: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
@@ -46,28 +46,6 @@ async function reset(database: Database): Promise<void> {
   );
 }
 
-/**
- * Loads attempts without their secondary indexes and constraints, then rebuilds them as the
- * migrations made them (foreign keys NOT VALID: the generated rows satisfy them by construction).
- * A bulk build is many times faster than maintaining five structures row by row.
- */
-async function bulkLoadAttempts(database: Database, load: () => Promise<unknown>): Promise<void> {
-  const ddl = await database.query<{ drop: string; create: string }>(
-    `SELECT format('ALTER TABLE attempt DROP CONSTRAINT %I', conname) AS drop,
-       format('ALTER TABLE attempt ADD CONSTRAINT %I %s', conname, pg_get_constraintdef(oid))
-         || CASE WHEN contype = 'f' THEN ' NOT VALID' ELSE '' END AS create
-     FROM pg_constraint WHERE conrelid = 'attempt'::regclass AND contype IN ('f', 'u')
-     UNION ALL
-     SELECT format('DROP INDEX %I', indexname), indexdef FROM pg_indexes i
-     WHERE tablename = 'attempt'
-       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = quote_ident(i.indexname)::regclass)`,
-  );
-  for (const { drop } of ddl.rows) await database.query(drop);
-  await load();
-  for (const { create } of ddl.rows) await database.query(create);
-  await database.query('ANALYZE');
-}
-
 async function step(label: string, fn: () => Promise<unknown>): Promise<void> {
   const s = await timed(fn);
   console.log(`  setup: ${label} in ${s.toFixed(1)} s`);
@@ -88,7 +66,7 @@ async function benchFeatures(database: Database, learners: number, runs: number)
        FROM generate_series(1, $1::int) u`,
       [learners, DAY],
     );
-    await bulkLoadAttempts(database, () =>
+    await bulkLoad(database, ['attempt'], () =>
       database.query(
         `INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms, hints, answered_at)
        SELECT 'f' || u, 'f' || u, 'i' || it, 't' || (it % 20), random() < 0.6,
@@ -181,7 +159,7 @@ async function benchKpis(database: Database, learners: number, runs: number): Pr
        WHERE (u + d) % 2 = 0`,
       [learners, DAY],
     );
-    await bulkLoadAttempts(database, () =>
+    await bulkLoad(database, ['attempt'], () =>
       database.query(
         `INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms, hints, answered_at)
        SELECT 'k' || u || '-' || d, 'k' || u, 'i' || it, 't' || (it % 20), random() < 0.65,
@@ -243,7 +221,7 @@ async function benchCalibration(database: Database, learners: number, runs: numb
       [learners, DAY],
     );
     // θ ~ N(0, 1) by Box–Muller; each learner answers 100 distinct items.
-    await bulkLoadAttempts(database, () =>
+    await bulkLoad(database, ['attempt'], () =>
       database.query(
         `WITH th AS (SELECT u, sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random()) AS theta FROM generate_series(1, $1::int) u)
        INSERT INTO attempt (session_id, user_id, item_id, topic_id, correct, response_time_ms, hints, answered_at)

@@ -1,5 +1,6 @@
 // What the benchmarks share: flag parsing, the median, a scratch PostgreSQL database that is
-// created, migrated and dropped around a measurement, and `seedtest serve` under autocannon.
+// created, migrated and dropped around a measurement, bulk loads into it, and `seedtest serve` under
+// autocannon.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
@@ -45,6 +46,33 @@ export async function withScratchDatabase<T>(
     await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.end();
   }
+}
+
+/**
+ * Loads `tables` without their secondary indexes and constraints, then rebuilds them as the
+ * migrations made them (foreign keys NOT VALID: the generated rows satisfy them by construction) and
+ * analyzes the database. A bulk build is many times faster than maintaining each structure row by row.
+ */
+export async function bulkLoad(
+  database: Database,
+  tables: readonly string[],
+  load: () => Promise<unknown>,
+): Promise<void> {
+  const ddl = await database.query<{ drop: string; create: string }>(
+    `SELECT format('ALTER TABLE %s DROP CONSTRAINT %I', conrelid::regclass, conname) AS drop,
+       format('ALTER TABLE %s ADD CONSTRAINT %I %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+         || CASE WHEN contype = 'f' THEN ' NOT VALID' ELSE '' END AS create
+     FROM pg_constraint WHERE conrelid = ANY($1::regclass[]) AND contype IN ('f', 'u')
+     UNION ALL
+     SELECT format('DROP INDEX %I', indexname), indexdef FROM pg_indexes i
+     WHERE tablename = ANY($2::text[]) AND schemaname = 'public'
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = quote_ident(i.indexname)::regclass)`,
+    [tables, tables],
+  );
+  for (const { drop } of ddl.rows) await database.query(drop);
+  await load();
+  for (const { create } of ddl.rows) await database.query(create);
+  await database.query('ANALYZE');
 }
 
 /** The JWT secret of the servers the benchmarks start (tokens are minted with it). */
