@@ -56,17 +56,26 @@ export async function loadDashboardAssets(): Promise<Map<string, Asset>> {
   ]);
 }
 
+/** Where index.html carries the page's nonce (on its script tag, where the page script reads it). */
+export const NONCE_PLACEHOLDER = '__CSP_NONCE__';
+
 /**
  * Scripts and styles from this origin only, no inline ones; charts are SVG images from blob: URLs;
- * data only from this origin's API; nothing may frame the page.
+ * data only from this origin's API; nothing may frame the page. The page itself gets a fresh nonce
+ * per response: a stored report shown in the page (a sandboxed srcdoc frame, which inherits this
+ * policy) may use its one <style> element, which the page script marks with the nonce, and its
+ * embedded font (a data: URL). No style attribute and nothing inline from elsewhere is allowed.
  */
-export const DASHBOARD_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' blob:",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function dashboardCsp(nonce?: string): string {
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    nonce ? `style-src 'self' 'nonce-${nonce}'` : "style-src 'self'",
+    ...(nonce ? ['font-src data:'] : []),
+    "img-src 'self' blob:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}

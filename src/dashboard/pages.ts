@@ -1,7 +1,9 @@
 // The dashboard's page and files under /dashboard/ (hidden from the OpenAPI document: they are not
 // API). The data come from the JSON routes of routes.ts, with the token the page holds.
+
+import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
-import { DASHBOARD_CSP, loadDashboardAssets } from './assets.js';
+import { dashboardCsp, loadDashboardAssets, NONCE_PLACEHOLDER } from './assets.js';
 
 export const dashboardPages: FastifyPluginAsync = async (app) => {
   const assets = await loadDashboardAssets();
@@ -18,13 +20,15 @@ export const dashboardPages: FastifyPluginAsync = async (app) => {
           .status(404)
           .send({ error: { code: 'NOT_FOUND', message: `no dashboard file ${request.params.file}` } });
       }
+      // The page: a nonce of its own each time it is served (assets.ts, dashboardCsp).
+      const nonce = asset.body.includes(NONCE_PLACEHOLDER) ? randomBytes(16).toString('base64') : undefined;
       return reply
         .type(asset.type)
-        .header('content-security-policy', DASHBOARD_CSP)
+        .header('content-security-policy', dashboardCsp(nonce))
         .header('referrer-policy', 'no-referrer')
         .header('x-content-type-options', 'nosniff')
         .header('cache-control', 'no-cache')
-        .send(asset.body);
+        .send(nonce ? asset.body.replace(NONCE_PLACEHOLDER, nonce) : asset.body);
     },
   );
 };

@@ -33,7 +33,7 @@ figure { margin: 10px auto 14px; }
 figure > svg { display: block; width: 100%; height: auto; }
 /* On a phone a full-width chart keeps a legible size and scrolls sideways. */
 figure.wide > svg { min-width: 560px; }
-@media (max-width: 600px) { figure { max-width: 100% !important; } main { padding: 20px 14px 40px; } }
+@media (max-width: 600px) { figure[class] { max-width: 100% !important; } main { padding: 20px 14px 40px; } }
 figcaption { color: var(--muted); font-size: 13px; margin-top: 4px; }
 ul.recs li { margin: 4px 0; }
 @page { size: A4; margin: 14mm; }
@@ -49,8 +49,8 @@ function block(b: Block): string {
     case 'chart': {
       const width = Math.round(b.size * 100);
       const caption = b.caption ? `<figcaption>${escapeHtml(b.caption)}</figcaption>` : '';
-      const wide = b.chart.width >= CHART_WIDTH ? ' class="wide"' : '';
-      return `<figure${wide} role="img" aria-label="${escapeHtml(b.alt)}" style="max-width:${width}%">${b.chart.svg}${caption}</figure>`;
+      const classes = [`w${width}`, ...(b.chart.width >= CHART_WIDTH ? ['wide'] : [])].join(' ');
+      return `<figure class="${classes}" role="img" aria-label="${escapeHtml(b.alt)}">${b.chart.svg}${caption}</figure>`;
     }
     case 'table': {
       const cls = (i: number) => {
@@ -87,6 +87,14 @@ ${layout.sections.map(section).join('\n')}
 </body>`;
   // Every character of the page (markup included: a few ASCII glyphs more) is in the subset.
   const font = fontFace(CHART_FONT, fontPath, title + body);
+  // Chart widths as classes, not style attributes: the dashboard shows the file under a policy that
+  // allows its one <style> element and no style attribute.
+  const widths = new Set(
+    layout.sections.flatMap((s) =>
+      s.blocks.flatMap((b) => (b.kind === 'chart' ? [Math.round(b.size * 100)] : [])),
+    ),
+  );
+  const widthRules = [...widths].map((w) => `figure.w${w} { max-width: ${w}%; }`).join('\n');
   return `<!doctype html>
 <html lang="${layout.locale}">
 <head>
@@ -94,7 +102,8 @@ ${layout.sections.map(section).join('\n')}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; font-src data:">
 ${title}
-<style>${font}${CSS}</style>
+<style>${font}${CSS}${widthRules}
+</style>
 </head>
 ${body}
 </html>

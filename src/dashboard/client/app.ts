@@ -459,15 +459,70 @@ export async function chartFigure(
   return h('figure', { 'data-chart': key }, h('figcaption', {}, title), img);
 }
 
-async function downloadReport(id: string, name: string): Promise<void> {
+/** A stored report's bytes, fetched with the page's token (never in a URL). */
+async function fetchReport(id: string): Promise<Response> {
   const res = await fetch(`${API}/reports/${encodeURIComponent(id)}/download`, {
     headers: { authorization: `Bearer ${token()}` },
   });
   if (!res.ok) throw new HttpError(res.status);
-  const url = URL.createObjectURL(await res.blob());
+  return res;
+}
+
+async function downloadReport(id: string, name: string): Promise<void> {
+  const url = URL.createObjectURL(await (await fetchReport(id)).blob());
   const a = h('a', { href: url, download: name });
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The nonce this page was served with (assets.ts): the one <style> of a shown report may use it. */
+const styleNonce = (document.querySelector('script[nonce]') as HTMLScriptElement | null)?.nonce ?? '';
+
+/**
+ * The report file as the frame gets it. The frame inherits the page's policy, which allows styles by
+ * the page's nonce only: every <style> element (the file's and the charts') is marked with it, and
+ * each style attribute (the charts' SVG) becomes a class of one more marked <style>, !important as an
+ * inline style is. On the text, not a parsed document: parsing here would apply the page's policy to
+ * the file's styles and report each as a violation. The file is ours (attribute values escaped).
+ */
+function framedReport(html: string): string {
+  const rules: string[] = [];
+  const tags = html.replace(/<[a-zA-Z][^<>]*\sstyle="([^"]*)"[^<>]*>/g, (tag, style: string) => {
+    const name = `inline-style-${rules.length}`;
+    const decls = style
+      .split(';')
+      .map((d) => d.trim())
+      .filter((d) => d.length > 0);
+    rules.push(`.${name} { ${decls.map((d) => `${d} !important`).join('; ')} }`);
+    const rest = tag.replace(/\sstyle="[^"]*"/, '');
+    return / class="/.test(rest)
+      ? rest.replace(/ class="/, ` class="${name} `)
+      : rest.replace(/^<[a-zA-Z]+/, `$& class="${name}"`);
+  });
+  return tags
+    .replace('</head>', `<style>${rules.join('\n')}</style>\n</head>`)
+    .replace(/<style(?=[\s>])/g, `<style nonce="${styleNonce}"`);
+}
+
+/**
+ * Shows a stored HTML report in the page: a modal dialog holding a sandboxed frame (no scripts, an
+ * opaque origin) whose document is the file (framedReport), its embedded font a data: URL.
+ */
+async function openReport(id: string, title: string): Promise<void> {
+  const html = await (await fetchReport(id)).text();
+  const frame = h('iframe', { sandbox: '', title, id: 'report-frame' }) as HTMLIFrameElement;
+  frame.srcdoc = framedReport(html);
+  const close = h('button', { type: 'button', class: 'close' }, t('close'));
+  const dialog = h(
+    'dialog',
+    { id: 'report-view', 'aria-label': title },
+    h('div', { class: 'dialog-bar' }, h('h2', {}, title), close),
+    frame,
+  ) as HTMLDialogElement;
+  close.addEventListener('click', () => dialog.close());
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
 }
 
 async function learnerPage(paint: Paint, userId: string): Promise<void> {
@@ -493,6 +548,7 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
   );
   const cohort = d.cohorts[0];
   const reportItems = d.reports.map((r) => {
+    const label = `${t('weekOf')} ${day(r.week_start)}${r.edition === 'teacher' ? ` · ${t('teacherEdition')}` : ''}`;
     const button = h('button', { type: 'button' }, t('download', { format: r.format.toUpperCase() }));
     button.addEventListener(
       'click',
@@ -502,17 +558,13 @@ async function learnerPage(paint: Paint, userId: string): Promise<void> {
           `report-${d.learner.user_id}-${r.week_start}-${r.edition}.${r.format}`,
         ).catch((err: unknown) => failure(paint, err)),
     );
-    return h(
-      'li',
-      {},
-      h(
-        'span',
-        {},
-        `${t('weekOf')} ${day(r.week_start)}`,
-        r.edition === 'teacher' ? ` · ${t('teacherEdition')}` : '',
-      ),
-      button,
+    const open =
+      r.format === 'html' ? h('button', { type: 'button', class: 'open-report' }, t('openReport')) : null;
+    open?.addEventListener(
+      'click',
+      () => void openReport(r.id, `${t('reports')} · ${label}`).catch((err: unknown) => failure(paint, err)),
     );
+    return h('li', {}, h('span', {}, label), open, button);
   });
   paint(
     cohort && isStaff()

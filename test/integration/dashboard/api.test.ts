@@ -263,6 +263,11 @@ describe('dashboard routes', () => {
     assert.match(csp, /script-src 'self'/);
     assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
     assert.doesNotMatch(page.body, /<script>|<style|style="/, 'no inline script or style');
+    // A fresh nonce each time the page is served, the one its script tag carries (for a shown report).
+    const nonce = /'nonce-([^']+)'/.exec(csp)?.[1];
+    assert.ok(nonce && page.body.includes(`nonce="${nonce}"`));
+    const again = await f.app.inject({ method: 'GET', url: '/dashboard/' });
+    assert.ok(!(again.headers['content-security-policy'] as string).includes(nonce));
     const script = await f.app.inject({ method: 'GET', url: '/dashboard/app.js' });
     assert.match(script.headers['content-type'] as string, /^text\/javascript/);
     assert.match(script.body, /sessionStorage/);

@@ -115,6 +115,41 @@ describe('the dashboard in Chromium', { skip }, () => {
     problems.splice(0, problems.length, ...problems.filter((p) => !expected(p)));
   });
 
+  it('opens a stored report inside the page, styled and with its font, and closes it', async () => {
+    const page = await open(`${base}/dashboard/#token=${await mint('teacher-1', 'cohort:view', ['c-001'])}`);
+    await page.waitForSelector('#learners tbody tr');
+    await page.click('#learners tbody tr:first-child th a');
+    await page.click('#reports li .open-report');
+    await page.waitForSelector('dialog#report-view[open]');
+    const report = page.frameLocator('#report-frame');
+    const title = await report.locator('h1').textContent();
+    assert.match(title ?? '', /\S/);
+    // The file's own stylesheet ran (by the page's nonce) and its font loaded (a data: URL).
+    assert.equal(await report.locator('h1').evaluate((e) => getComputedStyle(e).fontSize), '26px');
+    assert.equal(
+      await report.locator('body').evaluate(async () => {
+        await document.fonts.ready;
+        return [...document.fonts].some((f) => f.status === 'loaded');
+      }),
+      true,
+    );
+    const widths = await report
+      .locator('figure')
+      .evaluateAll((figs) =>
+        figs.map((f) => [
+          getComputedStyle(f).maxWidth,
+          f.querySelector('svg')?.getBoundingClientRect().width ?? 0,
+        ]),
+      );
+    assert.ok(
+      widths.length > 0 && widths.every(([max, w]) => max !== 'none' && Number(w) > 0),
+      JSON.stringify(widths),
+    );
+    await page.keyboard.press('Escape');
+    await page.waitForSelector('dialog#report-view', { state: 'detached' });
+    await page.context().close();
+  });
+
   it('shows a learner her own page', async () => {
     const page = await open(`${base}/dashboard/#token=${await mint('u-00001', 'reports:view')}`, 'en');
     await page.waitForSelector('#charts figure img');
