@@ -7,6 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { chartsDrawn, type DashboardBrowser, scan, skip, startDashboardBrowser } from './browser-setup.js';
 
+// The browser's globals used by functions that run in the page (this file's tsconfig has no DOM library).
+declare const getComputedStyle: (e: unknown) => { fontSize: string; maxWidth: string };
+declare const document: { fonts: { ready: Promise<unknown> } & Iterable<{ status: string }> };
+
 describe('the dashboard in Chromium', { skip }, () => {
   let env: DashboardBrowser;
   let database: DashboardBrowser['database'];
