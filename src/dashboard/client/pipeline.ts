@@ -198,13 +198,16 @@ function table(
 export async function pipelinePage(paint: Paint): Promise<void> {
   const admin = claims().scopes.includes('admin');
   const notice = h('p', { id: 'run-notice', role: 'status', class: 'notice' });
+  // The day a started run computes (a UTC calendar day, as the jobs count days); empty: the job's own
+  // default (yesterday for the daily jobs, the last complete week for the weekly ones).
+  const runDate = h('input', { type: 'date', id: 'run-date' }) as HTMLInputElement;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   const start = (job: string, dryRun: boolean) => {
     notice.textContent = t('starting', { job });
     api<{ run_id: string }>(`/jobs/${encodeURIComponent(job)}/run`, {
       method: 'POST',
-      body: { dry_run: dryRun },
+      body: { dry_run: dryRun, ...(runDate.value ? { date: runDate.value } : {}) },
     }).then(
       (r) => {
         notice.textContent = t(dryRun ? 'runStartedDry' : 'runStarted', { job, id: r.run_id });
@@ -249,6 +252,14 @@ export async function pipelinePage(paint: Paint): Promise<void> {
   paint(
     h('h1', {}, t('pipeline')),
     h('p', { class: 'sub' }, admin ? t('pipelineSubAdmin') : t('pipelineSub')),
+    admin &&
+      h(
+        'p',
+        { class: 'run-date' },
+        h('label', { for: 'run-date' }, t('runDate')),
+        runDate,
+        h('span', { class: 'muted' }, t('runDateHint')),
+      ),
     notice,
     table('jobs', t('jobsCaption'), heads, jobRows(d, admin, start), [4, 5]),
     h('h2', {}, t('thetaQueue')),

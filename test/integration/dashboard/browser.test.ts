@@ -193,6 +193,7 @@ describe('the dashboard in Chromium', { skip }, () => {
     await page.selectOption('#lang', 'en');
     await page.waitForSelector('html[lang="en"] #jobs tbody tr');
     await scan(page, 'the pipeline page (admin)');
+    await page.fill('#run-date', '2026-11-20');
     await page.click('#dry-compute-daily-kpis');
     await page.waitForSelector('#run-notice:has-text("dry run")');
     const row = '#runs tbody tr[data-dry-run="true"]:has(th:text-is("compute-daily-kpis"))';
@@ -206,7 +207,7 @@ describe('the dashboard in Chromium', { skip }, () => {
       .execute();
     assert.equal(after.length, 1);
     assert.equal(after[0]!.job, 'compute-daily-kpis');
-    assert.equal((after[0]!.params as { dry_run?: boolean }).dry_run, true);
+    assert.deepEqual(after[0]!.params, { dates: '2026-11-20', dry_run: true }, 'the day picked');
     assert.equal(
       await page.getAttribute(`${row}`, 'data-run'),
       after[0]!.run_id,
