@@ -16,11 +16,12 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
-import { chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { dashboardLink, mintToken } from '../src/api/tokens.js';
 import { loadDashboardAssets } from '../src/dashboard/assets.js';
 import type { Database } from '../src/db/connection.js';
 import { JOBS } from '../src/jobs/registry.js';
+import { CHROMIUM_PATH, launchChromium } from '../test/helpers/chromium.js';
 import { arg, BENCH_SECRET, bulkLoad, freePort, median, startServe, withScratchDatabase } from './support.js';
 
 const ITEMS = 5000;
@@ -34,15 +35,6 @@ const LAST_MONDAY = '2026-05-25';
 const SESSION_ATTEMPTS = 5;
 const TARGET_RENDER_MS = 1500;
 const TARGET_BUNDLE_KB = 250;
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** What a page's part gets: the seeded database, the server, a staff token's headers, the counts. */
 export interface DashboardBenchContext {
@@ -359,11 +351,11 @@ export async function firstRenderBench(
   userId: string,
   loads: number,
 ): Promise<void> {
-  if (!existsSync(CHROMIUM)) {
-    console.log(`first render: skipped (no Chromium at ${CHROMIUM})`);
+  if (!existsSync(CHROMIUM_PATH)) {
+    console.log(`first render: skipped (no Chromium at ${CHROMIUM_PATH})`);
     return;
   }
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const problems: string[] = [];
   const times = { class: [] as number[], learner: [] as number[] };
   try {

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { buildServer } from '../../../src/api/server.js';
 import { mintToken } from '../../../src/api/tokens.js';
 import { groupLearnersIntoCohorts } from '../../../src/cohorts/repository.js';
@@ -17,18 +17,10 @@ import { runDemoPipeline } from '../../../src/demo/pipeline.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { streamPlatform } from '../../../src/synthetic/platform.js';
+import { CHROMIUM_PATH, launchChromium } from '../../helpers/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { AUDIENCE, ISSUER, SECRET, testConfig } from '../api/setup.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const FIRST_MONDAY = '2026-11-02';
 const WEEKS = 4;
 const TODAY = '2026-11-26';
@@ -61,9 +53,9 @@ export async function scan(page: Page, label: string): Promise<void> {
 }
 
 /** The describe blocks' skip option: a reason when Chromium is missing. */
-export const skip = existsSync(CHROMIUM)
+export const skip = existsSync(CHROMIUM_PATH)
   ? false
-  : `no Chromium at ${CHROMIUM}: install it with apt-get install -y chromium to run the browser tests`;
+  : `no Chromium at ${CHROMIUM_PATH}: install it with apt-get install -y chromium to run the browser tests`;
 
 export interface DashboardBrowser {
   database: TestDatabase;
@@ -105,7 +97,7 @@ export async function startDashboardBrowser(): Promise<DashboardBrowser> {
     metrics: createMetrics(),
   });
   const base = await app.listen({ port: 0, host: '127.0.0.1' });
-  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ARGS });
+  const browser: Browser = await launchChromium();
   const problems: string[] = [];
   const requested: string[] = [];
   return {
