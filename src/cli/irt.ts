@@ -123,6 +123,7 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   const anchors = o.anchors ? readItems(o.anchors) : undefined;
   const data = fromIndexed(readResponsesFile(o.responses), {
     minItemResponses: num(o.minItemResponses, '--min-item-responses', 20),
+    adoptInput: true,
   });
   if (data.nItems === 0) throw new CsvError(`${o.responses}: no item passes the data checks`);
   const read = performance.now();

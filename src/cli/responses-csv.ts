@@ -38,7 +38,7 @@ class Interner {
   private last = -1;
 
   /** The index of the id buf[start, end); the previous id again (rows grouped by person) without hashing. */
-  indexOf(buf: Uint8Array, start: number, end: number): number {
+  indexOf(buf: Buffer, start: number, end: number): number {
     const last = this.last;
     if (last >= 0 && this.keyLen[last] === end - start && this.sameBytes(last, buf, start, end - start))
       return last;
@@ -46,7 +46,7 @@ class Interner {
     return this.last;
   }
 
-  private index(buf: Uint8Array, start: number, end: number, hash: number): number {
+  private index(buf: Buffer, start: number, end: number, hash: number): number {
     const len = end - start;
     let mask = this.table.length - 1;
     for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
@@ -66,7 +66,7 @@ class Interner {
     this.keyOff[k] = this.used;
     this.keyLen[k] = len;
     this.used += len;
-    this.ids.push(Buffer.from(buf.buffer, buf.byteOffset + start, len).toString('utf8'));
+    this.ids.push(buf.toString('utf8', start, end));
     // Keep the table at most half full.
     if ((k + 1) * 2 > this.table.length) this.rehash();
     else {
@@ -78,7 +78,7 @@ class Interner {
     return k;
   }
 
-  private sameBytes(k: number, buf: Uint8Array, start: number, len: number): boolean {
+  private sameBytes(k: number, buf: Buffer, start: number, len: number): boolean {
     const off = this.keyOff[k];
     for (let i = 0; i < len; i++) if (this.arena[off + i] !== buf[start + i]) return false;
     return true;
@@ -144,7 +144,7 @@ class Columns {
 class QuotedData extends Error {}
 
 /** FNV-1a of buf[start, end): the interner's hash of an id. */
-function fnv(buf: Uint8Array, start: number, end: number): number {
+function fnv(buf: Buffer, start: number, end: number): number {
   let hash = FNV_OFFSET;
   for (let i = start; i < end; i++) hash = Math.imul(hash ^ buf[i], FNV_PRIME);
   return hash;
@@ -171,12 +171,13 @@ function readFast(file: string): ResponsesFile {
   }
   try {
     const rows = new RowReader(file, fstatSync(fd).size);
-    let buf = new Uint8Array(CHUNK);
+    // A Buffer, not a bare Uint8Array: an id's string is decoded straight from it, with no view object.
+    let buf = Buffer.allocUnsafe(CHUNK);
     let have = 0;
     for (;;) {
       if (have === buf.length) {
         // One line longer than the buffer: make room for it.
-        const bigger = new Uint8Array(buf.length * 2);
+        const bigger = Buffer.allocUnsafe(buf.length * 2);
         bigger.set(buf);
         buf = bigger;
       }
@@ -215,14 +216,14 @@ class RowReader {
   ) {}
 
   /** Reads the complete lines of buf[0, have) (and the last one at the end of the file); returns the bytes used. */
-  lines(buf: Uint8Array, have: number, eof: boolean): number {
+  lines(buf: Buffer, have: number, eof: boolean): number {
     let start = 0;
     if (this.cols === undefined) {
       const end = buf.subarray(0, have).indexOf(NEWLINE);
       if (end < 0 && !eof) return 0;
       const stop = end < 0 ? have : end;
       this.line++;
-      const text = Buffer.from(buf.buffer, buf.byteOffset, stop).toString('utf8');
+      const text = buf.toString('utf8', 0, stop);
       const header = parseCsv(text, this.file).header;
       const col = columnIndex(header, ['user_id', 'item_id', 'correct'], this.file);
       this.cols = { user: col.user_id, item: col.item_id, correct: col.correct, width: header.length };
@@ -246,7 +247,7 @@ class RowReader {
    * does not end within buf[0, have) and more bytes are coming (nothing of it is kept then: ids are
    * interned only once their line is complete).
    */
-  private row(buf: Uint8Array, start: number, have: number, eof: boolean): number {
+  private row(buf: Buffer, start: number, have: number, eof: boolean): number {
     const { user, item: itemCol, correct: correctCol, width } = this.cols!;
     let field = 0;
     let fieldStart = start;
@@ -302,13 +303,13 @@ class RowReader {
     }
   }
 
-  private correctValue(buf: Uint8Array, start: number, end: number): number {
+  private correctValue(buf: Buffer, start: number, end: number): number {
     let s = start;
     let e = end;
     while (s < e && isBlank(buf[s])) s++;
     while (e > s && isBlank(buf[e - 1])) e--;
     if (e - s === 1 && (buf[s] === ZERO || buf[s] === ONE)) return buf[s] - ZERO;
-    const text = Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString('utf8');
+    const text = buf.toString('utf8', s, e);
     throw new CsvError(`${this.file}: line ${this.line}: correct must be 0 or 1, got '${text}'`);
   }
 

@@ -24,6 +24,12 @@ export interface DataCheckOptions {
   minItemResponses?: number;
   /** Apply the item checks (count, constant responses); default true. Scoring turns them off. */
   checkItems?: boolean;
+  /**
+   * The caller hands the input's arrays over: when nothing is reordered, dropped or excluded (input
+   * in person order, no duplicate, every item and person kept) the result uses `item` and a
+   * Uint8Array `correct` as its by-person arrays instead of copying them. Default false.
+   */
+  adoptInput?: boolean;
 }
 
 export type ItemExclusionReason = 'too-few-responses' | 'all-correct' | 'all-incorrect';
@@ -170,7 +176,8 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
 
   // Duplicates: walk each person's responses backwards; the first occurrence seen is the latest.
   const stamp = new Int32Array(nJ).fill(-1);
-  const keep = new Uint8Array(n);
+  // 1 for an earlier answer that a later one replaces; allocated at the first (most data have none).
+  let dropped: Uint8Array | null = null;
   const itemN = new Int32Array(nJ);
   const itemSum = new Int32Array(nJ);
   let duplicatesDropped = 0;
@@ -180,10 +187,11 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
       const j = item[t];
       if (stamp[j] === i) {
         duplicatesDropped++;
+        dropped ??= new Uint8Array(n);
+        dropped[q] = 1;
         continue;
       }
       stamp[j] = i;
-      keep[q] = 1;
       itemN[j]++;
       itemSum[j] += correct[t];
     }
@@ -216,7 +224,7 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
   for (let i = 0; i < nP; i++) {
     let ni = 0;
     for (let q = perPerson[i]; q < perPerson[i + 1]; q++)
-      if (keep[q] && itemMap[item[order ? order[q] : q]] >= 0) ni++;
+      if (!dropped?.[q] && itemMap[item[order ? order[q] : q]] >= 0) ni++;
     if (ni === 0) {
       const had = perPerson[i + 1] > perPerson[i];
       excludedPersons.push({
@@ -230,13 +238,20 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
     ptr.push(nObs);
   }
   const personPtr = Int32Array.from(ptr);
-  const personItem = new Int32Array(nObs);
-  const personValue = new Uint8Array(nObs);
+  // Nothing reordered, dropped or excluded: the input already is the by-person data.
+  const adopt =
+    opts.adoptInput === true &&
+    !order &&
+    nObs === n &&
+    itemIds.length === nJ &&
+    correct instanceof Uint8Array;
+  const personItem = adopt ? item : new Int32Array(nObs);
+  const personValue = adopt ? (correct as Uint8Array) : new Uint8Array(nObs);
   let o = 0;
-  for (let i = 0; i < nP; i++) {
+  for (let i = 0; i < nP && !adopt; i++) {
     for (let q = perPerson[i]; q < perPerson[i + 1]; q++) {
       const t = order ? order[q] : q;
-      if (!keep[q] || itemMap[item[t]] < 0) continue;
+      if (dropped?.[q] || itemMap[item[t]] < 0) continue;
       personItem[o] = itemMap[item[t]];
       personValue[o++] = correct[t];
     }

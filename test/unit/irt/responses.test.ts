@@ -52,6 +52,16 @@ describe('data checks', () => {
     };
     const a = fromIndexed(grouped);
     const b = fromIndexed(interleaved);
+    // Handing the arrays over: used as they are only when nothing is reordered, dropped or excluded.
+    const sim = { ...responses, correct: Uint8Array.from(responses.correct) };
+    const adopted = fromIndexed(sim, { adoptInput: true });
+    assert.equal(adopted.personItem, sim.item);
+    assert.equal(adopted.personValue, sim.correct);
+    assert.deepEqual(adopted, fromIndexed(sim));
+    const notAdopted = fromIndexed(grouped, { adoptInput: true });
+    assert.notEqual(notAdopted.personItem, grouped.item, 'a duplicate: copied');
+    assert.deepEqual(notAdopted, a);
+    assert.notEqual(fromIndexed(interleaved, { adoptInput: true }).personItem, interleaved.item);
     assert.equal(a.duplicatesDropped, 1);
     for (const key of [
       'personPtr',
