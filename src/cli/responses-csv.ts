@@ -229,6 +229,8 @@ class RowReader {
       this.cols = { user: col.user_id, item: col.item_id, correct: col.correct, width: header.length };
       start = Math.min(stop + 1, have);
     }
+    // A quote anywhere in the data sends the file to the general parser: one native search a chunk.
+    if (buf.subarray(start, have).includes(QUOTE)) throw new QuotedData();
     while (start < have) {
       const next = this.row(buf, start, have, eof);
       if (next < 0) break;
@@ -263,10 +265,7 @@ class RowReader {
       else if (eof)
         b = NEWLINE; // the last line has no newline
       else return -1;
-      if (b !== COMMA && b !== NEWLINE) {
-        if (b === QUOTE) throw new QuotedData();
-        continue;
-      }
+      if (b !== COMMA && b !== NEWLINE) continue;
       let fieldEnd = i;
       if (b === NEWLINE) {
         this.line++;
