@@ -13,6 +13,8 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 export interface Asset {
   type: string;
   body: string;
+  /** The page: served with a fresh nonce in place of NONCE_PLACEHOLDER and in its policy. */
+  nonced?: boolean;
 }
 
 /** The page's modules (app.js and the page modules it imports), by file name. */
@@ -45,7 +47,7 @@ export async function loadDashboardAssets(): Promise<Map<string, Asset>> {
     clientModules(),
   ]);
   return new Map([
-    ['', { type: 'text/html; charset=utf-8', body: html }],
+    ['', { type: 'text/html; charset=utf-8', body: html, nonced: html.includes(NONCE_PLACEHOLDER) }],
     ['dashboard.css', { type: 'text/css; charset=utf-8', body: css }],
     ['favicon.svg', { type: 'image/svg+xml', body: icon }],
     ...[...scripts].map(([name, body]): [string, Asset] => [

@@ -21,7 +21,7 @@ export const dashboardPages: FastifyPluginAsync = async (app) => {
           .send({ error: { code: 'NOT_FOUND', message: `no dashboard file ${request.params.file}` } });
       }
       // The page: a nonce of its own each time it is served (assets.ts, dashboardCsp).
-      const nonce = asset.body.includes(NONCE_PLACEHOLDER) ? randomBytes(16).toString('base64') : undefined;
+      const nonce = asset.nonced ? randomBytes(16).toString('base64') : undefined;
       return reply
         .type(asset.type)
         .header('content-security-policy', dashboardCsp(nonce))

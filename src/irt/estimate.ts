@@ -182,7 +182,7 @@ function finish(s: EmState, outcome: EmOutcome, opts: CalibrateOptions): Calibra
     BIC: -2 * logLik + nFreeParams * Math.log(data.nPersons),
     nFreeParams,
     ...outcome,
-    threads: s.estep.pool ? s.estep.pool.threads : 1,
+    threads: s.estep.pool?.threads ?? 1,
     nPersons: data.nPersons,
     nItems: J,
     nObs: data.nObs,

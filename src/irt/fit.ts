@@ -328,7 +328,10 @@ function formSx2(
   for (let s = 0; s <= J; s++) for (let q = 0; q < Q; q++) total[s] += Lall[s * Q + q] * weights[q];
   // Persons at each summed score, and per item of the form those of them correct on it (one pass
   // over the form's responses: every response of a form's person is to a form item).
-  const position = new Map(items.map((j, t) => [j, t]));
+  const position = new Int32Array(data.nItems);
+  items.forEach((j, t) => {
+    position[j] = t;
+  });
   const nAt = new Float64Array(J + 1);
   const o1 = new Float64Array(J * (J + 1));
   for (const i of form.persons) {
@@ -336,7 +339,7 @@ function formSx2(
     for (let o = data.personPtr[i]; o < data.personPtr[i + 1]; o++) score += data.personValue[o];
     nAt[score]++;
     for (let o = data.personPtr[i]; o < data.personPtr[i + 1]; o++)
-      if (data.personValue[o]) o1[position.get(data.personItem[o])! * (J + 1) + score]++;
+      if (data.personValue[o]) o1[position[data.personItem[o]] * (J + 1) + score]++;
   }
   return items.map((j, t) => {
     const L = summedScoreLikelihood(
