@@ -16,12 +16,11 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import { sql } from 'kysely';
-import type { Page } from 'playwright-core';
 import { dashboardLink, mintToken } from '../src/api/tokens.js';
 import { loadDashboardAssets } from '../src/dashboard/assets.js';
 import type { Database } from '../src/db/connection.js';
 import { JOBS } from '../src/jobs/registry.js';
-import { CHROMIUM_PATH, launchChromium } from '../test/helpers/chromium.js';
+import { CHROMIUM_PATH, drawn, launchChromium } from '../test/helpers/chromium.js';
 import { arg, BENCH_SECRET, bulkLoad, freePort, median, startServe, withScratchDatabase } from './support.js';
 
 const ITEMS = 5000;
@@ -310,33 +309,6 @@ export async function cohortBench(
 
 export async function pipelineBench(ctx: DashboardBenchContext): Promise<void> {
   await measure(ctx, 'pipeline', ['/api/seedtest/pipeline']);
-}
-
-/**
- * Waits until each of `rows` matches an element and each of `images` matches images that have all
- * loaded with a width; returns the time since the document's navigation started, in ms. A function,
- * not a string: Playwright evaluates a string predicate with eval, which the page's CSP refuses.
- */
-async function drawn(page: Page, rows: readonly string[], images: readonly string[]): Promise<number> {
-  const handle = await page.waitForFunction(
-    ({ rows, images }) => {
-      const doc = (
-        globalThis as unknown as {
-          document: { querySelectorAll(s: string): ArrayLike<{ complete?: boolean; naturalWidth?: number }> };
-        }
-      ).document;
-      const ready =
-        rows.every((s) => doc.querySelectorAll(s).length > 0) &&
-        images.every((s) => {
-          const found = Array.from(doc.querySelectorAll(s));
-          return found.length > 0 && found.every((i) => i.complete && (i.naturalWidth ?? 0) > 0);
-        });
-      return ready && performance.now();
-    },
-    { rows, images },
-    { timeout: 30_000 },
-  );
-  return (await handle.jsonValue()) as number;
 }
 
 /**

@@ -17,7 +17,7 @@ import { runDemoPipeline } from '../../../src/demo/pipeline.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics } from '../../../src/observability/metrics.js';
 import { streamPlatform } from '../../../src/synthetic/platform.js';
-import { CHROMIUM_PATH, launchChromium } from '../../helpers/chromium.js';
+import { CHROMIUM_PATH, drawn, launchChromium } from '../../helpers/chromium.js';
 import { createTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { AUDIENCE, ISSUER, SECRET, testConfig } from '../api/setup.js';
 
@@ -135,18 +135,7 @@ export async function startDashboardBrowser(): Promise<DashboardBrowser> {
   };
 }
 
-/**
- * Waits until the page shows charts and every one has loaded with a width. A function, not a string:
- * Playwright evaluates a string predicate with eval when it polls, which the page's CSP refuses.
- */
-export function chartsDrawn(page: Page): Promise<unknown> {
-  return page.waitForFunction(() => {
-    const doc = (
-      globalThis as unknown as {
-        document: { querySelectorAll(s: string): ArrayLike<{ complete: boolean; naturalWidth: number }> };
-      }
-    ).document;
-    const images = Array.from(doc.querySelectorAll('#charts img'));
-    return images.length > 0 && images.every((i) => i.complete && i.naturalWidth > 0);
-  });
+/** Waits until the page shows charts (`#charts img`) and every one has loaded with a width. */
+export function chartsDrawn(page: Page): Promise<number> {
+  return drawn(page, [], ['#charts img']);
 }
