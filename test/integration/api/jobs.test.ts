@@ -212,13 +212,13 @@ test('a run that fails after its 202 (its outcome unwritable) ends failed on its
     const run = await waitForRun(res.json().run_id, admin, app);
     assert.equal(run.status, 'failed');
     assert.match(run.error, /^recording the outcome \(succeeded\) failed: .*no_success/);
-    const logged = lines.map((l) => JSON.parse(l) as { level: number; msg: string });
-    assert.ok(
-      logged.some(
-        (l) => l.level >= 50 && l.msg.includes(`run ${run.run_id} failed`) && /no_success/.test(l.msg),
-      ),
-      lines.join(''),
-    );
+    // The row says failed before the run's promise settles and the route logs it: wait for the line.
+    const failureLogged = () =>
+      lines
+        .map((l) => JSON.parse(l) as { level: number; msg: string })
+        .some((l) => l.level >= 50 && l.msg.includes(`run ${run.run_id} failed`) && /no_success/.test(l.msg));
+    for (let i = 0; i < 100 && !failureLogged(); i++) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(failureLogged(), lines.join(''));
   } finally {
     await app.close();
     await database.close();
