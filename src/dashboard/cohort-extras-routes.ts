@@ -10,7 +10,7 @@ import { Id, BEARER as security } from '../api/schemas.js';
 import { assertCohortAccess, assertLearnerAccess } from '../cohorts/access.js';
 import { learnerExists } from '../ingestion/repository.js';
 import { KPI_KEYS } from '../kpis/kpis.js';
-import { DISTRIBUTION_BINS, kpiDistributionChart, kpiDomain, topicWeekHeatmap } from '../reports/charts.js';
+import { loadCharts } from '../reports/load-charts.js';
 import { type Messages, messages } from '../reports/messages.js';
 import { CHURN_HIGH, churnBand, LOCALES } from '../reports/view-model.js';
 import { cohortTopics, kpiDistributions, topicWeeks } from './cohort-figures-reads.js';
@@ -144,6 +144,7 @@ export const cohortExtraRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
       assertCohortAccess(principalOfRequest(request), cohortId);
       await cohortOrThrow(cohortId);
       const { week, topic, locale } = request.query;
+      const { DISTRIBUTION_BINS, kpiDistributionChart, kpiDomain } = await loadCharts();
       const [d, topics] = await Promise.all([
         kpiDistributions(db, { cohortId, week, topic, bins: DISTRIBUTION_BINS, domain: kpiDomain }),
         cohortTopics(db, cohortId, week),
@@ -245,6 +246,7 @@ export const cohortExtraRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
       if (!(await learnerExists(db, userId))) throw new ApiError('LEARNER_NOT_FOUND', `no learner ${userId}`);
       const cells = await topicWeeks(db, userId, HEATMAP_WEEKS, locale);
       const m = messages(locale);
+      const { topicWeekHeatmap } = await loadCharts();
       return {
         charts: (['accuracy', 'improvement'] as const).flatMap((key) => {
           const chart = topicWeekHeatmap(cells, key, m);

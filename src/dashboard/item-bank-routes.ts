@@ -8,15 +8,8 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
 import { benjaminiHochberg, itemInformation, probability, testInformation } from '../irt/index.js';
-import {
-  FLAG_ORDER,
-  type ItemFlag,
-  itemCurveChart,
-  itemHistoryChart,
-  itemScatterByFlag,
-  itemScatterByTopic,
-  testInformationChart,
-} from '../reports/charts.js';
+import { FLAG_ORDER, type ItemFlag } from '../reports/item-flags.js';
+import { loadCharts } from '../reports/load-charts.js';
 import { messages } from '../reports/messages.js';
 import { LOCALES } from '../reports/view-model.js';
 import { type Bank, bankRun, bankSize, calibrationHistory, itemPage, readBank } from './item-bank-reads.js';
@@ -239,6 +232,7 @@ export const itemBankRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       const bank = await readBank(db, run.run_id);
       const items = flagItems(bank, maxRate);
       const m = messages(locale);
+      const { itemScatterByFlag, itemScatterByTopic, testInformationChart } = await loadCharts();
       const names = new Map(
         bank.topics.map((t) => [t.topic_id, (locale === 'en' ? t.name_en : t.name_ko) ?? t.name]),
       );
@@ -480,6 +474,7 @@ export const itemBankRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app, 
       const latest = runs[0];
       if (!latest) return { charts: [] };
       const m = messages(request.query.locale);
+      const { itemCurveChart, itemHistoryChart } = await loadCharts();
       const params = { a: latest.a, b: latest.b, c: latest.c };
       const curve = Array.from(THETAS, (theta) => ({
         theta,

@@ -7,7 +7,7 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, Instant, BEARER as security } from '../api/schemas.js';
 import { assertCohortAccess, assertLearnerAccess, visibleCohorts } from '../cohorts/access.js';
-import { kpiTrendChart, thetaHistoryChart } from '../reports/charts.js';
+import { loadCharts } from '../reports/load-charts.js';
 import { messages } from '../reports/messages.js';
 import { CHURN_HIGH, churnBand, LOCALES } from '../reports/view-model.js';
 import { cohortName, cohortOverview, FILTERS, learnerDetail, listCohorts, SORT_KEYS } from './reads.js';
@@ -281,6 +281,7 @@ export const dashboardRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (app,
       await assertLearnerAccess(db, principal, userId);
       const d = await loadLearner(userId, principal);
       const m = messages(request.query.locale);
+      const { kpiTrendChart, thetaHistoryChart } = await loadCharts();
       const charts = [];
       if (d.kpi_weeks.length > 0) {
         charts.push({

@@ -5,6 +5,7 @@
 import * as Plot from '@observablehq/plot';
 import { parseHTML } from 'linkedom';
 import type { KpiKey } from '../kpis/kpis.js';
+import { FLAG_ORDER, type ItemFlag } from './item-flags.js';
 import { formatNumber, formatPercent, localDateTime, type Messages } from './messages.js';
 import {
   CHURN_HIGH,
@@ -614,7 +615,6 @@ export function churnGauge(s: number | null, m: Messages): Chart {
 /** Discriminations above this (near-Guttman estimates) are drawn at the top edge of the scatter. */
 export const A_LIMIT = 4;
 
-export type ItemFlag = 'drift' | 'misfit' | 'overexposed' | 'inactive';
 type Shape = 'circle' | 'square' | 'triangle' | 'diamond' | 'ring';
 interface PointStyle {
   color: string;
@@ -629,8 +629,6 @@ const FLAG_STYLE: Record<ItemFlag | 'ok', PointStyle> = {
   misfit: { color: '#c25e00', shape: 'square' },
   drift: { color: '#b3261e', shape: 'triangle' },
 };
-/** Drawn in this order (the worst on top); an item with several flags shows the last of them. */
-export const FLAG_ORDER = ['inactive', 'overexposed', 'misfit', 'drift'] as const satisfies ItemFlag[];
 
 /** Topics by colour (Observable's ten, the tenth grey kept for "other topics"). */
 const TOPIC_COLORS = [

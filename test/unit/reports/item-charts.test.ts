@@ -4,13 +4,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
-  type ItemFlag,
   itemCurveChart,
   itemHistoryChart,
   itemScatterByFlag,
   itemScatterByTopic,
   testInformationChart,
 } from '../../../src/reports/charts.js';
+import type { ItemFlag } from '../../../src/reports/item-flags.js';
 import { messages } from '../../../src/reports/messages.js';
 import { assertWellFormedXml } from './xml.js';
 
