@@ -4,7 +4,9 @@
 // costs more than fitting. A file with a quoted field in its data goes through the general CSV
 // parser instead (same results, slower): quoting is rare in exported response files.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { MessageChannel, type MessagePort, receiveMessageOnPort, type Worker } from 'node:worker_threads';
 import type { IndexedResponses } from '../irt/index.js';
+import { startModuleWorker } from '../threads.js';
 import { CsvError, columnIndex, parseCsv, readCsv } from './csv.js';
 
 const COMMA = 44;
@@ -76,6 +78,20 @@ class Interner {
       this.table[slot] = k + 1;
     }
     return k;
+  }
+
+  /** The ids as bytes (the arena and each id's place in it). */
+  bytes(): InternedIds {
+    return { arena: this.arena, off: this.keyOff, len: this.keyLen, count: this.ids.length };
+  }
+
+  /** Interns another interner's ids; returns their indices here. */
+  internAll(other: InternedIds): Int32Array {
+    const bytes = Buffer.from(other.arena.buffer, other.arena.byteOffset, other.arena.byteLength);
+    const map = new Int32Array(other.count);
+    for (let k = 0; k < other.count; k++)
+      map[k] = this.indexOf(bytes, other.off[k], other.off[k] + other.len[k]);
+    return map;
   }
 
   private sameBytes(k: number, buf: Buffer, start: number, len: number): boolean {
@@ -162,6 +178,20 @@ export function readResponsesFile(file: string): ResponsesFile {
   }
 }
 
+/** The columns of the header line and where the data start. */
+export interface Layout {
+  user: number;
+  item: number;
+  correct: number;
+  width: number;
+  dataStart: number;
+}
+
+/** From this size on a worker thread reads the second half of the file (starting one costs ~30 ms). */
+const PARALLEL_MIN_BYTES = 16 << 20;
+/** How long the reader waits for its worker to start before reading the second half itself. */
+const WORKER_START_MS = 5_000;
+
 function readFast(file: string): ResponsesFile {
   let fd: number;
   try {
@@ -170,29 +200,177 @@ function readFast(file: string): ResponsesFile {
     throw new CsvError(`${file}: cannot read (${(e as Error).message})`);
   }
   try {
-    const rows = new RowReader(file, fstatSync(fd).size);
-    // A Buffer, not a bare Uint8Array: an id's string is decoded straight from it, with no view object.
-    let buf = Buffer.allocUnsafe(CHUNK);
-    let have = 0;
-    for (;;) {
-      if (have === buf.length) {
-        // One line longer than the buffer: make room for it.
-        const bigger = Buffer.allocUnsafe(buf.length * 2);
-        bigger.set(buf);
-        buf = bigger;
-      }
-      const got = readSync(fd, buf, have, buf.length - have, null);
-      have += got;
-      const eof = got === 0;
-      const used = rows.lines(buf, have, eof);
-      if (eof) break;
-      buf.copyWithin(0, used, have);
-      have -= used;
+    const size = fstatSync(fd).size;
+    const layout = readHeader(fd, file);
+    const split = size >= PARALLEL_MIN_BYTES ? lineStartAfter(fd, Math.floor(size / 2), size) : -1;
+    if (split <= layout.dataStart) {
+      const rows = new RowReader(file, layout, size, 1);
+      readRange(fd, rows, layout.dataStart, size);
+      return rows.result();
     }
+    const second = SecondHalf.start(file, layout, split, size);
+    const rows = new RowReader(file, layout, size, 1);
+    readRange(fd, rows, layout.dataStart, split);
+    const part = second.result();
+    if (part === 'quoted') throw new QuotedData();
+    // No worker, or a bad line in the second half: read it here, where the line numbers are known.
+    if (part === 'unavailable' || part === 'failed') readRange(fd, rows, split, size);
+    else rows.append(part);
     return rows.result();
   } finally {
     closeSync(fd);
   }
+}
+
+/** Parses the header line; an empty file has none. */
+function readHeader(fd: number, file: string): Layout {
+  let buf = Buffer.allocUnsafe(1 << 16);
+  let have = 0;
+  for (;;) {
+    const got = readSync(fd, buf, have, buf.length - have, have);
+    have += got;
+    const end = buf.subarray(0, have).indexOf(NEWLINE);
+    if (end >= 0 || got === 0) {
+      if (have === 0) throw new CsvError(`${file}: empty file (no header)`);
+      const stop = end >= 0 ? end : have;
+      const header = parseCsv(buf.toString('utf8', 0, stop), file).header;
+      const col = columnIndex(header, ['user_id', 'item_id', 'correct'], file);
+      return {
+        user: col.user_id,
+        item: col.item_id,
+        correct: col.correct,
+        width: header.length,
+        dataStart: Math.min(stop + 1, have),
+      };
+    }
+    if (have === buf.length) {
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+  }
+}
+
+/** Where the first line that starts after byte `at` starts, or −1 when none does within 64 KB. */
+function lineStartAfter(fd: number, at: number, size: number): number {
+  const buf = Buffer.allocUnsafe(Math.min(1 << 16, size - at));
+  const got = readSync(fd, buf, 0, buf.length, at);
+  const newline = buf.subarray(0, got).indexOf(NEWLINE);
+  return newline < 0 || at + newline + 1 >= size ? -1 : at + newline + 1;
+}
+
+/** Feeds the bytes [from, to) of the file to `rows` in chunks of whole lines. */
+function readRange(fd: number, rows: RowReader, from: number, to: number): void {
+  // A Buffer, not a bare Uint8Array: an id's string is decoded straight from it, with no view object.
+  let buf = Buffer.allocUnsafe(Math.min(CHUNK, to - from + 1));
+  let have = 0;
+  let at = from;
+  for (;;) {
+    if (have === buf.length) {
+      // One line longer than the buffer (or no room for the newline the last line may lack).
+      const bigger = Buffer.allocUnsafe(buf.length * 2);
+      bigger.set(buf);
+      buf = bigger;
+    }
+    const got = readSync(fd, buf, have, Math.min(buf.length - have, to - at), at);
+    at += got;
+    have += got;
+    const end = got === 0;
+    const used = rows.lines(buf, have, end);
+    if (end) return;
+    buf.copyWithin(0, used, have);
+    have -= used;
+  }
+}
+
+/** What a worker hands back: its rows with ids local to it, and the ids as bytes. */
+export interface Part {
+  n: number;
+  person: Int32Array;
+  item: Int32Array;
+  correct: Uint8Array;
+  persons: InternedIds;
+  items: InternedIds;
+  blankBefore: number[];
+}
+
+/** The ids of an interner as bytes: id k is arena[off[k], off[k] + len[k]). */
+export interface InternedIds {
+  arena: Uint8Array;
+  off: Int32Array;
+  len: Int32Array;
+  count: number;
+}
+
+/** The worker that reads the second half of a large file while this thread reads the first. */
+class SecondHalf {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly port: MessagePort,
+    private readonly control: Int32Array,
+  ) {}
+
+  static start(file: string, layout: Layout, from: number, to: number): SecondHalf {
+    const control = new Int32Array(new SharedArrayBuffer(8)); // [done, started]
+    const { port1, port2 } = new MessageChannel();
+    const worker = startModuleWorker(import.meta.url, 'responses-csv-worker', {
+      workerData: { file, layout, from, to, control, port: port2 } satisfies PartJob,
+      transferList: [port2],
+    });
+    worker.unref();
+    worker.on('error', () => {}); // seen as a part that never comes
+    return new SecondHalf(worker, port1, control);
+  }
+
+  /** The worker's part (waiting for it), or why there is none. */
+  result(): Part | 'quoted' | 'failed' | 'unavailable' {
+    try {
+      if (Atomics.wait(this.control, 1, 0, WORKER_START_MS) === 'timed-out') return 'unavailable';
+      Atomics.wait(this.control, 0, 0);
+      const message = receiveMessageOnPort(this.port)?.message as PartMessage | undefined;
+      return message === undefined ? 'unavailable' : message;
+    } finally {
+      this.port.close();
+      void this.worker.terminate();
+    }
+  }
+}
+
+/** What the worker is given (responses-csv-worker.ts). */
+export interface PartJob {
+  file: string;
+  layout: Layout;
+  from: number;
+  to: number;
+  control: Int32Array;
+  port: MessagePort;
+}
+
+export type PartMessage = Part | 'quoted' | 'failed';
+
+/** The worker's side: reads [from, to) with its own interners and posts the part back. */
+export function readPart(job: PartJob): void {
+  Atomics.store(job.control, 1, 1);
+  Atomics.notify(job.control, 1);
+  let message: PartMessage;
+  let fd = -1;
+  try {
+    fd = openSync(job.file, 'r');
+    const rows = new RowReader(job.file, job.layout, job.to - job.from, 0);
+    readRange(fd, rows, job.from, job.to);
+    message = rows.part();
+  } catch (e) {
+    message = e instanceof QuotedData ? 'quoted' : 'failed';
+  } finally {
+    if (fd >= 0) closeSync(fd);
+  }
+  const transfer =
+    typeof message === 'string'
+      ? []
+      : [message.person.buffer, message.item.buffer, message.correct.buffer, message.persons.arena.buffer];
+  job.port.postMessage(message, transfer as ArrayBuffer[]);
+  Atomics.store(job.control, 0, 1);
+  Atomics.notify(job.control, 0);
 }
 
 /**
@@ -204,53 +382,42 @@ class RowReader {
   private readonly persons = new Interner();
   private readonly items = new Interner();
   private readonly out = new Columns();
-  private line = 0;
-  private cols: { user: number; item: number; correct: number; width: number } | undefined;
   private sized = false;
   /** Per blank line, the index of the response after it (line numbers are derived, not stored). */
   private readonly blankBefore: number[] = [];
 
+  /** `line`: the file line before the first one read here (0 where unknown: a worker's). */
   constructor(
     private readonly file: string,
-    private readonly fileSize: number,
+    private readonly cols: Layout,
+    private readonly bytes: number,
+    private line: number,
   ) {}
 
-  /** Reads the complete lines of buf[0, have) (and the last one at the end of the file); returns the bytes used. */
-  lines(buf: Buffer, have: number, eof: boolean): number {
-    let start = 0;
-    if (this.cols === undefined) {
-      const end = buf.subarray(0, have).indexOf(NEWLINE);
-      if (end < 0 && !eof) return 0;
-      const stop = end < 0 ? have : end;
-      this.line++;
-      const text = buf.toString('utf8', 0, stop);
-      const header = parseCsv(text, this.file).header;
-      const col = columnIndex(header, ['user_id', 'item_id', 'correct'], this.file);
-      this.cols = { user: col.user_id, item: col.item_id, correct: col.correct, width: header.length };
-      start = Math.min(stop + 1, have);
-    }
+  /**
+   * Reads the complete lines of buf[0, have) (at the end of the range, the last one too; buf must then
+   * have a byte of room after `have`); returns the bytes used.
+   */
+  lines(buf: Buffer, have: number, end: boolean): number {
+    let limit = have;
+    if (end && have > 0 && buf[have - 1] !== NEWLINE) buf[limit++] = NEWLINE; // the last line has none
+    // Only complete lines from here: the scan needs no end-of-buffer test per byte.
+    limit = buf.subarray(0, limit).lastIndexOf(NEWLINE) + 1;
     // A quote anywhere in the data sends the file to the general parser: one native search a chunk.
-    if (buf.subarray(start, have).includes(QUOTE)) throw new QuotedData();
-    while (start < have) {
-      const next = this.row(buf, start, have, eof);
-      if (next < 0) break;
-      start = next;
-    }
+    if (buf.subarray(0, limit).includes(QUOTE)) throw new QuotedData();
+    let start = 0;
+    while (start < limit) start = this.row(buf, start);
     if (!this.sized && this.out.n > 0) {
       // Rows to come, from the bytes per row so far (+5 %): one allocation instead of doublings.
       this.sized = true;
-      this.out.reserve(Math.ceil((this.fileSize / Math.min(start, have)) * this.out.n * 1.05));
+      this.out.reserve(Math.ceil((this.bytes / limit) * this.out.n * 1.05));
     }
-    return Math.min(start, have);
+    return limit;
   }
 
-  /**
-   * Reads the line that starts at buf[start]; returns where the next one starts, or −1 when the line
-   * does not end within buf[0, have) and more bytes are coming (nothing of it is kept then: ids are
-   * interned only once their line is complete).
-   */
-  private row(buf: Buffer, start: number, have: number, eof: boolean): number {
-    const { user, item: itemCol, correct: correctCol, width } = this.cols!;
+  /** Reads the line that starts at buf[start] and ends with a newline; returns where the next one starts. */
+  private row(buf: Buffer, start: number): number {
+    const { user, item: itemCol, correct: correctCol, width } = this.cols;
     let field = 0;
     let fieldStart = start;
     let userStart = -1;
@@ -260,12 +427,9 @@ class RowReader {
     let correctStart = -1;
     let correctEnd = -1;
     for (let i = start; ; i++) {
-      let b: number;
-      if (i < have) b = buf[i];
-      else if (eof)
-        b = NEWLINE; // the last line has no newline
-      else return -1;
-      if (b !== COMMA && b !== NEWLINE) continue;
+      const b = buf[i];
+      // Letters and digits, most of the bytes, are above the comma: one test for them.
+      if (b > COMMA || (b !== COMMA && b !== NEWLINE)) continue;
       let fieldEnd = i;
       if (b === NEWLINE) {
         this.line++;
@@ -312,8 +476,37 @@ class RowReader {
     throw new CsvError(`${this.file}: line ${this.line}: correct must be 0 or 1, got '${text}'`);
   }
 
+  /** A worker's rows after these, its ids interned here (in their order of first appearance). */
+  append(part: Part): void {
+    const personOf = this.persons.internAll(part.persons);
+    const itemOf = this.items.internAll(part.items);
+    const base = this.out.n;
+    for (const b of part.blankBefore) this.blankBefore.push(base + b);
+    this.out.reserve(base + part.n);
+    const { person, item, correct } = this.out;
+    for (let t = 0; t < part.n; t++) {
+      person[base + t] = personOf[part.person[t]];
+      item[base + t] = itemOf[part.item[t]];
+    }
+    correct.set(part.correct.subarray(0, part.n), base);
+    this.out.n = base + part.n;
+  }
+
+  /** The rows read here with their ids as bytes, for the thread that asked for them. */
+  part(): Part {
+    const { out } = this;
+    return {
+      n: out.n,
+      person: out.person,
+      item: out.item,
+      correct: out.correct,
+      persons: this.persons.bytes(),
+      items: this.items.bytes(),
+      blankBefore: this.blankBefore,
+    };
+  }
+
   result(): ResponsesFile {
-    if (this.cols === undefined) throw new CsvError(`${this.file}: empty file (no header)`);
     const { out } = this;
     if (out.n === 0) throw new CsvError(`${this.file}: no responses`);
     return {

@@ -9,7 +9,8 @@
 // The workers are started once per process and kept (unref'd, so they never hold the process open):
 // starting one costs tens of milliseconds (hundreds under tsx), which a calibration of a few hundred
 // milliseconds should not pay every time. A calibration attaches its data with one message per worker.
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startModuleWorker } from '../threads.js';
 import { type PersonResponses, type PosteriorSinks, posteriorRange } from './posterior.js';
 
 /** What one worker receives for one calibration. */
@@ -51,15 +52,7 @@ class WorkersDidNotStart extends Error {}
 
 function worker(w: number): Worker {
   while (workers.length <= w) {
-    // Built code loads estep-worker.js; from TypeScript sources (tsx, the tests) the worker first
-    // registers tsx's loader, which workers do not inherit, then imports estep-worker.ts. Both by
-    // absolute URL: eval'd code resolves bare specifiers from the current directory, not from here.
-    const fromSource = import.meta.url.endsWith('.ts');
-    const url = new URL(`./estep-worker${fromSource ? '.ts' : '.js'}`, import.meta.url);
-    const bootstrap = fromSource
-      ? `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); });`
-      : '';
-    const created = fromSource ? new Worker(bootstrap, { eval: true }) : new Worker(url);
+    const created = startModuleWorker(import.meta.url, 'estep-worker');
     created.unref();
     // A worker that cannot load reports here (after the calibration waiting for it gave up).
     created.on('error', () => {

@@ -72,6 +72,59 @@ describe('readResponsesFile', () => {
     assert.deepEqual(got, expected);
   });
 
+  it('reads a file of 16 MB and more in two threads: same rows, ids in order of first appearance, lines', () => {
+    // 1.3 M rows (~19 MB): a worker reads the second half. Persons run in order across the split,
+    // items and a person first seen in the second half, blank lines on both sides.
+    const n = 1_300_000;
+    const lines = ['user_id,item_id,correct'];
+    const person = new Int32Array(n);
+    const item = new Int32Array(n);
+    const correct = new Uint8Array(n);
+    const lineOf: number[] = [];
+    const itemIds: string[] = [];
+    const itemIndex = new Map<string, number>();
+    for (let t = 0; t < n; t++) {
+      if (t === 1000 || t === 1_000_000) lines.push('');
+      const late = t >= 900_000;
+      const itemId = late && t % 5 === 0 ? `late-${t % 45}` : `i${(t * 7) % 200}`;
+      if (!itemIndex.has(itemId)) {
+        itemIndex.set(itemId, itemIds.length);
+        itemIds.push(itemId);
+      }
+      person[t] = Math.floor(t / 30);
+      item[t] = itemIndex.get(itemId)!;
+      correct[t] = (t * 13) % 7 < 4 ? 1 : 0;
+      lines.push(`p${person[t]},${itemId},${correct[t]}`);
+      lineOf.push(lines.length);
+    }
+    const path = file(`${lines.join('\n')}\n`);
+    const r = readResponsesFile(path);
+    assert.equal(r.person.length, n);
+    assert.deepEqual(
+      r.personIds,
+      Array.from({ length: Math.ceil(n / 30) }, (_, i) => `p${i}`),
+    );
+    assert.deepEqual(r.itemIds, itemIds);
+    assert.ok(Buffer.from(r.person.buffer, r.person.byteOffset, 4 * n).equals(Buffer.from(person.buffer)));
+    assert.ok(Buffer.from(r.item.buffer, r.item.byteOffset, 4 * n).equals(Buffer.from(item.buffer)));
+    assert.ok(Buffer.from(Uint8Array.from(r.correct)).equals(Buffer.from(correct.buffer)));
+    for (const t of [0, 999, 1000, 649_999, 650_000, 999_999, 1_000_000, n - 1])
+      assert.equal(r.lineOf(t), lineOf[t], `row ${t}`);
+
+    // A bad line or a quote in the second half: the same message and rows as one thread gives.
+    const bad = [...lines];
+    bad[1_200_000] = 'p40000,i1,maybe';
+    assert.throws(
+      () => readResponsesFile(file(`${bad.join('\n')}\n`)),
+      /line 1200001: correct must be 0 or 1, got 'maybe'/,
+    );
+    const quoted = [...lines];
+    quoted[1_200_000] = `"${quoted[1_200_000]!.replace(',', '",')}`;
+    const q = readResponsesFile(file(`${quoted.join('\n')}\n`));
+    assert.deepEqual(q.personIds, r.personIds);
+    assert.ok(Buffer.from(q.item.buffer, q.item.byteOffset, 4 * n).equals(Buffer.from(item.buffer)));
+  });
+
   it('names the file and line of what is wrong', () => {
     const cases: [string, RegExp][] = [
       ['user_id,item_id,correct\nu1,i1,1\nu2,i1,yes\n', /line 3: correct must be 0 or 1, got 'yes'/],

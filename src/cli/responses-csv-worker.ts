@@ -1,0 +1,5 @@
+// The worker thread that reads the second half of a large response file (responses-csv.ts).
+import { workerData } from 'node:worker_threads';
+import { type PartJob, readPart } from './responses-csv.js';
+
+readPart(workerData as PartJob);
