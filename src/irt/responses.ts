@@ -221,10 +221,15 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
   const personIds: string[] = [];
   const ptr: number[] = [0];
   let nObs = 0;
+  // Nothing dropped or excluded (the common case): a person keeps all of her responses, uncounted.
+  const keepsAll = dropped === null && excludedItems.length === 0;
   for (let i = 0; i < nP; i++) {
-    let ni = 0;
-    for (let q = perPerson[i]; q < perPerson[i + 1]; q++)
-      if (!dropped?.[q] && itemMap[item[order ? order[q] : q]] >= 0) ni++;
+    let ni = perPerson[i + 1] - perPerson[i];
+    if (!keepsAll) {
+      ni = 0;
+      for (let q = perPerson[i]; q < perPerson[i + 1]; q++)
+        if (!dropped?.[q] && itemMap[item[order ? order[q] : q]] >= 0) ni++;
+    }
     if (ni === 0) {
       const had = perPerson[i + 1] > perPerson[i];
       excludedPersons.push({
