@@ -210,8 +210,9 @@ function readFast(file: string): ResponsesFile {
     }
     const second = SecondHalf.start(file, layout, split, size);
     const rows = new RowReader(file, layout, size, 1);
+    const started = performance.now();
     readRange(fd, rows, layout.dataStart, split);
-    const part = second.result();
+    const part = second.result(performance.now() - started);
     if (part === 'quoted') throw new QuotedData();
     // No worker, or a bad line in the second half: read it here, where the line numbers are known.
     if (part === 'unavailable' || part === 'failed') readRange(fd, rows, split, size);
@@ -322,11 +323,15 @@ class SecondHalf {
     return new SecondHalf(worker, port1, control);
   }
 
-  /** The worker's part (waiting for it), or why there is none. */
-  result(): Part | 'quoted' | 'failed' | 'unavailable' {
+  /**
+   * The worker's part (waiting for it), or why there is none. `firstHalfMs`, this thread's time for
+   * the first half, bounds the wait: a worker stopped from outside (its heap limit) never answers.
+   */
+  result(firstHalfMs: number): Part | 'quoted' | 'failed' | 'unavailable' {
     try {
       if (Atomics.wait(this.control, 1, 0, WORKER_START_MS) === 'timed-out') return 'unavailable';
-      Atomics.wait(this.control, 0, 0);
+      if (Atomics.wait(this.control, 0, 0, WORKER_START_MS + 10 * firstHalfMs) === 'timed-out')
+        return 'unavailable';
       const message = receiveMessageOnPort(this.port)?.message as PartMessage | undefined;
       return message === undefined ? 'unavailable' : message;
     } finally {
