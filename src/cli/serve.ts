@@ -5,12 +5,12 @@ import { assertAuthKey } from '../api/auth.js';
 import { buildServer, installShutdownHandlers, startServer } from '../api/server.js';
 import type { Config } from '../config.js';
 import { loadConfigWith } from '../config.js';
-import { announcePort, type Database, openDatabase } from '../db/connection.js';
-import { ensureSchema } from '../db/migrator.js';
+import { announcePort, type Database } from '../db/connection.js';
 import { startScheduler } from '../jobs/scheduler.js';
 import { createLogger, type Logger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { openQueue } from '../queue/boss.js';
+import { openForServing } from './database.js';
 import { environmentHelp } from './env-help.js';
 
 export function registerServeCommand(program: Command): void {
@@ -26,9 +26,8 @@ export function registerServeCommand(program: Command): void {
       const logger = createLogger(config.logLevel);
       if (config.rIrtBaseUrl)
         logger.info('R_IRT_BASE_URL is set and ignored: the IRT engine runs in-process');
-      const database = await openDatabase(config, 'serve');
+      const database = await openForServing(config, 'serve', logger);
       try {
-        await ensureSchema(database);
         await serveApi(config, database, logger);
       } catch (err) {
         await database.close();

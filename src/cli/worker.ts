@@ -5,11 +5,10 @@ import { once } from 'node:events';
 import type { Command } from 'commander';
 import { startThetaWorker } from '../ability/queue.js';
 import { ConfigError, loadConfig } from '../config.js';
-import { openDatabase } from '../db/connection.js';
-import { ensureSchema } from '../db/migrator.js';
 import { createLogger } from '../observability/logger.js';
 import { createMetrics } from '../observability/metrics.js';
 import { startMetricsServer } from '../observability/metrics-server.js';
+import { openForServing } from './database.js';
 import { environmentHelp } from './env-help.js';
 
 export function registerWorkerCommand(program: Command): void {
@@ -29,9 +28,8 @@ export function registerWorkerCommand(program: Command): void {
     .action(async () => {
       const config = loadConfig();
       const logger = createLogger(config.logLevel);
-      const database = await openDatabase(config, 'worker');
+      const database = await openForServing(config, 'worker', logger);
       try {
-        await ensureSchema(database);
         const metrics = createMetrics();
         // The listener first: a port already taken fails the command before any job is fetched.
         const scrape =

@@ -1,7 +1,7 @@
 // Opens the system of record: an embedded PGlite in DATA_DIR/db when no DATABASE_URL is set,
 // otherwise a node-postgres pool. Both are exposed through one Kysely instance and configured to
 // return the same JavaScript types (date → 'YYYY-MM-DD', timestamptz → Date, int8/numeric → string).
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { type Driver, Kysely, PostgresDialect, type PostgresDialectConfig, PostgresDriver } from 'kysely';
@@ -149,6 +149,11 @@ export const pgliteParsers = { [DATE_OID]: identity, [INT8_OID]: identity, [NUME
  * so a small cache costs little and keeps an idle `seedtest serve` small.
  */
 const EMBEDDED_SHARED_BUFFERS = '16MB';
+
+/** Whether DATA_DIR holds an embedded database already (PostgreSQL writes PG_VERSION when initdb ends). */
+export function embeddedDatabaseExists(dataDir: string): boolean {
+  return existsSync(join(dataDir, 'db', 'PG_VERSION'));
+}
 
 export async function openEmbedded(dataDir: string, command: string): Promise<Database> {
   const unlock = lockDataDir(dataDir, command);

@@ -20,23 +20,26 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A served `seedtest serve` on a scratch data directory, once /health answers on `port`. */
-async function serve(port: number, args: string[], env: Record<string, string | undefined>) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'seedtest-serve-process-'));
+/** A served `seedtest serve` on `dataDir`, once /health answers on `port`; `output()` is its stdout so far. */
+async function serve(port: number, args: string[], env: Record<string, string | undefined>, dataDir: string) {
   const child = spawn(process.execPath, [BIN, 'serve', ...args], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
       JWT_SECRET: 'serve-port-test-secret-of-32-chars!!',
-      LOG_LEVEL: 'warn',
+      LOG_LEVEL: 'info',
       ...env,
     },
-    stdio: 'ignore',
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
   });
   const stop = async () => {
+    if (child.exitCode !== null) return;
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    rmSync(dataDir, { recursive: true, force: true });
   };
   let status = 0;
   for (let i = 0; i < 600 && status !== 200; i++) {
@@ -48,7 +51,7 @@ async function serve(port: number, args: string[], env: Record<string, string | 
   }
   if (status !== 200) await stop();
   assert.equal(status, 200, `nothing answered on port ${port}`);
-  return { child, stop };
+  return { child, stop, output: () => out };
 }
 
 /** The process's command line and environment as the kernel has them (after any re-execution). */
@@ -63,18 +66,22 @@ function processOf(child: ChildProcess) {
 describe('seedtest serve', {
   skip: process.env.SEEDTEST_TEST_DB === 'server' && 'embedded only: the same program either way',
 }, () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'seedtest-serve-process-'));
   let port: number;
   let server: Awaited<ReturnType<typeof serve>>;
   before(async () => {
     port = await freePort();
-    server = await serve(port, ['--port', String(port), '--host', '127.0.0.1'], {
-      PORT: '1',
-      HOST: '0.0.0.0',
-      GLIBC_TUNABLES: undefined,
-      NODE_OPTIONS: undefined,
-    });
+    server = await serve(
+      port,
+      ['--port', String(port), '--host', '127.0.0.1'],
+      { PORT: '1', HOST: '0.0.0.0', GLIBC_TUNABLES: undefined, NODE_OPTIONS: undefined },
+      dataDir,
+    );
   });
-  after(() => server?.stop());
+  after(async () => {
+    await server?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   test('--port and --host override PORT and HOST', async () => {
     assert.equal((await fetch(`http://127.0.0.1:${port}/health`)).status, 200);
@@ -88,14 +95,33 @@ describe('seedtest serve', {
     assert.equal(env.get('GLIBC_TUNABLES'), TRIM);
   });
 
+  test('creates the embedded database in a process of its own on the first start only', async () => {
+    const creating = /creating the embedded database/;
+    assert.match(server.output(), creating);
+    await server.stop();
+    const again = await serve(port, [], { PORT: String(port), HOST: '127.0.0.1' }, dataDir);
+    try {
+      assert.doesNotMatch(again.output(), creating);
+      assert.match(again.output(), /serving the API/);
+    } finally {
+      await again.stop();
+    }
+  });
+
   test("keeps the user's own memory settings", linux, async () => {
     const own = await freePort();
-    const mine = await serve(own, [], {
-      PORT: String(own),
-      HOST: '127.0.0.1',
-      GLIBC_TUNABLES: 'glibc.malloc.arena_max=2',
-      NODE_OPTIONS: '--max-semi-space-size=8',
-    });
+    const ownDir = mkdtempSync(join(tmpdir(), 'seedtest-serve-process-'));
+    const mine = await serve(
+      own,
+      [],
+      {
+        PORT: String(own),
+        HOST: '127.0.0.1',
+        GLIBC_TUNABLES: 'glibc.malloc.arena_max=2',
+        NODE_OPTIONS: '--max-semi-space-size=8',
+      },
+      ownDir,
+    );
     try {
       const { argv, env } = processOf(mine.child);
       assert.ok(!argv.some((a) => a.startsWith('--max-semi-space-size')), argv.join(' '));
@@ -103,6 +129,7 @@ describe('seedtest serve', {
       assert.equal(env.get('NODE_OPTIONS'), '--max-semi-space-size=8');
     } finally {
       await mine.stop();
+      rmSync(ownDir, { recursive: true, force: true });
     }
   });
 });
