@@ -210,9 +210,14 @@ function readFast(file: string): ResponsesFile {
     }
     const second = SecondHalf.start(file, layout, split, size);
     const rows = new RowReader(file, layout, size, 1);
-    const started = performance.now();
-    readRange(fd, rows, layout.dataStart, split);
-    const part = second.result(performance.now() - started);
+    let part: ReturnType<SecondHalf['result']>;
+    try {
+      const started = performance.now();
+      readRange(fd, rows, layout.dataStart, split);
+      part = second.result(performance.now() - started);
+    } finally {
+      second.close(); // also when the first half fails: the worker's work is not wanted then
+    }
     if (part === 'quoted') throw new QuotedData();
     // No worker, or a bad line in the second half: read it here, where the line numbers are known.
     if (part === 'unavailable' || part === 'failed') readRange(fd, rows, split, size);
@@ -328,16 +333,16 @@ class SecondHalf {
    * the first half, bounds the wait: a worker stopped from outside (its heap limit) never answers.
    */
   result(firstHalfMs: number): Part | 'quoted' | 'failed' | 'unavailable' {
-    try {
-      if (Atomics.wait(this.control, 1, 0, WORKER_START_MS) === 'timed-out') return 'unavailable';
-      if (Atomics.wait(this.control, 0, 0, WORKER_START_MS + 10 * firstHalfMs) === 'timed-out')
-        return 'unavailable';
-      const message = receiveMessageOnPort(this.port)?.message as PartMessage | undefined;
-      return message === undefined ? 'unavailable' : message;
-    } finally {
-      this.port.close();
-      void this.worker.terminate();
-    }
+    if (Atomics.wait(this.control, 1, 0, WORKER_START_MS) === 'timed-out') return 'unavailable';
+    if (Atomics.wait(this.control, 0, 0, WORKER_START_MS + 10 * firstHalfMs) === 'timed-out')
+      return 'unavailable';
+    const message = receiveMessageOnPort(this.port)?.message as PartMessage | undefined;
+    return message === undefined ? 'unavailable' : message;
+  }
+
+  close(): void {
+    this.port.close();
+    void this.worker.terminate();
   }
 }
 

@@ -111,8 +111,14 @@ describe('readResponsesFile', () => {
     for (const t of [0, 999, 1000, 649_999, 650_000, 999_999, 1_000_000, n - 1])
       assert.equal(r.lineOf(t), lineOf[t], `row ${t}`);
 
-    // A bad line or a quote in the second half: the same message and rows as one thread gives.
+    // A bad line in either half or a quote in the second: the same message and rows as one thread gives.
     const bad = [...lines];
+    bad[99] = 'p3,i1';
+    assert.throws(
+      () => readResponsesFile(file(`${bad.join('\n')}\n`)),
+      /line 100: 2 fields, the header has 3/,
+    );
+    bad[99] = lines[99]!;
     bad[1_200_000] = 'p40000,i1,maybe';
     assert.throws(
       () => readResponsesFile(file(`${bad.join('\n')}\n`)),
