@@ -13,12 +13,23 @@ export async function withDatabase<T>(
   command: string,
   fn: (database: Database) => Promise<T>,
 ): Promise<T> {
-  const database = await openDatabase(config, command);
+  const database = await openCurrent(config, command);
   try {
-    await ensureSchema(database);
     return await fn(database);
   } finally {
     await database.close();
+  }
+}
+
+/** The database, migrated (embedded) or checked current (server); closed again if that fails. */
+async function openCurrent(config: Config, command: string): Promise<Database> {
+  const database = await openDatabase(config, command);
+  try {
+    await ensureSchema(database);
+    return database;
+  } catch (err) {
+    await database.close();
+    throw err;
   }
 }
 
@@ -37,14 +48,7 @@ export async function openForServing(config: Config, command: string, logger: Lo
     );
     await migrateInChildProcess();
   }
-  const database = await openDatabase(config, command);
-  try {
-    await ensureSchema(database);
-    return database;
-  } catch (err) {
-    await database.close();
-    throw err;
-  }
+  return openCurrent(config, command);
 }
 
 /** Runs `seedtest migrate` as this program runs (built or from sources), with this environment. */

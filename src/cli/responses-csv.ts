@@ -219,8 +219,7 @@ function readFast(file: string): ResponsesFile {
       second.close(); // also when the first half fails: the worker's work is not wanted then
     }
     if (part === 'quoted') throw new QuotedData();
-    // No worker, or a bad line in the second half: read it here, where the line numbers are known.
-    if (part === 'unavailable' || part === 'failed') readRange(fd, rows, split, size);
+    if (part === 'read-here') readRange(fd, rows, split, size);
     else rows.append(part);
     return rows.result();
   } finally {
@@ -249,12 +248,15 @@ function readHeader(fd: number, file: string): Layout {
         dataStart: Math.min(stop + 1, have),
       };
     }
-    if (have === buf.length) {
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
+    if (have === buf.length) buf = doubled(buf);
   }
+}
+
+/** A buffer twice as long holding buf's bytes: for a line longer than the buffer. */
+function doubled(buf: Buffer): Buffer<ArrayBuffer> {
+  const bigger = Buffer.allocUnsafe(buf.length * 2);
+  bigger.set(buf);
+  return bigger;
 }
 
 /** Where the first line that starts after byte `at` starts, or −1 when none does within 64 KB. */
@@ -272,12 +274,8 @@ function readRange(fd: number, rows: RowReader, from: number, to: number): void 
   let have = 0;
   let at = from;
   for (;;) {
-    if (have === buf.length) {
-      // One line longer than the buffer (or no room for the newline the last line may lack).
-      const bigger = Buffer.allocUnsafe(buf.length * 2);
-      bigger.set(buf);
-      buf = bigger;
-    }
+    // One line longer than the buffer (or no room for the newline the last line may lack).
+    if (have === buf.length) buf = doubled(buf);
     const got = readSync(fd, buf, have, Math.min(buf.length - have, to - at), at);
     at += got;
     have += got;
@@ -329,15 +327,16 @@ class SecondHalf {
   }
 
   /**
-   * The worker's part (waiting for it), or why there is none. `firstHalfMs`, this thread's time for
-   * the first half, bounds the wait: a worker stopped from outside (its heap limit) never answers.
+   * The worker's part (waiting for it), 'quoted', or 'read-here': no worker, or a bad line in the
+   * second half, whose message needs the file's line number that only this thread knows.
+   * `firstHalfMs`, this thread's time for the first half, bounds the wait: a worker stopped from
+   * outside (its heap limit) never answers.
    */
-  result(firstHalfMs: number): Part | 'quoted' | 'failed' | 'unavailable' {
-    if (Atomics.wait(this.control, 1, 0, WORKER_START_MS) === 'timed-out') return 'unavailable';
+  result(firstHalfMs: number): PartMessage {
+    if (Atomics.wait(this.control, 1, 0, WORKER_START_MS) === 'timed-out') return 'read-here';
     if (Atomics.wait(this.control, 0, 0, WORKER_START_MS + 10 * firstHalfMs) === 'timed-out')
-      return 'unavailable';
-    const message = receiveMessageOnPort(this.port)?.message as PartMessage | undefined;
-    return message === undefined ? 'unavailable' : message;
+      return 'read-here';
+    return (receiveMessageOnPort(this.port)?.message as PartMessage | undefined) ?? 'read-here';
   }
 
   close(): void {
@@ -356,7 +355,7 @@ export interface PartJob {
   port: MessagePort;
 }
 
-export type PartMessage = Part | 'quoted' | 'failed';
+export type PartMessage = Part | 'quoted' | 'read-here';
 
 /** The worker's side: reads [from, to) with its own interners and posts the part back. */
 export function readPart(job: PartJob): void {
@@ -370,7 +369,7 @@ export function readPart(job: PartJob): void {
     readRange(fd, rows, job.from, job.to);
     message = rows.part();
   } catch (e) {
-    message = e instanceof QuotedData ? 'quoted' : 'failed';
+    message = e instanceof QuotedData ? 'quoted' : 'read-here';
   } finally {
     if (fd >= 0) closeSync(fd);
   }
