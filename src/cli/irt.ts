@@ -16,6 +16,7 @@ import {
   type LinkingConstants,
   type LinkingMethod,
   type ModelName,
+  prepareEstepThreads,
   type ResponseData,
   Rng,
   type ScoreMethod,
@@ -121,7 +122,10 @@ export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   }
   const cPrior = pair(o.cPrior, '--c-prior');
   const anchors = o.anchors ? readItems(o.anchors) : undefined;
-  const data = fromIndexed(readResponsesFile(o.responses), {
+  const responses = readResponsesFile(o.responses);
+  // The E-step's worker threads start while the responses are checked and indexed.
+  prepareEstepThreads(responses.person.length);
+  const data = fromIndexed(responses, {
     minItemResponses: num(o.minItemResponses, '--min-item-responses', 20),
     adoptInput: true,
   });

@@ -5,13 +5,27 @@
 import { boundedLimitedMemoryBfgs, variableMetric } from '../math/optimize.js';
 import { InvalidInputError } from '../user-error.js';
 import type { ItemModel, ItemParams, ItemPriors } from './models.js';
-import { EstepPool } from './parallel.js';
+import { EstepPool, startEstepWorkers } from './parallel.js';
 import { bookletDesign, groupedPass, groupedState, type PosteriorSinks, posteriorPass } from './posterior.js';
 import { normalWeights } from './quadrature.js';
 import type { ResponseData } from './responses.js';
 
 /** Responses from which the per-person E-step runs on two threads by default. */
 export const PARALLEL_MIN_OBS = 100_000;
+
+/** Threads of the per-person E-step by default: two from PARALLEL_MIN_OBS responses on. */
+const defaultThreads = (nObs: number) => (nObs >= PARALLEL_MIN_OBS ? 2 : 1);
+
+/**
+ * Starts now the worker threads a default calibration of `nObs` responses will use, so that a
+ * caller overlaps their start-up (tens of milliseconds) with its own work; returns that calibration's
+ * number of E-step threads.
+ */
+export function prepareEstepThreads(nObs: number): number {
+  const threads = defaultThreads(nObs);
+  startEstepWorkers(threads);
+  return threads;
+}
 
 /** Largest number of free item parameters the joint BFGS M-step accepts (dense n×n matrix). */
 export const MAX_BFGS_PARAMS = 4000;
@@ -143,7 +157,7 @@ function openEstep({ data, model, nodes, groupedEstep, threads: wanted }: EmSetu
   const { nCat } = model;
   const size = J * nCat * Q;
   const design = nCat === 2 && (groupedEstep ?? true) ? bookletDesign(data, J) : null;
-  const threads = design ? 1 : Math.max(1, Math.floor(wanted ?? (data.nObs >= PARALLEL_MIN_OBS ? 2 : 1)));
+  const threads = design ? 1 : Math.max(1, Math.floor(wanted ?? defaultThreads(data.nObs)));
   const pool = threads > 1 ? EstepPool.open(data, nodes, size, nCat, threads) : null;
   const table = pool ? pool.table : new Float64Array(size);
   const logPrior = pool ? pool.logPrior : new Float64Array(Q);

@@ -17,7 +17,7 @@ export {
   type ItemDrift,
   itemDrift,
 } from './drift.js';
-export { MAX_BFGS_PARAMS, PARALLEL_MIN_OBS } from './em.js';
+export { MAX_BFGS_PARAMS, PARALLEL_MIN_OBS, prepareEstepThreads } from './em.js';
 export type { Acceleration } from './em-acceleration.js';
 export { type CalibrateOptions, type Calibration, calibrate, type ItemEstimate } from './estimate.js';
 export {

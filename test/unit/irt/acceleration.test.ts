@@ -1,7 +1,14 @@
 // SQUAREM acceleration: same fixed point as plain EM, fewer cycles, honest convergence reporting.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { calibrate, fromIndexed, fromMatrix, PARALLEL_MIN_OBS, simulate } from '../../../src/irt/index.js';
+import {
+  calibrate,
+  fromIndexed,
+  fromMatrix,
+  PARALLEL_MIN_OBS,
+  prepareEstepThreads,
+  simulate,
+} from '../../../src/irt/index.js';
 import { lsat7Rows } from './helpers.js';
 
 describe('SQUAREM acceleration', () => {
@@ -113,6 +120,8 @@ describe('worker-thread E-step', () => {
     const sim = simulate({ model: '2PL', nPersons: 4000, nItems: 100, perPerson: 25, seed: 46 });
     const data = fromIndexed(sim.responses);
     assert.equal(data.nObs, PARALLEL_MIN_OBS);
+    // What the CLI starts ahead of a calibration is what the calibration then uses.
+    assert.deepEqual([prepareEstepThreads(PARALLEL_MIN_OBS - 1), prepareEstepThreads(data.nObs)], [1, 2]);
     const byDefault = calibrate(data, { model: '2PL', abilities: false });
     const two = calibrate(data, { model: '2PL', abilities: false, threads: 2 });
     const one = calibrate(data, { model: '2PL', abilities: false, threads: 1 });
