@@ -78,9 +78,13 @@ export interface ItemModel {
   emGradient?(v: Float64Array, nodes: Float64Array, counts: Float64Array, out: Float64Array): void;
 }
 
-/** log(1 + e^x) without overflow or loss of precision. */
-export function softplus(x: number): number {
-  return x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x));
+/**
+ * log(1 + e^−|z|): both softplus(z) = log(1 + e^z) = max(z, 0) + r and softplus(−z) = max(−z, 0) + r
+ * follow from it without overflow or loss of precision, so log σ(z) and log(1 − σ(z)) cost one
+ * exponential and one logarithm together.
+ */
+function softplusRest(z: number): number {
+  return Math.log1p(Math.exp(-Math.abs(z)));
 }
 
 const A = 0;
@@ -202,10 +206,10 @@ class Logistic implements ItemModel {
     const log1mc = Math.log1p(-c);
     for (let k = 0; k < Q; k++) {
       const z = a * nodes[k] + d;
-      const logQ = log1mc - softplus(z);
-      out[k] = logQ;
+      const r = softplusRest(z);
+      out[k] = log1mc - (Math.max(z, 0) + r);
       // log(c + (1 − c)σ(z)); the c = 0 branch keeps full precision in the far tail.
-      out[Q + k] = c === 0 ? -softplus(-z) : Math.log(c + (1 - c) / (1 + Math.exp(-z)));
+      out[Q + k] = c === 0 ? -(Math.max(-z, 0) + r) : Math.log(c + (1 - c) / (1 + Math.exp(-z)));
     }
   }
 
@@ -219,8 +223,9 @@ class Logistic implements ItemModel {
     let f = 0;
     for (let k = 0; k < Q; k++) {
       const z = a * nodes[k] + d;
-      const lq = log1mc - softplus(z);
-      const lp = c === 0 ? -softplus(-z) : Math.log(c + (1 - c) / (1 + Math.exp(-z)));
+      const r = softplusRest(z);
+      const lq = log1mc - (Math.max(z, 0) + r);
+      const lp = c === 0 ? -(Math.max(-z, 0) + r) : Math.log(c + (1 - c) / (1 + Math.exp(-z)));
       f += counts[k] * lq + counts[Q + k] * lp;
     }
     return f + this.logPrior(v);
