@@ -177,7 +177,7 @@ class Logistic implements ItemModel {
       const s = 1 / (1 + Math.exp(-z));
       const p = c + (1 - c) * s;
       const q = 1 - p;
-      this.derivs(v[G], c, nodes[k], z);
+      this.derivs(v[G], c, nodes[k], s);
       const res = (r - n * p) / (p * q);
       for (let i = 0; i < m; i++) out[i] += res * this.dP[free[i]];
     }
@@ -250,9 +250,8 @@ class Logistic implements ItemModel {
     return f;
   }
 
-  /** ∂P/∂[a, d, g] at θ (z = aθ + d) into this.dP. */
-  private derivs(g: number, c: number, theta: number, z: number): void {
-    const s = 1 / (1 + Math.exp(-z));
+  /** ∂P/∂[a, d, g] at θ into this.dP, given s = σ(aθ + d). */
+  private derivs(g: number, c: number, theta: number, s: number): void {
     const dz = (1 - c) * s * (1 - s);
     this.dP[A] = dz * theta;
     this.dP[D] = dz;
@@ -282,7 +281,7 @@ class Logistic implements ItemModel {
         const s = 1 / (1 + Math.exp(-z));
         const p = c + (1 - c) * s;
         const q = (1 - c) * (1 - s);
-        this.derivs(v[G], c, nodes[k], z);
+        this.derivs(v[G], c, nodes[k], s);
         const res = (r - n * p) / (p * q);
         const w = n / (p * q);
         // Fisher scoring: the expected information is positive definite and, for Rasch and 2PL
@@ -365,7 +364,7 @@ class Logistic implements ItemModel {
       const s = 1 / (1 + Math.exp(-z));
       const p = c + (1 - c) * s;
       const q = (1 - c) * (1 - s);
-      this.derivs(v[G], c, nodes[k], z);
+      this.derivs(v[G], c, nodes[k], s);
       for (let i = 0; i < m; i++) {
         out[k * m + i] = -this.dP[free[i]] / q;
         out[(Q + k) * m + i] = this.dP[free[i]] / p;
