@@ -103,6 +103,8 @@ class Logistic implements ItemModel {
   readonly nPar = 3;
   readonly free: readonly number[];
   private readonly dP: Float64Array;
+  /** The objective's log P(category | node) (resized to the grid). */
+  private logP = new Float64Array(0);
 
   constructor(
     readonly name: 'Rasch' | '2PL' | '3PL',
@@ -216,18 +218,11 @@ class Logistic implements ItemModel {
   /** Expected complete-data log-likelihood plus log prior; −∞ outside the parameter space. */
   private objective(v: Float64Array, nodes: Float64Array, counts: Float64Array): number {
     const Q = nodes.length;
-    const a = v[A];
-    const d = v[D];
-    const c = guess(v[G]);
-    const log1mc = Math.log1p(-c);
+    if (this.logP.length !== 2 * Q) this.logP = new Float64Array(2 * Q);
+    const logP = this.logP;
+    this.logProb(v, nodes, logP);
     let f = 0;
-    for (let k = 0; k < Q; k++) {
-      const z = a * nodes[k] + d;
-      const r = softplusRest(z);
-      const lq = log1mc - (Math.max(z, 0) + r);
-      const lp = c === 0 ? -(Math.max(-z, 0) + r) : Math.log(c + (1 - c) / (1 + Math.exp(-z)));
-      f += counts[k] * lq + counts[Q + k] * lp;
-    }
+    for (let k = 0; k < Q; k++) f += counts[k] * logP[k] + counts[Q + k] * logP[Q + k];
     return f + this.logPrior(v);
   }
 
