@@ -134,7 +134,9 @@ function startValues({ data, model, fixed, start }: EmSetup): { V: Float64Array;
   const { nCat, nPar } = model;
   const V = new Float64Array(J * nPar);
   const isFixed = new Uint8Array(J);
-  const catFreq = new Float64Array(nCat);
+  // Responses per item and category, from the by-person data.
+  const freq = new Float64Array(J * nCat);
+  for (let o = 0; o < data.nObs; o++) freq[data.personItem[o] * nCat + data.personValue[o]]++;
   for (let j = 0; j < J; j++) {
     const v = V.subarray(j * nPar, (j + 1) * nPar);
     const given = fixed?.get(data.itemIds[j]);
@@ -143,8 +145,7 @@ function startValues({ data, model, fixed, start }: EmSetup): { V: Float64Array;
       isFixed[j] = 1;
       continue;
     }
-    catFreq.fill(0);
-    for (let q = data.itemPtr[j]; q < data.itemPtr[j + 1]; q++) catFreq[data.itemValue[q]]++;
+    const catFreq = freq.subarray(j * nCat, (j + 1) * nCat);
     if (start === 'mirt' && model.mirtStart) model.mirtStart(catFreq, v);
     else model.start(catFreq, v);
   }

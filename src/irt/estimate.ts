@@ -165,7 +165,7 @@ function finish(s: EmState, outcome: EmOutcome, opts: CalibrateOptions): Calibra
       b: p.b,
       c: p.c,
       d: -p.a * p.b,
-      n: data.itemPtr[j + 1] - data.itemPtr[j],
+      n: data.itemN[j],
       fixed: !!given,
     });
   }

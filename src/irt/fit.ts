@@ -161,28 +161,33 @@ export function infitOutfit(
   items: readonly ItemParams[],
   theta: ArrayLike<number>,
 ): Pick<ItemFit, 'infit' | 'outfit' | 'infitZ' | 'outfitZ'>[] {
-  return items.map((it, j) => {
-    let z2Sum = 0;
-    let wz2 = 0;
-    let wSum = 0;
-    let cOverW2 = 0;
-    let cMinusW2 = 0;
-    const n = data.itemPtr[j + 1] - data.itemPtr[j];
-    for (let q = data.itemPtr[j]; q < data.itemPtr[j + 1]; q++) {
-      const p = probability(it, theta[data.itemPerson[q]]);
+  const J = items.length;
+  const z2Sum = new Float64Array(J);
+  const wz2 = new Float64Array(J);
+  const wSum = new Float64Array(J);
+  const cOverW2 = new Float64Array(J);
+  const cMinusW2 = new Float64Array(J);
+  // By person: each item's sums still receive its persons in ascending order.
+  for (let i = 0; i < data.nPersons; i++) {
+    for (let o = data.personPtr[i]; o < data.personPtr[i + 1]; o++) {
+      const j = data.personItem[o];
+      const p = probability(items[j], theta[i]);
       const w = p * (1 - p);
-      const r = data.itemValue[q] - p;
+      const r = data.personValue[o] - p;
       const c = w * ((1 - p) ** 3 + p ** 3);
-      z2Sum += (r * r) / w;
-      wz2 += r * r;
-      wSum += w;
-      cOverW2 += c / (w * w);
-      cMinusW2 += c - w * w;
+      z2Sum[j] += (r * r) / w;
+      wz2[j] += r * r;
+      wSum[j] += w;
+      cOverW2[j] += c / (w * w);
+      cMinusW2[j] += c - w * w;
     }
-    const outfit = z2Sum / n;
-    const infit = wz2 / wSum;
-    const qOut = Math.min(Math.sqrt(cOverW2 / (n * n) - 1 / n), Q_CAP);
-    const qIn = Math.min(Math.sqrt(cMinusW2) / wSum, Q_CAP);
+  }
+  return items.map((_, j) => {
+    const n = data.itemN[j];
+    const outfit = z2Sum[j] / n;
+    const infit = wz2[j] / wSum[j];
+    const qOut = Math.min(Math.sqrt(cOverW2[j] / (n * n) - 1 / n), Q_CAP);
+    const qIn = Math.min(Math.sqrt(cMinusW2[j]) / wSum[j], Q_CAP);
     return {
       infit,
       outfit,

@@ -1,5 +1,5 @@
-// Sparse response data: compressed by person (CSR, what the E-step walks) and by item (CSC), built
-// from (person, item, 0/1) triples after the data checks of spec/irt.md.
+// Sparse response data compressed by person (CSR, what the E-step walks), built from (person, item,
+// 0/1) triples after the data checks of spec/irt.md.
 
 import { InvalidInputError } from '../user-error.js';
 
@@ -58,10 +58,8 @@ export interface ResponseData {
   personPtr: Int32Array;
   personItem: Int32Array;
   personValue: Uint8Array;
-  /** CSC by item: responses to item j are at [itemPtr[j], itemPtr[j+1]). */
-  itemPtr: Int32Array;
-  itemPerson: Int32Array;
-  itemValue: Uint8Array;
+  /** Responses to item j. */
+  itemN: Int32Array;
   excludedItems: ExcludedItem[];
   excludedPersons: ExcludedPerson[];
   /** Responses dropped because a later response of the same person to the same item exists. */
@@ -200,6 +198,7 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
   const excludedItems: ExcludedItem[] = [];
   const itemMap = new Int32Array(nJ).fill(-1);
   const itemIds: string[] = [];
+  const keptN: number[] = [];
   for (let j = 0; j < nJ; j++) {
     const reason: ItemExclusionReason | null = !checkItems
       ? null
@@ -214,6 +213,7 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
     else {
       itemMap[j] = itemIds.length;
       itemIds.push(input.itemIds[j]);
+      keptN.push(itemN[j]);
     }
   }
 
@@ -262,7 +262,6 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
     }
   }
   return {
-    ...byItem(personPtr, personItem, personValue, itemIds.length),
     personIds,
     itemIds,
     nPersons: personIds.length,
@@ -271,32 +270,9 @@ export function fromIndexed(input: IndexedResponses, opts: DataCheckOptions = {}
     personPtr,
     personItem,
     personValue,
+    itemN: Int32Array.from(keptN),
     excludedItems,
     excludedPersons,
     duplicatesDropped,
   };
-}
-
-/** CSC view of CSR data (persons ascending within each item). */
-function byItem(
-  personPtr: Int32Array,
-  personItem: Int32Array,
-  personValue: Uint8Array,
-  nItems: number,
-): { itemPtr: Int32Array; itemPerson: Int32Array; itemValue: Uint8Array } {
-  const nObs = personItem.length;
-  const itemPtr = new Int32Array(nItems + 1);
-  for (let o = 0; o < nObs; o++) itemPtr[personItem[o] + 1]++;
-  for (let j = 0; j < nItems; j++) itemPtr[j + 1] += itemPtr[j];
-  const fill = itemPtr.slice(0, nItems);
-  const itemPerson = new Int32Array(nObs);
-  const itemValue = new Uint8Array(nObs);
-  for (let i = 0; i + 1 < personPtr.length; i++) {
-    for (let o = personPtr[i]; o < personPtr[i + 1]; o++) {
-      const q = fill[personItem[o]]++;
-      itemPerson[q] = i;
-      itemValue[q] = personValue[o];
-    }
-  }
-  return { itemPtr, itemPerson, itemValue };
 }

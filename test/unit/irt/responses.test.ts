@@ -27,9 +27,7 @@ describe('data checks', () => {
     assert.deepEqual([...d.personPtr], [0, 2, 4]);
     assert.deepEqual([...d.personItem], [1, 0, 0, 1]);
     assert.deepEqual([...d.personValue], [1, 1, 0, 0]);
-    assert.deepEqual([...d.itemPtr], [0, 2, 4]);
-    assert.deepEqual([...d.itemPerson], [0, 1, 0, 1]);
-    assert.deepEqual([...d.itemValue], [1, 0, 1, 0]);
+    assert.deepEqual([...d.itemN], [2, 2]);
   });
 
   test('input already in person order and the same responses interleaved give the same data', () => {
@@ -63,14 +61,7 @@ describe('data checks', () => {
     assert.deepEqual(notAdopted, a);
     assert.notEqual(fromIndexed(interleaved, { adoptInput: true }).personItem, interleaved.item);
     assert.equal(a.duplicatesDropped, 1);
-    for (const key of [
-      'personPtr',
-      'personItem',
-      'personValue',
-      'itemPtr',
-      'itemPerson',
-      'itemValue',
-    ] as const)
+    for (const key of ['personPtr', 'personItem', 'personValue', 'itemN'] as const)
       assert.deepEqual(a[key], b[key], key);
     assert.deepEqual([a.personIds, a.itemIds, a.nObs], [b.personIds, b.itemIds, b.nObs]);
   });
