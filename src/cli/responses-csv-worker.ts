@@ -1,4 +1,4 @@
-// The worker thread that reads the second half of a large response file (responses-csv.ts).
+// The worker thread that reads the last part of a large response file (responses-csv.ts).
 import { workerData } from 'node:worker_threads';
 import { type PartJob, readPart } from './responses-csv.js';
 

@@ -73,8 +73,9 @@ describe('readResponsesFile', () => {
   });
 
   it('reads a file of 16 MB and more in two threads: same rows, ids in order of first appearance, lines', () => {
-    // 1.3 M rows (~19 MB): a worker reads the second half. Persons run in order across the split,
-    // items and a person first seen in the second half, blank lines on both sides.
+    // 1.3 M rows (~19 MB): a worker reads the last 45 % (from about row 715,000). Persons run in
+    // order across the split, items and a person first seen in the worker's part, blank lines on both
+    // sides.
     const n = 1_300_000;
     const lines = ['user_id,item_id,correct'];
     const person = new Int32Array(n);
@@ -108,10 +109,10 @@ describe('readResponsesFile', () => {
     assert.ok(Buffer.from(r.person.buffer, r.person.byteOffset, 4 * n).equals(Buffer.from(person.buffer)));
     assert.ok(Buffer.from(r.item.buffer, r.item.byteOffset, 4 * n).equals(Buffer.from(item.buffer)));
     assert.ok(Buffer.from(Uint8Array.from(r.correct)).equals(Buffer.from(correct.buffer)));
-    for (const t of [0, 999, 1000, 649_999, 650_000, 999_999, 1_000_000, n - 1])
+    for (const t of [0, 999, 1000, 649_999, 650_000, 714_999, 715_000, 999_999, 1_000_000, n - 1])
       assert.equal(r.lineOf(t), lineOf[t], `row ${t}`);
 
-    // A bad line in either half or a quote in the second: the same message and rows as one thread gives.
+    // A bad line in either part or a quote in the worker's: the same message and rows as one thread gives.
     const bad = [...lines];
     bad[99] = 'p3,i1';
     assert.throws(
