@@ -9,7 +9,6 @@ import type { Config } from '../config.js';
 import type { Db } from '../db/connection.js';
 import {
   AnchorScreeningError,
-  benjaminiHochberg,
   type Calibration,
   calibrateLinked,
   calibrationFitModel,
@@ -21,6 +20,7 @@ import {
   type ItemParams,
   itemDrift,
   type LinkingMethod,
+  misfitFlags,
 } from '../irt/index.js';
 import type { JobResult } from '../jobs/contract.js';
 import { addDays, dayStart } from '../jobs/dates.js';
@@ -209,7 +209,7 @@ export async function mirtCalibrate(
     gauges.irtItemsFlagged.set({ reason: 'drift' }, health.drifted);
     gauges.irtItemsFlagged.set({ reason: 'misfit' }, health.misfit);
     gauges.irtItemsFlagged.set({ reason: 'dropped_anchor' }, link.dropped?.length ?? 0);
-    gauges.irtMarginalReliability.set(health.marginalRxx);
+    gauges.irtMarginalReliability.set({ model }, health.marginalRxx);
   }
   return {
     written: {
@@ -232,7 +232,7 @@ export async function mirtCalibrate(
  * Item fit, model fit and reliability of the run, and drift against `previous` when the run was
  * linked to it with screening: the previous run's parameters and covariances against the screened
  * free calibration on the same scale (anchors held fixed in the run itself cannot show a change).
- * Misfit counts items whose S-X² is significant after Benjamini–Hochberg at 0.05.
+ * Misfit counts the items `misfitFlags` flags.
  */
 async function writeHealth(
   db: Db,
@@ -255,10 +255,7 @@ async function writeHealth(
     }));
     drift = new Map(itemDrift(before, screened.items).map((d) => [d.itemId, d]));
   }
-  const misfit = benjaminiHochberg(
-    fit.items.map((it) => it.sx2P),
-    0.05,
-  );
+  const misfit = misfitFlags(fit.items.map((it) => it.sx2P));
   const m = fit.model;
   await insertModelFit(db, {
     run_id: runId,

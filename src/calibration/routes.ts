@@ -6,7 +6,7 @@ import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
 import type { MirtItemFitTable } from '../db/schema.js';
-import { benjaminiHochberg } from '../irt/index.js';
+import { misfitFlags } from '../irt/index.js';
 import { calibrationRun, itemParamHistory, itemTopic } from './repository.js';
 
 const Num = Type.Union([Type.Number(), Type.Null()]);
@@ -187,11 +187,7 @@ export const calibrationRoutes: FastifyPluginAsyncTypebox<RouteDeps> = async (ap
       const run = await calibrationRun(database.db, runId);
       if (!run) throw new ApiError('CALIBRATION_NOT_FOUND', `no calibration run ${runId}`);
       const { meta, modelFit: m, dropped, items } = run;
-      // Misfit: S-X² significant after Benjamini–Hochberg at 0.05, as the job's gauge counts it.
-      const misfit = benjaminiHochberg(
-        items.map((r) => r.sx2_p),
-        0.05,
-      );
+      const misfit = misfitFlags(items.map((r) => r.sx2_p));
       return {
         run_id: meta.run_id,
         model: meta.model,

@@ -7,7 +7,7 @@ import { requireScope } from '../api/auth.js';
 import { ApiError } from '../api/errors.js';
 import type { RouteDeps } from '../api/route-deps.js';
 import { Id, BEARER as security } from '../api/schemas.js';
-import { benjaminiHochberg, itemInformation, probability, testInformation } from '../irt/index.js';
+import { itemInformation, misfitFlags, probability, testInformation } from '../irt/index.js';
 import { FLAG_ORDER, type ItemFlag } from '../reports/item-flags.js';
 import { loadCharts } from '../reports/load-charts.js';
 import { messages } from '../reports/messages.js';
@@ -34,8 +34,6 @@ const Chart = Type.Object({
   svg: Type.String({ description: 'a standalone SVG document' }),
 });
 
-/** Misfit: S-X² significant after Benjamini–Hochberg at this rate over the run, as the job counts it. */
-const MISFIT_Q = 0.05;
 /** The information curves' θ grid: −4 to 4 by 0.1. */
 const THETAS = Float64Array.from({ length: 81 }, (_, k) => -4 + k / 10);
 /** Runs an item's page shows. */
@@ -65,10 +63,7 @@ type Flagged = Bank['items'][number] & { rate: number | null; flags: ItemFlag[] 
 
 /** Each item's flags in the run: drift, misfit (BH over the run), over-exposed in its bank, inactive. */
 function flagItems(bank: Bank, maxRate: number): Flagged[] {
-  const misfit = benjaminiHochberg(
-    bank.items.map((i) => i.sx2_p),
-    MISFIT_Q,
-  );
+  const misfit = misfitFlags(bank.items.map((i) => i.sx2_p));
   return bank.items.map((it, k) => {
     const rate = bank.sessions > 0 ? it.served / bank.sessions : null;
     const has: Record<ItemFlag, boolean> = {

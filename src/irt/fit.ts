@@ -5,6 +5,7 @@
 import { bracketRoot, chiSquareCdf, chiSquareUpper, noncentralChiSquareCdf } from '../math/distributions.js';
 import { choleskyFactor, choleskySolve } from '../math/linear-algebra.js';
 import { InvalidInputError } from '../user-error.js';
+import { benjaminiHochberg } from './drift.js';
 import type { Calibration } from './estimate.js';
 import { testInformation } from './information.js';
 import { type ItemParams, itemModel, probability } from './models.js';
@@ -148,6 +149,14 @@ export function fitStatistics(data: ResponseData, fm: FitModel, opts: FitOptions
     },
     notes,
   };
+}
+
+/** The false discovery rate at which S-X² flags items as misfitting (Benjamini–Hochberg over a run). */
+export const MISFIT_FDR = 0.05;
+
+/** Which items misfit: their S-X² p-values (null: not computed) significant after Benjamini–Hochberg. */
+export function misfitFlags(sx2P: readonly (number | null)[]): boolean[] {
+  return benjaminiHochberg(sx2P, MISFIT_FDR);
 }
 
 /**

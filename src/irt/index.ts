@@ -29,8 +29,10 @@ export {
   fitStatistics,
   type ItemFit,
   infitOutfit,
+  MISFIT_FDR,
   type ModelFit,
   marginalReliability,
+  misfitFlags,
 } from './fit.js';
 export { itemInformation, testInformation } from './information.js';
 export {

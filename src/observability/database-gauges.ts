@@ -1,10 +1,12 @@
 // Gauges whose truth is in the database, not in the process that happens to be scraped: a job run by
-// a CronJob pod, the CLI or another replica leaves its results in job_run, inactivity_alert,
-// mirt_fit_meta and cat_served_item, so the API reads them there at scrape time. Each refresh is a
+// a CronJob pod, the CLI or another replica leaves its results in job_run, inactivity_alert, the
+// calibration tables (mirt_fit_meta, mirt_item_fit, mirt_model_fit, mirt_dropped_anchor) and
+// cat_served_item, so the API reads them there at scrape time. Each refresh is a
 // few cheap queries (indexed or over small tables), shared by the scrapes of `ttlMs`.
 import { sql } from 'kysely';
 import { readOverexposed } from '../adaptive/repository.js';
 import type { Database } from '../db/connection.js';
+import { misfitFlags } from '../irt/index.js';
 import { notDryRun } from '../jobs/runs.js';
 import type { Metrics } from './metrics.js';
 
@@ -29,6 +31,7 @@ async function refresh(database: Database, metrics: Metrics, maxExposureRate: nu
     db
       .selectFrom('mirt_fit_meta')
       .select([
+        'run_id',
         'model',
         sql<number | null>`(metrics->>'logLik')::float8`.as('loglik'),
         sql<number | null>`(metrics->>'iterations')::int`.as('iterations'),
@@ -43,6 +46,38 @@ async function refresh(database: Database, metrics: Metrics, maxExposureRate: nu
       .executeTakeFirst(),
     readOverexposed(database, maxExposureRate),
   ]);
+  // The bank's health: the last successful run's drift, misfit and reliability, and the anchors the
+  // last run dropped (a run can fail by dropping too many).
+  const [fits, modelFit, lastRun] = await Promise.all([
+    calibration
+      ? db
+          .selectFrom('mirt_item_fit')
+          .select(['sx2_p', 'drift_flag'])
+          .where('run_id', '=', calibration.run_id)
+          .orderBy('item_id')
+          .execute()
+      : [],
+    calibration
+      ? db
+          .selectFrom('mirt_model_fit')
+          .select('marginal_rxx')
+          .where('run_id', '=', calibration.run_id)
+          .executeTakeFirst()
+      : undefined,
+    db
+      .selectFrom('mirt_fit_meta as m')
+      .select((eb) =>
+        eb
+          .selectFrom('mirt_dropped_anchor as d')
+          .select(eb.fn.countAll<string>().as('n'))
+          .whereRef('d.run_id', '=', 'm.run_id')
+          .as('dropped'),
+      )
+      .orderBy('m.fitted_at', 'desc')
+      .orderBy('m.run_id', 'desc')
+      .limit(1)
+      .executeTakeFirst(),
+  ]);
   for (const r of successes) {
     if (r.finished_at) metrics.jobLastSuccess.set({ job: r.job }, new Date(r.finished_at).getTime() / 1000);
   }
@@ -54,9 +89,12 @@ async function refresh(database: Database, metrics: Metrics, maxExposureRate: nu
     metrics.irtCalibrationIterations,
     metrics.irtCalibrationItemsExcluded,
     metrics.irtLinkingConstant,
+    metrics.irtItemsFlagged,
+    metrics.irtMarginalReliability,
   ]) {
     g.reset();
   }
+  if (lastRun) metrics.irtItemsFlagged.set({ reason: 'dropped_anchor' }, Number(lastRun.dropped ?? 0));
   if (!calibration) return;
   const { model } = calibration;
   for (const [gauge, value] of [
@@ -66,6 +104,13 @@ async function refresh(database: Database, metrics: Metrics, maxExposureRate: nu
   ] as const) {
     if (value !== null) gauge.set({ model }, Number(value));
   }
+  metrics.irtItemsFlagged.set({ reason: 'drift' }, fits.filter((f) => f.drift_flag === true).length);
+  metrics.irtItemsFlagged.set(
+    { reason: 'misfit' },
+    misfitFlags(fits.map((f) => f.sx2_p)).filter(Boolean).length,
+  );
+  if (modelFit?.marginal_rxx != null)
+    metrics.irtMarginalReliability.set({ model }, Number(modelFit.marginal_rxx));
   // An unlinked run (the first, or MIRT_LINKING=none) records the identity, A = 1 and B = 0.
   for (const constant of ['A', 'B'] as const) {
     const v = calibration[constant];

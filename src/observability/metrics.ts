@@ -80,6 +80,7 @@ export function createMetrics() {
     irtMarginalReliability: new Gauge({
       name: 'seedtest_irt_marginal_reliability',
       help: 'Marginal reliability (mirt marginal_rxx) of the last IRT calibration',
+      labelNames: ['model'] as const,
       registers,
     }),
     thetaUpdatesTotal: new Counter({

@@ -128,7 +128,7 @@ test('each run stores item fit, model fit and reliability; the linked run also d
   const outcome = await runJob(db, job, ['2026-11-15'], config, { metrics });
   assert.equal(outcome.status, 'succeeded', outcome.error);
   const text = await metrics.registry.metrics();
-  assert.match(text, /seedtest_irt_marginal_reliability 0\.\d+/);
+  assert.match(text, /seedtest_irt_marginal_reliability\{model="[^"]+"\} 0\.\d+/);
   assert.match(text, /seedtest_irt_items_flagged\{reason="drift"\} \d+/);
   assert.match(text, /seedtest_irt_items_flagged\{reason="dropped_anchor"\} \d+/);
   const dropped = await db

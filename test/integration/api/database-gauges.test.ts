@@ -1,7 +1,7 @@
 // The gauges the API exports are the database's truth, whichever process computed them: jobs run
 // through a second Database and their own Metrics (as a CronJob pod or the CLI would), then the
-// server's /metrics shows the inactive learners, the last calibration's figures and the jobs' last
-// successes from the database; a refresh is shared by the scrapes of a few seconds.
+// server's /metrics shows the inactive learners, the last calibration's figures and bank health and
+// the jobs' last successes from the database; a refresh is shared by the scrapes of a few seconds.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -59,6 +59,8 @@ describe('database-derived gauges', () => {
     assert.equal(sample(text, 'seedtest_irt_calibration_loglik'), undefined);
     assert.equal(sample(text, 'seedtest_irt_linking_constant', { constant: 'A' }), undefined);
     assert.equal(sample(text, 'seedtest_job_last_success_timestamp_seconds'), undefined);
+    assert.equal(sample(text, 'seedtest_irt_marginal_reliability'), undefined);
+    assert.equal(sample(text, 'seedtest_irt_items_flagged', { reason: 'dropped_anchor' }), undefined);
   });
 
   it('after jobs ran in another process, a scrape shows what they wrote', async () => {
@@ -108,6 +110,18 @@ describe('database-derived gauges', () => {
     assert.notEqual(linking.method, 'none', 'the second run is linked to the first');
     assert.equal(sample(text, 'seedtest_irt_linking_constant', { constant: 'A' }), linking.A);
     assert.equal(sample(text, 'seedtest_irt_linking_constant', { constant: 'B' }), linking.B);
+
+    // The bank's health as the job computed it in its own process, and as the database gives it here.
+    const own = async (gauge: { get(): Promise<{ values: { labels: object; value: number }[] }> }) =>
+      (await gauge.get()).values;
+    const [rxx] = await own(otherMetrics.irtMarginalReliability);
+    assert.ok(rxx && rxx.value > 0.5 && rxx.value < 1, `marginal reliability ${rxx?.value}`);
+    assert.equal(sample(text, 'seedtest_irt_marginal_reliability', model), rxx.value);
+    const flagged = await own(otherMetrics.irtItemsFlagged);
+    assert.equal(flagged.length, 3);
+    for (const { labels, value } of flagged) {
+      assert.equal(sample(text, 'seedtest_irt_items_flagged', labels as Record<string, string>), value);
+    }
 
     for (const job of ['mirt-calibrate', 'detect-inactivity']) {
       const last = sample(text, 'seedtest_job_last_success_timestamp_seconds', { job });
