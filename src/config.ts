@@ -1,7 +1,7 @@
 // The only module that reads process.env. Every variable is parsed, validated and frozen here;
 // an invalid value stops the program with a message that names the variable.
 import { resolve } from 'node:path';
-import { UserError } from './user-error.js';
+import { InvalidInputError, UserError } from './user-error.js';
 
 export class ConfigError extends UserError {
   override name = 'ConfigError';
@@ -227,10 +227,20 @@ export function loadConfig(env: Env = process.env) {
 
 export type Config = ReturnType<typeof loadConfig>;
 
-/** The configuration with some variables given on the command line (`serve --port`), validated alike. */
-export function loadConfigWith(overrides: Env): Config {
-  const given = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
-  return loadConfig({ ...process.env, ...given });
+/**
+ * The configuration with some variables given on the command line (`serve --port` for PORT),
+ * validated alike; a bad value given that way is an argument error naming the option.
+ */
+export function loadConfigWith(options: Record<string, { flag: string; value: string | undefined }>): Config {
+  const given = Object.entries(options).filter(([, o]) => o.value !== undefined);
+  try {
+    return loadConfig({ ...process.env, ...Object.fromEntries(given.map(([name, o]) => [name, o.value])) });
+  } catch (err) {
+    // Every message about a variable starts with its name.
+    const bad = err instanceof ConfigError && given.find(([name]) => err.message.startsWith(`${name} `));
+    if (bad) throw new InvalidInputError(`${bad[1].flag}${(err as Error).message.slice(bad[0].length)}`);
+    throw err;
+  }
 }
 
 /** Whether npm started this process (`npx seedtest`, `npm start`): npm sets npm_command for its children. */

@@ -10,7 +10,7 @@ import {
   simulateCat,
   type ThetaDistribution,
 } from '../cat/index.js';
-import { CsvError, readCsv, writeCsv } from './csv.js';
+import { CsvError, OptionError, readCsv, writeCsv } from './csv.js';
 import { guarded, num, pair, readItems } from './irt.js';
 
 export interface CatSimulateCliOptions {
@@ -75,7 +75,7 @@ function parseTheta(value: string | undefined): ThetaDistribution {
   const p = pair(rest, '--theta');
   if (kind === 'normal' && p && p[1] > 0) return { kind: 'normal', mean: p[0], sd: p[1] };
   if (kind === 'uniform' && p && p[0] < p[1]) return { kind: 'uniform', lo: p[0], hi: p[1] };
-  throw new CsvError(`--theta: expected normal, normal:mean,sd or uniform:lo,hi, got '${value}'`);
+  throw new OptionError(`--theta: expected normal, normal:mean,sd or uniform:lo,hi, got '${value}'`);
 }
 
 /** Runs `cat simulate`; returns the figures (and writes the steps and Sympson–Hetter files asked for). */
@@ -100,8 +100,8 @@ export function runCatSimulate(o: CatSimulateCliOptions): CatSimulateResult {
     return c.k;
   };
   if (o.calibrateSh !== undefined) {
-    if (o.exposure !== undefined) throw new CsvError('--calibrate-sh and --exposure exclude each other');
-    if (o.shOut === undefined) throw new CsvError('--calibrate-sh needs --sh-out FILE');
+    if (o.exposure !== undefined) throw new OptionError('--calibrate-sh and --exposure exclude each other');
+    if (o.shOut === undefined) throw new OptionError('--calibrate-sh needs --sh-out FILE');
     const k = calibrate(num(o.calibrateSh, '--calibrate-sh', 0));
     writeCsv(
       o.shOut,
@@ -117,7 +117,8 @@ export function runCatSimulate(o: CatSimulateCliOptions): CatSimulateResult {
         ? readSh(o.shParams, bank)
         : calibrate(num(value, '--exposure sympson-hetter:R', Number.NaN));
       exposure = { kind, k };
-    } else throw new CsvError(`--exposure: expected randomesque:K or sympson-hetter:R, got '${o.exposure}'`);
+    } else
+      throw new OptionError(`--exposure: expected randomesque:K or sympson-hetter:R, got '${o.exposure}'`);
   }
   const engine = new CatEngine(bank, { ...settings, exposure });
   const steps: (string | number)[][] = [];
@@ -158,8 +159,8 @@ export function registerCatCommands(program: Command): void {
     .option('--seed <seed>', 'PRNG seed (default 1)')
     .option('--out <file>', 'steps CSV: simulee,position,item_id,topic_id,rule,theta,se,correct')
     .option('--json', 'print the figures as JSON')
-    .action(function (this: Command, opts: CatSimulateCliOptions) {
-      guarded(this, () => {
+    .action((opts: CatSimulateCliOptions) => {
+      guarded(() => {
         const r = runCatSimulate(opts);
         if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else

@@ -25,7 +25,7 @@ import {
   simulate,
 } from '../irt/index.js';
 import { UserError } from '../user-error.js';
-import { CsvError, readCsv, writeCsv } from './csv.js';
+import { CsvError, OptionError, readCsv, writeCsv } from './csv.js';
 import { readResponsesFile } from './responses-csv.js';
 
 const MODELS: readonly ModelName[] = ['Rasch', '1PL', '2PL', '3PL'];
@@ -81,17 +81,21 @@ export interface CalibrateSummary {
   };
 }
 
+/** `what` names an option (`--tol`: a usage error) or a file's field ("items.csv: line 3: a": a data error). */
+const badValue = (what: string, message: string) =>
+  what.startsWith('--') ? new OptionError(message) : new CsvError(message);
+
 export function num(value: string | undefined, what: string, fallback: number): number {
   if (value === undefined) return fallback;
   const x = Number(value);
-  if (value.trim() === '' || !Number.isFinite(x)) throw new CsvError(`${what}: not a number: '${value}'`);
+  if (value.trim() === '' || !Number.isFinite(x)) throw badValue(what, `${what}: not a number: '${value}'`);
   return x;
 }
 
 export function pair(value: string | undefined, what: string): [number, number] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',');
-  if (parts.length !== 2) throw new CsvError(`${what}: expected two numbers 'x,y', got '${value}'`);
+  if (parts.length !== 2) throw badValue(what, `${what}: expected two numbers 'x,y', got '${value}'`);
   return [num(parts[0], what, 0), num(parts[1], what, 0)];
 }
 
@@ -116,29 +120,32 @@ export function readItems(file: string): Map<string, ItemParams> {
 export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   const start = performance.now();
   if (!MODELS.includes(o.model as ModelName))
-    throw new CsvError(`--model must be one of ${MODELS.join(', ')}`);
+    throw new OptionError(`--model must be one of ${MODELS.join(', ')}`);
   if (o.linking !== undefined && !LINKINGS.includes(o.linking as LinkingMethod)) {
-    throw new CsvError(`--linking must be one of ${LINKINGS.join(', ')}`);
+    throw new OptionError(`--linking must be one of ${LINKINGS.join(', ')}`);
   }
+  // Every option is checked before a file is read: a usage error comes first.
   const cPrior = pair(o.cPrior, '--c-prior');
+  const minItemResponses = num(o.minItemResponses, '--min-item-responses', 20);
+  const quadpts = num(o.quadpts, '--quadpts', DEFAULT_GRID.quadpts);
+  const thetaLim = pair(o.thetaLim, '--theta-lim') ?? DEFAULT_GRID.thetaLim;
+  const tol = num(o.tol, '--tol', 1e-4);
+  const maxCycles = num(o.maxCycles, '--max-cycles', 500);
   const anchors = o.anchors ? readItems(o.anchors) : undefined;
   const responses = readResponsesFile(o.responses);
   // The E-step's worker threads start while the responses are checked and indexed.
   prepareEstepThreads(responses.person.length);
-  const data = fromIndexed(responses, {
-    minItemResponses: num(o.minItemResponses, '--min-item-responses', 20),
-    adoptInput: true,
-  });
+  const data = fromIndexed(responses, { minItemResponses, adoptInput: true });
   if (data.nItems === 0) throw new CsvError(`${o.responses}: no item passes the data checks`);
   const read = performance.now();
   const timings = { scoreMs: 0 };
   const { calibration: cal, linking } = calibrateLinked(data, {
     timings,
     model: o.model as ModelName,
-    quadpts: num(o.quadpts, '--quadpts', DEFAULT_GRID.quadpts),
-    thetaLim: pair(o.thetaLim, '--theta-lim') ?? DEFAULT_GRID.thetaLim,
-    tol: num(o.tol, '--tol', 1e-4),
-    maxCycles: num(o.maxCycles, '--max-cycles', 500),
+    quadpts,
+    thetaLim,
+    tol,
+    maxCycles,
     priors: cPrior ? { c: { alpha: cPrior[0], beta: cPrior[1] } } : {},
     itemSE: !!o.se,
     anchors,
@@ -279,7 +286,7 @@ export function runDrift(o: DriftCliOptions): DriftSummary {
     o.linkingMethod !== 'stocking-lord' &&
     o.linkingMethod !== 'mean-sigma'
   )
-    throw new CsvError('--linking must be stocking-lord or mean-sigma');
+    throw new OptionError('--linking must be stocking-lord or mean-sigma');
   const { linking, items } = calibrationDrift(readDriftItems(o.before), readDriftItems(o.after), {
     q: num(o.q, '--q', 0.05),
     minArea: num(o.minArea, '--min-area', 0.02),
@@ -358,7 +365,7 @@ export interface ScoreCliOptions {
 
 /** Runs `irt score`: scores every user of the responses file against the given items. */
 export function runScore(o: ScoreCliOptions): { n_persons: number } {
-  if (!['eap', 'map', 'ml'].includes(o.method)) throw new CsvError(`--method must be eap, map or ml`);
+  if (!['eap', 'map', 'ml'].includes(o.method)) throw new OptionError(`--method must be eap, map or ml`);
   const items = readItems(o.items);
   const responses = readResponsesFile(o.responses);
   const unknown = responses.itemIds.findIndex((id) => !items.has(id));
@@ -400,7 +407,7 @@ export interface SimulateCliOptions {
  */
 export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: string[] } {
   if (!MODELS.includes(o.model as ModelName))
-    throw new CsvError(`--model must be one of ${MODELS.join(', ')}`);
+    throw new OptionError(`--model must be one of ${MODELS.join(', ')}`);
   const base = {
     model: o.model as ModelName,
     nPersons: num(o.n, '--n', 0),
@@ -439,7 +446,7 @@ export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: s
   );
   if (o.driftFrac === undefined) return { n_obs: sim.responses.person.length };
   const frac = num(o.driftFrac, '--drift-frac', 0);
-  if (!(frac >= 0 && frac <= 1)) throw new CsvError('--drift-frac must be in [0, 1]');
+  if (!(frac >= 0 && frac <= 1)) throw new OptionError('--drift-frac must be in [0, 1]');
   const shift = num(o.driftB, '--drift-b', 0.5);
   // Drifting items: the first round(F·J) of a seeded permutation.
   const rng = new Rng(seed ^ 0x5bd1e995);
@@ -458,14 +465,17 @@ export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: s
   };
 }
 
-/** Runs an action, turning input and data errors (bad CSV, options, a fit that cannot go on) into a
- * message on stderr and exit code 1. */
-export function guarded(cmd: Command, run: () => void): void {
+/**
+ * Runs an action; an error the user can act on becomes one line on stderr and the exit code: 2 for
+ * a bad option value, 1 for the data (a bad CSV, a fit that cannot go on).
+ */
+export function guarded(run: () => void): void {
   try {
     run();
   } catch (e) {
-    if (e instanceof UserError) cmd.error(`error: ${e.message}`, { exitCode: 1 });
-    throw e;
+    if (!(e instanceof UserError)) throw e;
+    console.error(`seedtest: ${e.message}`);
+    process.exitCode = e instanceof OptionError ? 2 : 1;
   }
 }
 
@@ -494,8 +504,8 @@ export function registerIrtCommands(program: Command): void {
     .requiredOption('--items-out <file>', 'item parameters CSV: item_id,a,b,c,d,n[,se_*,cov_*][,fit columns]')
     .requiredOption('--abilities-out <file>', 'abilities CSV: user_id,theta,se')
     .option('--json', 'print a JSON summary on stdout')
-    .action(function (this: Command, opts: CalibrateCliOptions) {
-      guarded(this, () => {
+    .action((opts: CalibrateCliOptions) => {
+      guarded(() => {
         const s = runCalibrate(opts);
         if (opts.json) process.stdout.write(`${JSON.stringify(s)}\n`);
         else
@@ -513,8 +523,8 @@ export function registerIrtCommands(program: Command): void {
     .option('--quadpts <n>', `quadrature points (default ${DEFAULT_GRID.quadpts})`)
     .option('--theta-lim <lo,hi>', 'range (default -6,6)')
     .requiredOption('--out <file>', 'abilities CSV: user_id,theta,se')
-    .action(function (this: Command, opts: ScoreCliOptions) {
-      guarded(this, () => {
+    .action((opts: ScoreCliOptions) => {
+      guarded(() => {
         const r = runScore(opts);
         process.stdout.write(`scored ${r.n_persons} persons\n`);
       });
@@ -533,8 +543,8 @@ export function registerIrtCommands(program: Command): void {
       'also write a second set (responses_drift.csv) where this share of items drifts',
     )
     .option('--drift-b <x>', 'shift of the drifting items in b (default 0.5)')
-    .action(function (this: Command, opts: SimulateCliOptions) {
-      guarded(this, () => {
+    .action((opts: SimulateCliOptions) => {
+      guarded(() => {
         const r = runSimulate(opts);
         process.stdout.write(`simulated ${r.n_obs} responses into ${opts.out}\n`);
       });
@@ -551,8 +561,8 @@ export function registerIrtCommands(program: Command): void {
     .option('--min-anchors <n>', 'refuse to link with fewer anchors left (default 5)')
     .option('--linking-method <m>', 'stocking-lord | mean-sigma (default stocking-lord)')
     .option('--json', 'print linking constants and screened-out anchors as JSON')
-    .action(function (this: Command, opts: DriftCliOptions & { json?: boolean }) {
-      guarded(this, () => {
+    .action((opts: DriftCliOptions & { json?: boolean }) => {
+      guarded(() => {
         const r = runDrift(opts);
         if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
         else

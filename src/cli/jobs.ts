@@ -127,6 +127,11 @@ export function registerJobCommands(program: Command): void {
         { ...o, date: o.date ?? o.week },
         definition.defaultDate(new Date()),
         definition.period,
+        {
+          date: o.date === undefined && o.week !== undefined ? '--week' : '--date',
+          from: '--from',
+          to: '--to',
+        },
       );
       const shard = jobShard(definition, o.shard);
       const config = loadConfig();

@@ -125,7 +125,8 @@ const COMMANDS: Record<string, { description: string; load: () => Promise<Regist
 const program = new Command('seedtest')
   .description('Seedtest analytics: learner features, weekly KPIs, IRT calibration, reports')
   .version(VERSION, '-V, --version', 'print the version')
-  .showHelpAfterError()
+  // The full help of `serve` or `worker` lists every environment variable: too much after a typo.
+  .showHelpAfterError('(add --help for the options)')
   // Usage errors are thrown (and get exit code 2 below) instead of exiting with 1; subcommands inherit it.
   .exitOverride();
 

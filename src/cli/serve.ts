@@ -20,7 +20,10 @@ export function registerServeCommand(program: Command): void {
     .option('--host <host>', 'the address to listen on (HOST)')
     .addHelpText('after', environmentHelp())
     .action(async (o: { port?: string; host?: string }) => {
-      const config = loadConfigWith({ PORT: o.port, HOST: o.host });
+      const config = loadConfigWith({
+        PORT: { flag: '--port', value: o.port },
+        HOST: { flag: '--host', value: o.host },
+      });
       // Before the database opens and the queue starts: refused at once, nothing to stop.
       assertAuthKey(config.auth);
       const logger = createLogger(config.logLevel);

@@ -36,25 +36,33 @@ export function isoWeekStart(day: string): string {
 const MAX_RUN_UNITS = 3660;
 const DAY_MS = 86_400_000;
 
+/** What the caller calls the three inputs in its errors (the API's fields, the CLI's options). */
+export interface RunDayNames {
+  date: string;
+  from: string;
+  to: string;
+}
+
 /**
  * The days a run covers: --from..--to in order, else --date, else the job's default. Weekly jobs
  * step by ISO week and get each week's Monday (a date inside a week stands for that week). The span
  * is measured before any day is listed, and as time, not text: past 9999-12-31 the text of a date
- * ("+010000-01-01") sorts before it.
+ * ("+010000-01-01") sorts before it. Errors name the inputs as `names` says.
  */
 export function runDays(
   o: { date?: string; from?: string; to?: string },
   defaultDate: string,
   period: 'day' | 'week' = 'day',
+  names: RunDayNames = { date: 'date', from: 'from', to: 'to' },
 ): string[] {
   const align = period === 'week' ? isoWeekStart : (d: string) => d;
   if (o.from || o.to) {
-    if (!o.from || !o.to) throw new InvalidInputError('from and to go together');
-    const from = align(parseDay(o.from, 'from'));
-    const to = align(parseDay(o.to, 'to'));
+    if (!o.from || !o.to) throw new InvalidInputError(`${names.from} and ${names.to} go together`);
+    const from = align(parseDay(o.from, names.from));
+    const to = align(parseDay(o.to, names.to));
     const step = period === 'week' ? 7 : 1;
     const span = dayStart(to).getTime() - dayStart(from).getTime();
-    if (span < 0) throw new InvalidInputError(`from ${from} is after to ${to}`);
+    if (span < 0) throw new InvalidInputError(`${names.from} ${from} is after ${names.to} ${to}`);
     const n = span / (step * DAY_MS) + 1;
     if (n > MAX_RUN_UNITS) {
       const unit = period === 'week' ? 'weeks' : 'days';
@@ -64,5 +72,5 @@ export function runDays(
     }
     return Array.from({ length: n }, (_, i) => addDays(from, i * step));
   }
-  return [align(o.date ? parseDay(o.date, 'date') : defaultDate)];
+  return [align(o.date ? parseDay(o.date, names.date) : defaultDate)];
 }

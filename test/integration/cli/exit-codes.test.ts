@@ -1,4 +1,5 @@
-// Exit codes of `seedtest`: 2 for an invalid command line, 1 for a runtime failure, each with one line
+// Exit codes of `seedtest`: 2 for an invalid command line (an unknown option, a bad option value), 1
+// for a runtime failure (a file it cannot use, a database that does not answer), each with one line
 // and no stack trace.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -41,6 +42,61 @@ test('an unknown option exits 2', async () => {
   const r = await seedtest(['job', 'run', 'detect-inactivity', '--frm', '2026-11-01']);
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /unknown option '--frm'/);
+});
+
+test('an unknown option exits 2 with a hint, not the whole help', async () => {
+  const r = await seedtest(['serve', '--bogus']);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, "error: unknown option '--bogus'\n(add --help for the options)\n");
+});
+
+test('a bad option value exits 2 naming the option', async () => {
+  for (const [args, message] of [
+    [['serve', '--port', 'abc'], '--port must be an integer, got "abc"'],
+    [
+      ['job', 'run', 'compute-daily-kpis', '--week', '12-01-2026'],
+      '--week must be a date YYYY-MM-DD, got "12-01-2026"',
+    ],
+    [
+      ['job', 'run', 'compute-daily-kpis', '--from', '2026-11-02', '--to', 'xyz'],
+      '--to must be a date YYYY-MM-DD, got "xyz"',
+    ],
+    [
+      [
+        'irt',
+        'calibrate',
+        '--responses',
+        'r.csv',
+        '--items-out',
+        'i.csv',
+        '--abilities-out',
+        'a.csv',
+        '--tol',
+        'tiny',
+      ],
+      "--tol: not a number: 'tiny'",
+    ],
+  ] as const) {
+    const r = await seedtest([...args]);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stderr, `seedtest: ${message}\n`);
+  }
+});
+
+test('a file the command cannot use exits 1 with one line', async () => {
+  const missing = join(dataDir, 'missing.csv');
+  const r = await seedtest([
+    'irt',
+    'calibrate',
+    '--responses',
+    missing,
+    '--items-out',
+    'i.csv',
+    '--abilities-out',
+    'a.csv',
+  ]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^seedtest: \S+missing\.csv: cannot read \(ENOENT[^\n]*\n$/);
 });
 
 test('a runtime failure exits 1 with one line', async () => {
