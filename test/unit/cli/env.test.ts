@@ -42,6 +42,14 @@ describe('the environment and the command line', () => {
     assert.match(serve.stdout, /--host <host>/);
     assert.match(serve.stdout, /PORT\s+default 8080/);
     assert.match(serve.stdout, /JWT_SECRET\s+unset/);
+    assert.match(serve.stdout, /SCHEDULE_<JOB_NAME>\s+unset — overrides one job's schedule/);
+    // One column for the defaults, whatever the longest name.
+    const columns = serve.stdout
+      .split('\n')
+      .filter((l) => /^ {2}[A-Z][A-Z0-9_<>]* +(default|unset)/.test(l))
+      .map((l) => l.search(/ (default|unset)/));
+    assert.ok(columns.length > 40);
+    assert.equal(new Set(columns).size, 1, `default columns: ${[...new Set(columns)]}`);
     const worker = seedtest('worker', '--help');
     assert.match(worker.stdout, /WORKER_METRICS_PORT\s+default 9464/);
     assert.doesNotMatch(worker.stdout, /REPORT_FORMATS/);
