@@ -41,9 +41,17 @@ if (
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const built = join(root, 'dist', 'cli', 'main.js');
 if (process.env.SEEDTEST_DEV === '1') {
-  const { register } = await import('tsx/esm/api');
-  register();
-  await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+  // tsx is a development dependency: an install without them (the image, npm ci --omit=dev) says so.
+  const tsx = await import('tsx/esm/api').catch(() => undefined);
+  if (tsx) {
+    tsx.register();
+    await import(pathToFileURL(join(root, 'src', 'cli', 'main.ts')).href);
+  } else {
+    console.error(
+      'seedtest: SEEDTEST_DEV=1 runs the TypeScript sources and needs the development dependencies (npm ci)',
+    );
+    process.exitCode = 1;
+  }
 } else if (existsSync(built)) {
   await import(pathToFileURL(built).href);
 } else {
