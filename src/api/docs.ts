@@ -256,6 +256,33 @@ function withParamExamples(schema: Schema | undefined, examples: Record<string, 
 }
 
 /**
+ * A query schema as a client reads it: a parameter with a default may be left out (validation fills
+ * it in), so it is not listed as required even where the runtime schema lists it.
+ */
+function optionalDefaults(schema: Schema | undefined) {
+  if (!schema?.properties || !Array.isArray(schema.required)) return schema;
+  const props = schema.properties;
+  return {
+    ...schema,
+    required: (schema.required as string[]).filter((k) => props[k]?.default === undefined),
+  };
+}
+
+/** What a success status means, for a response schema that does not say (the UI would show "Default Response"). */
+const SUCCESS: Record<string, string> = { 200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'No content' };
+
+function describedResponses(response: Record<string, unknown> | undefined) {
+  return Object.fromEntries(
+    Object.entries(response ?? {}).map(([status, r]) => [
+      status,
+      SUCCESS[status] && typeof r === 'object' && r !== null && !('description' in r)
+        ? { ...r, description: SUCCESS[status] }
+        : r,
+    ]),
+  );
+}
+
+/**
  * @fastify/swagger's transform: the documentation of a route, never its runtime schema (a copy is
  * returned, so validation and serialisation are unchanged).
  */
@@ -298,14 +325,12 @@ export function documentRoute({
       ...s,
       description: [s.description, scopeLine].filter(Boolean).join('\n\n'),
       ...(doc.body !== undefined && s.body ? { body: { ...s.body, examples: [doc.body] } } : {}),
-      ...(doc.params
-        ? {
-            params: withParamExamples(s.params, doc.params),
-            querystring: withParamExamples(s.querystring, doc.params),
-          }
+      ...(doc.params ? { params: withParamExamples(s.params, doc.params) } : {}),
+      ...(s.querystring
+        ? { querystring: optionalDefaults(withParamExamples(s.querystring, doc.params ?? {})) }
         : {}),
       response: {
-        ...s.response,
+        ...describedResponses(s.response),
         ...Object.fromEntries([...byStatus].map(([status, list]) => [status, errorResponse(list)])),
       },
     },

@@ -120,7 +120,13 @@ describe('GET /docs: Swagger UI from this server alone', () => {
 
 interface Operation {
   description?: string;
-  parameters?: Array<{ name: string; in: string; example?: unknown }>;
+  parameters?: Array<{
+    name: string;
+    in: string;
+    example?: unknown;
+    required?: boolean;
+    schema?: { default?: unknown };
+  }>;
   requestBody?: { content: Record<string, { example?: unknown; schema?: unknown }> };
   responses: Record<string, { description: string; content?: Record<string, { schema: ErrorSchema }> }>;
   security?: unknown[];
@@ -171,6 +177,22 @@ describe('the OpenAPI document', () => {
       if (key.includes('/api/seedtest/')) {
         assert.match(op.description ?? '', /Scopes: /, key);
         assert.ok(errorCodes(op, '403').includes('INSUFFICIENT_SCOPE'), key);
+      }
+    }
+  });
+
+  it('a query parameter with a default is optional, and every success response says what it is', () => {
+    const items = ops.get('GET /api/seedtest/items')!;
+    const limit = items.parameters!.find((p) => p.name === 'limit' && p.in === 'query')!;
+    assert.ok(limit, 'GET /items documents limit');
+    assert.notEqual(limit.required, true);
+    for (const [key, op] of ops) {
+      for (const p of op.parameters ?? []) {
+        if (p.in === 'query' && p.schema?.default !== undefined)
+          assert.notEqual(p.required, true, `${key} ${p.name}`);
+      }
+      for (const [status, r] of Object.entries(op.responses)) {
+        if (status.startsWith('2')) assert.notEqual(r.description, 'Default Response', `${key} ${status}`);
       }
     }
   });
