@@ -10,7 +10,8 @@ import {
   simulateCat,
   type ThetaDistribution,
 } from '../cat/index.js';
-import { CsvError, OptionError, readCsv, writeCsv } from './csv.js';
+import { InvalidInputError } from '../user-error.js';
+import { CsvError, readCsv, writeCsv } from './csv.js';
 import { guarded, num, pair, readItems } from './irt.js';
 
 export interface CatSimulateCliOptions {
@@ -75,7 +76,7 @@ function parseTheta(value: string | undefined): ThetaDistribution {
   const p = pair(rest, '--theta');
   if (kind === 'normal' && p && p[1] > 0) return { kind: 'normal', mean: p[0], sd: p[1] };
   if (kind === 'uniform' && p && p[0] < p[1]) return { kind: 'uniform', lo: p[0], hi: p[1] };
-  throw new OptionError(`--theta: expected normal, normal:mean,sd or uniform:lo,hi, got '${value}'`);
+  throw new InvalidInputError(`--theta: expected normal, normal:mean,sd or uniform:lo,hi, got '${value}'`);
 }
 
 /** Runs `cat simulate`; returns the figures (and writes the steps and Sympson–Hetter files asked for). */
@@ -100,8 +101,9 @@ export function runCatSimulate(o: CatSimulateCliOptions): CatSimulateResult {
     return c.k;
   };
   if (o.calibrateSh !== undefined) {
-    if (o.exposure !== undefined) throw new OptionError('--calibrate-sh and --exposure exclude each other');
-    if (o.shOut === undefined) throw new OptionError('--calibrate-sh needs --sh-out FILE');
+    if (o.exposure !== undefined)
+      throw new InvalidInputError('--calibrate-sh and --exposure exclude each other');
+    if (o.shOut === undefined) throw new InvalidInputError('--calibrate-sh needs --sh-out FILE');
     const k = calibrate(num(o.calibrateSh, '--calibrate-sh', 0));
     writeCsv(
       o.shOut,
@@ -118,7 +120,9 @@ export function runCatSimulate(o: CatSimulateCliOptions): CatSimulateResult {
         : calibrate(num(value, '--exposure sympson-hetter:R', Number.NaN));
       exposure = { kind, k };
     } else
-      throw new OptionError(`--exposure: expected randomesque:K or sympson-hetter:R, got '${o.exposure}'`);
+      throw new InvalidInputError(
+        `--exposure: expected randomesque:K or sympson-hetter:R, got '${o.exposure}'`,
+      );
   }
   const engine = new CatEngine(bank, { ...settings, exposure });
   const steps: (string | number)[][] = [];

@@ -1,14 +1,9 @@
 // Minimal RFC 4180 CSV reading and writing for the file-based commands. Errors name the file and line.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { InvalidInputError, UserError } from '../user-error.js';
+import { UserError } from '../user-error.js';
 
 export class CsvError extends UserError {
   override name = 'CsvError';
-}
-
-/** A bad option value (`--model`, `--tol`): a usage error, exit 2, where a bad file is exit 1. */
-export class OptionError extends InvalidInputError {
-  override name = 'OptionError';
 }
 
 export interface CsvTable {

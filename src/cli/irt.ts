@@ -24,8 +24,8 @@ import {
   scorePersons,
   simulate,
 } from '../irt/index.js';
-import { UserError } from '../user-error.js';
-import { CsvError, OptionError, readCsv, writeCsv } from './csv.js';
+import { InvalidInputError, NumericalFailure, UserError } from '../user-error.js';
+import { CsvError, readCsv, writeCsv } from './csv.js';
 import { readResponsesFile } from './responses-csv.js';
 
 const MODELS: readonly ModelName[] = ['Rasch', '1PL', '2PL', '3PL'];
@@ -81,9 +81,9 @@ export interface CalibrateSummary {
   };
 }
 
-/** `what` names an option (`--tol`: a usage error) or a file's field ("items.csv: line 3: a": a data error). */
+/** `what` names an option (`--tol`) or a file's field ("items.csv: line 3: a"). */
 const badValue = (what: string, message: string) =>
-  what.startsWith('--') ? new OptionError(message) : new CsvError(message);
+  what.startsWith('--') ? new InvalidInputError(message) : new CsvError(message);
 
 export function num(value: string | undefined, what: string, fallback: number): number {
   if (value === undefined) return fallback;
@@ -120,9 +120,9 @@ export function readItems(file: string): Map<string, ItemParams> {
 export function runCalibrate(o: CalibrateCliOptions): CalibrateSummary {
   const start = performance.now();
   if (!MODELS.includes(o.model as ModelName))
-    throw new OptionError(`--model must be one of ${MODELS.join(', ')}`);
+    throw new InvalidInputError(`--model must be one of ${MODELS.join(', ')}`);
   if (o.linking !== undefined && !LINKINGS.includes(o.linking as LinkingMethod)) {
-    throw new OptionError(`--linking must be one of ${LINKINGS.join(', ')}`);
+    throw new InvalidInputError(`--linking must be one of ${LINKINGS.join(', ')}`);
   }
   // Every option is checked before a file is read: a usage error comes first.
   const cPrior = pair(o.cPrior, '--c-prior');
@@ -286,7 +286,7 @@ export function runDrift(o: DriftCliOptions): DriftSummary {
     o.linkingMethod !== 'stocking-lord' &&
     o.linkingMethod !== 'mean-sigma'
   )
-    throw new OptionError('--linking must be stocking-lord or mean-sigma');
+    throw new InvalidInputError('--linking must be stocking-lord or mean-sigma');
   const { linking, items } = calibrationDrift(readDriftItems(o.before), readDriftItems(o.after), {
     q: num(o.q, '--q', 0.05),
     minArea: num(o.minArea, '--min-area', 0.02),
@@ -365,7 +365,8 @@ export interface ScoreCliOptions {
 
 /** Runs `irt score`: scores every user of the responses file against the given items. */
 export function runScore(o: ScoreCliOptions): { n_persons: number } {
-  if (!['eap', 'map', 'ml'].includes(o.method)) throw new OptionError(`--method must be eap, map or ml`);
+  if (!['eap', 'map', 'ml'].includes(o.method))
+    throw new InvalidInputError(`--method must be eap, map or ml`);
   const items = readItems(o.items);
   const responses = readResponsesFile(o.responses);
   const unknown = responses.itemIds.findIndex((id) => !items.has(id));
@@ -407,7 +408,7 @@ export interface SimulateCliOptions {
  */
 export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: string[] } {
   if (!MODELS.includes(o.model as ModelName))
-    throw new OptionError(`--model must be one of ${MODELS.join(', ')}`);
+    throw new InvalidInputError(`--model must be one of ${MODELS.join(', ')}`);
   const base = {
     model: o.model as ModelName,
     nPersons: num(o.n, '--n', 0),
@@ -446,7 +447,7 @@ export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: s
   );
   if (o.driftFrac === undefined) return { n_obs: sim.responses.person.length };
   const frac = num(o.driftFrac, '--drift-frac', 0);
-  if (!(frac >= 0 && frac <= 1)) throw new OptionError('--drift-frac must be in [0, 1]');
+  if (!(frac >= 0 && frac <= 1)) throw new InvalidInputError('--drift-frac must be in [0, 1]');
   const shift = num(o.driftB, '--drift-b', 0.5);
   // Drifting items: the first round(F·J) of a seeded permutation.
   const rng = new Rng(seed ^ 0x5bd1e995);
@@ -466,8 +467,9 @@ export function runSimulate(o: SimulateCliOptions): { n_obs: number; drifted?: s
 }
 
 /**
- * Runs an action; an error the user can act on becomes one line on stderr and the exit code: 2 for
- * a bad option value, 1 for the data (a bad CSV, a fit that cannot go on).
+ * Runs an action; an error the user can act on becomes one line on stderr and the exit code: 1 when
+ * valid data cannot be fitted (NumericalFailure), else 2: the options and the files named on the
+ * command line are its arguments.
  */
 export function guarded(run: () => void): void {
   try {
@@ -475,7 +477,7 @@ export function guarded(run: () => void): void {
   } catch (e) {
     if (!(e instanceof UserError)) throw e;
     console.error(`seedtest: ${e.message}`);
-    process.exitCode = e instanceof OptionError ? 2 : 1;
+    process.exitCode = e instanceof NumericalFailure ? 1 : 2;
   }
 }
 

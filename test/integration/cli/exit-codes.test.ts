@@ -1,6 +1,6 @@
-// Exit codes of `seedtest`: 2 for an invalid command line (an unknown option, a bad option value), 1
-// for a runtime failure (a file it cannot use, a database that does not answer), each with one line
-// and no stack trace.
+// Exit codes of `seedtest`: 2 for an invalid command line (an unknown option, a bad option value, a
+// file argument it cannot use), 1 for a runtime failure (a database that does not answer), each with
+// one line and no stack trace.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -83,7 +83,7 @@ test('a bad option value exits 2 naming the option', async () => {
   }
 });
 
-test('a file the command cannot use exits 1 with one line', async () => {
+test('a file named on the command line that cannot be used exits 2 with one line', async () => {
   const missing = join(dataDir, 'missing.csv');
   const r = await seedtest([
     'irt',
@@ -95,7 +95,7 @@ test('a file the command cannot use exits 1 with one line', async () => {
     '--abilities-out',
     'a.csv',
   ]);
-  assert.equal(r.code, 1, r.stderr);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /^seedtest: \S+missing\.csv: cannot read \(ENOENT[^\n]*\n$/);
 });
 
