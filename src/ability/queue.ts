@@ -7,7 +7,7 @@
 import type { Database } from '../db/connection.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { openQueue, type PgBoss, type Queue } from '../queue/boss.js';
+import { openQueue, type PgBossTypes, type Queue, queueDepth } from '../queue/boss.js';
 import { ThetaUpdateError, ThetaUpdater } from './updater.js';
 
 export const THETA_QUEUE = 'theta-update';
@@ -25,7 +25,7 @@ const DEPTH_INTERVAL_MS = 5000;
  */
 const DEBOUNCE_MS = 200;
 
-type PgBossJob = PgBoss.JobWithMetadata<ThetaJob>;
+type PgBossJob = PgBossTypes.JobWithMetadata<ThetaJob>;
 
 export interface ThetaJob {
   user_id: string;
@@ -56,7 +56,6 @@ export interface ThetaQueue {
 export async function openThetaQueue(o: ThetaQueueOptions): Promise<ThetaQueue> {
   const { boss } = o.queue;
   await boss.createQueue(THETA_QUEUE, {
-    name: THETA_QUEUE,
     // 'short': at most one job per singleton key in the created state, any number active.
     policy: 'short',
     ...RETRY,
@@ -68,7 +67,7 @@ export async function openThetaQueue(o: ThetaQueueOptions): Promise<ThetaQueue> 
 
   const reportDepth = async () => {
     try {
-      o.metrics.thetaQueueDepth.set(await boss.getQueueSize(THETA_QUEUE));
+      o.metrics.thetaQueueDepth.set(await queueDepth(o.database, THETA_QUEUE));
     } catch (err) {
       o.logger.warn({ err }, 'could not read the θ queue depth');
     }
@@ -111,11 +110,13 @@ export async function openThetaQueue(o: ThetaQueueOptions): Promise<ThetaQueue> 
     },
     async startWorker() {
       if (workerId) return;
-      workerId = await boss.work<ThetaJob>(
+      // No explicit type arguments: pg-boss 12 infers the handler's job type (with metadata) from
+      // the literal options, which an explicit <ThetaJob> would reset to the plain WorkOptions.
+      workerId = await boss.work(
         THETA_QUEUE,
         { batchSize: BATCH_SIZE, pollingIntervalSeconds: POLL_SECONDS, includeMetadata: true },
         // A failing job is failed on its own (boss.fail); the batch completes the others.
-        async (jobs) => void (await Promise.all(jobs.map(run))),
+        async (jobs: PgBossJob[]) => void (await Promise.all(jobs.map(run))),
       );
       depthTimer = setInterval(reportDepth, DEPTH_INTERVAL_MS);
       depthTimer.unref();

@@ -30,7 +30,8 @@ export interface Database {
   /**
    * Runs SQL text as sent: one or several statements, no parameters, no wrapping transaction (the
    * text may carry its own BEGIN/COMMIT; one it leaves open by failing is rolled back). Returns the
-   * rows of its last row-returning statement. For the queue library's schema and maintenance scripts.
+   * rows of every statement, in order (pg-boss 12 finds its lock and cursor rows among them). For the
+   * queue library's schema and maintenance scripts.
    */
   run<R = Record<string, unknown>>(text: string): Promise<{ rows: R[] }>;
   close(): Promise<void>;
@@ -125,7 +126,7 @@ export function fromPGlite(instance: PGlite, onClose: () => void = () => {}): Da
       lease.run(async () => {
         try {
           const results = await instance.exec(text);
-          return { rows: (results.findLast((r) => r.fields.length > 0)?.rows ?? []) as R[] };
+          return { rows: results.flatMap((r) => r.rows) as R[] };
         } catch (err) {
           await instance.exec('ROLLBACK').catch(() => {});
           throw err;
@@ -230,7 +231,7 @@ export function openServer(url: string, poolSize = 10): Database {
         // Several statements answer with one result each.
         const res: pg.QueryResult | pg.QueryResult[] = await client.query(text);
         const results = Array.isArray(res) ? res : [res];
-        return { rows: (results.findLast((r) => r.fields.length > 0)?.rows ?? []) as R[] };
+        return { rows: results.flatMap((r) => r.rows ?? []) as R[] };
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});
         throw err;

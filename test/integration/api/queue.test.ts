@@ -13,7 +13,7 @@ import {
 } from '../../../src/ability/queue.js';
 import { createLogger } from '../../../src/observability/logger.js';
 import { createMetrics, type Metrics } from '../../../src/observability/metrics.js';
-import { openQueue } from '../../../src/queue/boss.js';
+import { openQueue, queueDepth } from '../../../src/queue/boss.js';
 import { engineEap, insertRun } from './irt-fixtures.js';
 import { bearer, createFixture, type Fixture, seedItems, token } from './setup.js';
 
@@ -138,7 +138,7 @@ describe('θ updates on session completion (durable queue)', () => {
       await takeSession('bob', `b${s}`, [[`i${(s % 3) + 1}`, correct]]);
     }
     await takeSession('carol', 'c1', [['i2', true]]);
-    assert.equal(await producer.boss.getQueueSize(THETA_QUEUE), 2, 'one queued update per learner');
+    assert.equal(await queueDepth(f.database, THETA_QUEUE), 2, 'one queued update per learner');
     await producer.stop();
     assert.deepEqual(await online('bob'), []);
 
@@ -251,7 +251,7 @@ describe('θ updates on session completion (durable queue)', () => {
       await takeSession('erin', 'x1', [['i1', true]]);
       await takeSession('frank', 'y1', [['i2', true]]);
       await sleep(700);
-      assert.equal(await producer.boss.getQueueSize(THETA_QUEUE), 2);
+      assert.equal(await queueDepth(f.database, THETA_QUEUE), 2);
       const second = await startWorker();
       try {
         const done = await waitFor(async () => {

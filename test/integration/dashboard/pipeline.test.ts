@@ -130,7 +130,7 @@ describe('GET /pipeline', () => {
     let queue: Queue | undefined;
     try {
       queue = await openQueue(f.database, createLogger('silent', false));
-      await queue.boss.createQueue(THETA_QUEUE, { name: THETA_QUEUE, policy: 'short' });
+      await queue.boss.createQueue(THETA_QUEUE, { policy: 'short' });
       const completedAt = Date.now() - 5000;
       await queue.boss.send(
         THETA_QUEUE,
