@@ -152,7 +152,7 @@ export function fitStatistics(data: ResponseData, fm: FitModel, opts: FitOptions
 }
 
 /** The false discovery rate at which S-X² flags items as misfitting (Benjamini–Hochberg over a run). */
-export const MISFIT_FDR = 0.05;
+const MISFIT_FDR = 0.05;
 
 /** Which items misfit: their S-X² p-values (null: not computed) significant after Benjamini–Hochberg. */
 export function misfitFlags(sx2P: readonly (number | null)[]): boolean[] {

@@ -29,7 +29,6 @@ export {
   fitStatistics,
   type ItemFit,
   infitOutfit,
-  MISFIT_FDR,
   type ModelFit,
   marginalReliability,
   misfitFlags,

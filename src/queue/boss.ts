@@ -106,14 +106,14 @@ async function carryOver(boss: PgBoss, database: Database, logger: Logger): Prom
   );
   let moved = 0;
   for (const q of queues) {
-    if (!(await boss.getQueue(q.name)))
-      await boss.createQueue(q.name, {
-        ...(q.policy ? { policy: q.policy } : {}),
-        ...(q.retry_limit !== null ? { retryLimit: q.retry_limit } : {}),
-        ...(q.retry_delay !== null ? { retryDelay: q.retry_delay } : {}),
-        ...(q.retry_backoff !== null ? { retryBackoff: q.retry_backoff } : {}),
-        ...(q.expire_seconds ? { expireInSeconds: q.expire_seconds } : {}),
-      });
+    await ensureQueue(boss, {
+      name: q.name,
+      ...(q.policy ? { policy: q.policy } : {}),
+      ...(q.retry_limit !== null ? { retryLimit: q.retry_limit } : {}),
+      ...(q.retry_delay !== null ? { retryDelay: q.retry_delay } : {}),
+      ...(q.retry_backoff !== null ? { retryBackoff: q.retry_backoff } : {}),
+      ...(q.expire_seconds ? { expireInSeconds: q.expire_seconds } : {}),
+    });
     const { rows: jobs } = await database.query<{
       id: string;
       data: object | null;
